@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * exec.c: running a compiled graph.  Forward walks the nodes in order; backward walks them in
+ * reverse, zeroing each buffer's gradient just before its first writer (so no full-arena memset)
+ * and running only the nodes that lead to the seed.  Also here: copying inputs in and values out,
+ * and the halo service: filling a buffer's border with zeros or the image's reflection after it
+ * is written, and folding a gradient's border back into the image before it is read.
+ */
+#include "engine-private.h"
+
+#include <math.h>
+
+/* ---- halos ---- */
+
+static void
+fill_plane (float *p, int64_t sh, int h, int w, int halo, DlsHaloMode mode)
+{
+  int f = mode == DLS_HALO_REFLECT ? MIN (halo, MIN (h - 1, w - 1)) : 0;
+  int64_t wp = w + 2 * halo;
+
+  /* Interior rows: left and right borders. */
+  for (int y = 0; y < h; y++)
+    {
+      float *r = p + y * sh;
+      for (int i = 1; i <= f; i++)
+        {
+          r[-i] = r[i];
+          r[w - 1 + i] = r[w - 1 - i];
+        }
+      for (int i = f + 1; i <= halo; i++)
+        r[-i] = r[w - 1 + i] = 0.0f;
+    }
+  /* Border rows, whole padded width (so the corners reflect in both directions). */
+  for (int i = 1; i <= f; i++)
+    {
+      memcpy (p - i * sh - halo, p + i * sh - halo, sizeof (float) * wp);
+      memcpy (p + (h - 1 + i) * sh - halo, p + (h - 1 - i) * sh - halo, sizeof (float) * wp);
+    }
+  for (int i = f + 1; i <= halo; i++)
+    {
+      memset (p - i * sh - halo, 0, sizeof (float) * wp);
+      memset (p + (h - 1 + i) * sh - halo, 0, sizeof (float) * wp);
+    }
+}
+
+void
+dls_fill_halo (DlsView v, int n, int c, int h, int w, DlsHaloMode mode)
+{
+  if (v.halo <= 0 || v.p == NULL)
+    return;
+  for (int in = 0; in < n; in++)
+    for (int ic = 0; ic < c; ic++)
+      fill_plane (dls_view_at (v, in, ic, 0, 0), v.sh, h, w, v.halo, mode);
+}
+
+/* The adjoint of fill_plane: border gradients go back to the pixels they were copied from
+ * (reflect) or are dropped (zeros); the border is left at zero either way. */
+static void
+fold_plane (float *p, int64_t sh, int h, int w, int halo, DlsHaloMode mode)
+{
+  int f = mode == DLS_HALO_REFLECT ? MIN (halo, MIN (h - 1, w - 1)) : 0;
+  int64_t wp = w + 2 * halo;
+
+  for (int i = 1; i <= f; i++)
+    {
+      float *dst = p + i * sh - halo, *src = p - i * sh - halo;
+      for (int64_t x = 0; x < wp; x++)
+        dst[x] += src[x];
+      dst = p + (h - 1 - i) * sh - halo, src = p + (h - 1 + i) * sh - halo;
+      for (int64_t x = 0; x < wp; x++)
+        dst[x] += src[x];
+    }
+  for (int i = 1; i <= halo; i++)
+    {
+      memset (p - i * sh - halo, 0, sizeof (float) * wp);
+      memset (p + (h - 1 + i) * sh - halo, 0, sizeof (float) * wp);
+    }
+  for (int y = 0; y < h; y++)
+    {
+      float *r = p + y * sh;
+      for (int i = 1; i <= f; i++)
+        {
+          r[i] += r[-i];
+          r[w - 1 - i] += r[w - 1 + i];
+        }
+      for (int i = 1; i <= halo; i++)
+        r[-i] = r[w - 1 + i] = 0.0f;
+    }
+}
+
+void
+dls_finalize_grad (DlsView v, int n, int c, int h, int w, DlsHaloMode mode)
+{
+  if (v.halo <= 0 || v.p == NULL)
+    return;
+  for (int in = 0; in < n; in++)
+    for (int ic = 0; ic < c; ic++)
+      fold_plane (dls_view_at (v, in, ic, 0, 0), v.sh, h, w, v.halo, mode);
+}
+
+/* ---- row-parallel helper for element-wise ops ---- */
+
+typedef struct {
+  DlsShape shape;
+  DlsRowFn fn;
+  void    *ctx;
+} RowsJob;
+
+static void
+rows_task (void *data, int task, int n_tasks)
+{
+  RowsJob *job = data;
+  int64_t rows = (int64_t) job->shape.n * job->shape.c * job->shape.h, lo, hi;
+
+  dls_split (rows, n_tasks, task, &lo, &hi);
+  for (int64_t r = lo; r < hi; r++)
+    {
+      int y = r % job->shape.h;
+      int64_t nc = r / job->shape.h;
+      job->fn (job->ctx, nc / job->shape.c, nc % job->shape.c, y);
+    }
+}
+
+void
+dls_parallel_rows (DlsGraph *g, DlsShape shape, DlsRowFn fn, void *ctx)
+{
+  RowsJob job = { shape, fn, ctx };
+  /* Small tensors are not worth waking the pool for. */
+  int tasks = dls_shape_numel (shape) < 16384 ? 1 : dls_graph_tasks (g);
+
+  dls_parallel (tasks, rows_task, &job);
+}
+
+/* ---- copies between user arrays and views ---- */
+
+static void
+copy_in (DlsView v, DlsShape s, const float *src)
+{
+  int64_t hw = (int64_t) s.d * s.h * s.w;
+
+  for (int n = 0; n < s.n; n++)
+    for (int c = 0; c < s.c; c++)
+      {
+        const float *plane = src + ((int64_t) n * s.c + c) * hw;
+        for (int y = 0; y < s.h; y++)
+          memcpy (dls_view_at (v, n, c, y, 0), plane + (int64_t) y * s.w, sizeof (float) * s.w);
+      }
+}
+
+static void
+copy_out (DlsView v, DlsShape s, float *dst)
+{
+  int64_t hw = (int64_t) s.d * s.h * s.w;
+
+  for (int n = 0; n < s.n; n++)
+    for (int c = 0; c < s.c; c++)
+      {
+        float *plane = dst + ((int64_t) n * s.c + c) * hw;
+        for (int y = 0; y < s.h; y++)
+          memcpy (plane + (int64_t) y * s.w, dls_view_at (v, n, c, y, 0), sizeof (float) * s.w);
+      }
+}
+
+static bool
+check_compiled (DlsGraph *g, DlsNode x, GError **error)
+{
+  if (!g->compiled)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_STATE, "the graph is not compiled");
+      return false;
+    }
+  if (x < 0 || x >= g->n_nodes)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "node %d is not in the graph", x);
+      return false;
+    }
+  return true;
+}
+
+gboolean
+dls_graph_set_input (DlsGraph *g, DlsNode x, const float *data, GError **error)
+{
+  DlsNodeImpl *n;
+
+  if (!check_compiled (g, x, error))
+    return FALSE;
+  n = &g->nodes[x];
+  if (n->op != DLS_OP_INPUT)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "node “%s” is not an input",
+                   n->name ? n->name : dls_op_info (n->op)->name);
+      return FALSE;
+    }
+  copy_in (n->value, n->shape, data);
+  dls_fill_halo (n->value, n->shape.n, n->shape.c, n->shape.h, n->shape.w,
+                 dls_node_halo_mode (g, n));
+  return TRUE;
+}
+
+gboolean
+dls_graph_set_labels (DlsGraph *g, DlsNode x, const int32_t *labels, GError **error)
+{
+  DlsNodeImpl *n;
+  int64_t count;
+
+  if (!check_compiled (g, x, error))
+    return FALSE;
+  n = &g->nodes[x];
+  if (n->op != DLS_OP_LABELS)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "node “%s” is not a label input",
+                   n->name ? n->name : dls_op_info (n->op)->name);
+      return FALSE;
+    }
+  count = (int64_t) n->shape.n * n->shape.h * n->shape.w;
+  /* Every label must be a class of each loss reading it, or that loss's ignore label. */
+  for (int i = x + 1; i < g->n_nodes; i++)
+    {
+      DlsNodeImpl *ce = &g->nodes[i];
+      if (ce->op != DLS_OP_CROSS_ENTROPY || ce->in[1] != x)
+        continue;
+      for (int64_t j = 0; j < count; j++)
+        if (labels[j] != ce->a.ce.ignore && (labels[j] < 0 || labels[j] >= ce->a.ce.k))
+          {
+            g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
+                         "label %d at position %" G_GINT64_FORMAT " is not one of the %d "
+                         "classes (0–%d) nor the ignore label %d",
+                         labels[j], j, ce->a.ce.k, ce->a.ce.k - 1, ce->a.ce.ignore);
+            return FALSE;
+          }
+    }
+  memcpy (n->aux, labels, sizeof (int32_t) * count);
+  return TRUE;
+}
+
+void
+dls_graph_read (DlsGraph *g, DlsNode x, float *out)
+{
+  DlsNodeImpl *n;
+
+  g_return_if_fail (g->compiled && x >= 0 && x < g->n_nodes);
+  n = &g->nodes[x];
+  g_return_if_fail (n->op != DLS_OP_LABELS);
+  if (n->op == DLS_OP_PARAM)
+    {
+      g_return_if_fail (n->value.p != NULL);
+      memcpy (out, n->value.p, sizeof (float) * dls_shape_numel (n->shape));
+      return;
+    }
+  copy_out (n->value, n->shape, out);
+}
+
+void
+dls_graph_read_grad (DlsGraph *g, DlsNode x, float *out)
+{
+  DlsNodeImpl *n;
+
+  g_return_if_fail (g->compiled && x >= 0 && x < g->n_nodes);
+  n = &g->nodes[x];
+  if (n->grad.p == NULL)
+    {
+      memset (out, 0, sizeof (float) * dls_shape_numel (n->shape));
+      return;
+    }
+  if (n->op == DLS_OP_PARAM)
+    {
+      memcpy (out, n->grad.p, sizeof (float) * dls_shape_numel (n->shape));
+      return;
+    }
+  copy_out (n->grad, n->shape, out);
+}
+
+float
+dls_graph_scalar (DlsGraph *g, DlsNode x)
+{
+  g_return_val_if_fail (g->compiled && x >= 0 && x < g->n_nodes, NAN);
+  return g->nodes[x].value.p[0];
+}
+
+void
+dls_graph_set_training (DlsGraph *g, bool training)
+{
+  g->training = training;
+}
+
+bool
+dls_graph_get_training (DlsGraph *g)
+{
+  return g->training;
+}
+
+void
+dls_graph_set_seed (DlsGraph *g, uint64_t seed)
+{
+  g->seed = seed;
+  g->step = 0;
+}
+
+void
+dls_graph_set_cancel_flag (DlsGraph *g, const volatile int *flag)
+{
+  g->cancel = flag;
+}
+
+static bool
+cancelled (DlsGraph *g)
+{
+  return g->cancel != NULL && __atomic_load_n (g->cancel, __ATOMIC_RELAXED) != 0;
+}
+
+gboolean
+dls_graph_forward (DlsGraph *g)
+{
+  g_return_val_if_fail (g->compiled, FALSE);
+  g->step++;
+  for (int i = 0; i < g->n_nodes; i++)
+    {
+      DlsNodeImpl *n = &g->nodes[i];
+
+      if (n->op == DLS_OP_INPUT || n->op == DLS_OP_LABELS || n->op == DLS_OP_PARAM)
+        continue;
+      if (cancelled (g))
+        return FALSE;
+      dls_op_info (n->op)->forward (g, n);
+      if (dls_node_owns_values (n) && n->value.halo > 0)
+        dls_fill_halo (n->value, n->shape.n, n->shape.c, n->shape.h, n->shape.w,
+                       dls_node_halo_mode (g, n));
+    }
+  return TRUE;
+}
+
+static void
+zero_root_grad (DlsGraph *g, DlsNodeImpl *r)
+{
+  DlsView v = r->grad;
+  int64_t len = v.sn * r->shape.n;
+
+  /* The root's whole block, halos included. */
+  memset (v.p - v.halo * v.sh - v.halo, 0, sizeof (float) * len);
+}
+
+gboolean
+dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
+{
+  DlsNodeImpl *f;
+  int next_root = 0;
+
+  g_return_val_if_fail (g->compiled, FALSE);
+  g_return_val_if_fail (from >= 0 && from < g->n_nodes, FALSE);
+  if (!g->with_backward)
+    {
+      g_critical ("dls_graph_backward: the graph was compiled without backward");
+      return FALSE;
+    }
+  f = &g->nodes[from];
+  if (!f->requires_grad)
+    return TRUE;
+  if (dout == NULL && dls_shape_numel (f->shape) != 1)
+    {
+      g_critical ("dls_graph_backward: a gradient is needed for a non-scalar node");
+      return FALSE;
+    }
+
+  memset (g->ancestor, 0, g->n_nodes);
+  g->ancestor[from] = 1;
+  for (int k = from; k >= 0; k--)
+    if (g->ancestor[k])
+      for (int j = 0; j < g->nodes[k].n_in; j++)
+        if (g->nodes[k].in[j] != DLS_NODE_NONE)
+          g->ancestor[g->nodes[k].in[j]] = 1;
+
+  /* Buffers read after `from`, and the one holding `from`, start at zero now; every other one
+   * just before its last reader runs backward. */
+  for (int i = 0; i < g->n_grad_roots; i++)
+    {
+      DlsNodeImpl *r = &g->nodes[g->grad_roots[i]];
+      if (r->grad_touch > from || g->grad_roots[i] == f->root)
+        zero_root_grad (g, r);
+    }
+  while (next_root < g->n_grad_roots && g->nodes[g->grad_roots[next_root]].grad_touch > from)
+    next_root++;
+
+  if (f->op == DLS_OP_PARAM)
+    {
+      /* Seeding a parameter's gradient directly: just add. */
+      int64_t m = dls_shape_numel (f->shape);
+      for (int64_t i = 0; i < m; i++)
+        f->grad.p[i] += dout ? dout[i] : 1.0f;
+      return TRUE;
+    }
+  if (dout)
+    copy_in (f->grad, f->shape, dout);
+  else
+    f->grad.p[0] = 1.0f;
+
+  for (int k = from; k >= 0; k--)
+    {
+      DlsNodeImpl *n = &g->nodes[k];
+
+      while (next_root < g->n_grad_roots && g->nodes[g->grad_roots[next_root]].grad_touch == k)
+        {
+          DlsNode r = g->grad_roots[next_root++];
+          if (r != f->root)
+            zero_root_grad (g, &g->nodes[r]);
+        }
+      if (!n->requires_grad || !g->ancestor[k] || n->op == DLS_OP_PARAM)
+        continue;
+      if (cancelled (g))
+        return FALSE;
+      if (dls_node_owns_values (n) && n->grad.halo > 0)
+        dls_finalize_grad (n->grad, n->shape.n, n->shape.c, n->shape.h, n->shape.w,
+                           dls_node_halo_mode (g, n));
+      if (dls_op_info (n->op)->backward)
+        dls_op_info (n->op)->backward (g, n);
+    }
+  return TRUE;
+}

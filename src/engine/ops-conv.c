@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * ops-conv.c: conv2d and conv_transpose2d, forward and backward.
+ *
+ * Two implementations of conv2d.  Layers with few output channels and a 3×3 "same" kernel run the
+ * direct kernels of ops-conv-direct.c.  Everything else is im2col + one single-threaded sgemm per
+ * tile of output rows, with tiles spread over the pool's tasks: im2col reads the input's halo,
+ * which the planner made as wide as the padding and filled with zeros or the reflection, so it
+ * never tests an edge.  The transposed convolution is the same machinery run backwards:
+ * its forward is conv2d's input gradient (col2im) and its input gradient is conv2d's forward.
+ *
+ * Weight and bias gradients are summed per task into private partials and reduced in task order,
+ * so results are deterministic for a fixed thread count.  col2im (scatter) work is split by
+ * channel ranges of its destination, so no two tasks write the same pixel.
+ *
+ * The reference loops at the end define the maths; tests compare both paths against them.
+ */
+#include "engine-private.h"
+#include "ref.h"
+
+#include <math.h>
+
+/* Which implementation the planner chose (DlsNodeImpl.kernel). */
+enum { KERNEL_GEMM, KERNEL_DIRECT };
+
+#define DIRECT_MAX_OC 8
+/* Floats of one im2col tile: about 1 MB per thread keeps tiles in L2/L3. */
+#define TILE_FLOATS (256 * 1024)
+
+DlsDirectKernels dls_direct_kernels;
+
+#define DECLARE_DIRECT(isa)                                                              \
+  void dls_direct_forward_##isa (DlsView, DlsView, const float *, const float *, int, int,   \
+                                 int, int, int, int, int, int);                             \
+  void dls_direct_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, \
+                                          int, int, int, int);                              \
+  void dls_direct_backward_input_##isa (DlsView, DlsView, const float *, int, int, int, int, \
+                                        int, int, int, int);
+#define DIRECT(isa)                                                                       \
+  ((DlsDirectKernels) { dls_direct_forward_##isa, dls_direct_backward_weights_##isa,       \
+                        dls_direct_backward_input_##isa, #isa })
+
+DECLARE_DIRECT (generic)
+#ifdef DLS_HAVE_X86_KERNELS
+DECLARE_DIRECT (avx2)
+DECLARE_DIRECT (avx512)
+#endif
+
+void
+dls_direct_kernels_init (void)
+{
+  const char *force = g_getenv ("DLSIA_ISA");
+
+  dls_direct_kernels = DIRECT (generic);
+#ifdef DLS_HAVE_X86_KERNELS
+  __builtin_cpu_init ();
+  if (force && strcmp (force, "generic") == 0)
+    return;
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    dls_direct_kernels = DIRECT (avx2);
+  if (force && strcmp (force, "avx2") == 0)
+    return;
+  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
+      && __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
+    dls_direct_kernels = DIRECT (avx512);
+#else
+  (void) force;
+#endif
+}
+
+const char *
+dls_engine_kernel_isa (void)
+{
+  dls_engine_init ();
+  return dls_direct_kernels.isa;
+}
+
+/* ---- im2col / col2im over halo'd views ---- */
+
+/* col[k][p] for k = (c, ky, kx) and p over output rows [oy0, oy1) × OW of sample n:
+ * src[n, c, oy·s − pad + ky·d, ox·s − pad + kx·d], zero outside the source's halo band. */
+static void
+im2col (float *col, DlsView src, int n, int C, int H, int W, int KH, int KW, int s, int pad,
+        int d, int oy0, int oy1, int OW)
+{
+  int64_t P = (int64_t) (oy1 - oy0) * OW;
+  int band = src.halo;
+
+  for (int c = 0; c < C; c++)
+    for (int ky = 0; ky < KH; ky++)
+      for (int kx = 0; kx < KW; kx++)
+        {
+          float *dst = col + (((int64_t) c * KH + ky) * KW + kx) * P;
+          int off = kx * d - pad;
+          /* ox range whose source column lies inside the band: −band ≤ ox·s + off < W + band */
+          int lo = off >= -band ? 0 : (-band - off + s - 1) / s;
+          int hi = W + band - off <= 0 ? 0 : (W + band - off + s - 1) / s;
+          lo = MIN (lo, OW);
+          hi = CLAMP (hi, lo, OW);
+          for (int oy = oy0; oy < oy1; oy++, dst += OW)
+            {
+              int iy = oy * s - pad + ky * d;
+              if (iy < -band || iy >= H + band)
+                {
+                  memset (dst, 0, sizeof (float) * OW);
+                  continue;
+                }
+              const float *row = dls_view_at (src, n, c, iy, 0);
+              memset (dst, 0, sizeof (float) * lo);
+              if (s == 1)
+                memcpy (dst + lo, row + lo + off, sizeof (float) * (hi - lo));
+              else
+                for (int ox = lo; ox < hi; ox++)
+                  dst[ox] = row[ox * s + off];
+              memset (dst + hi, 0, sizeof (float) * (OW - hi));
+            }
+        }
+}
+
+/* The adjoint of im2col for channels [c0, c1): dst[n, c, iy, ix] += col[(c − c0)·KH·KW …][p];
+ * positions outside dst's halo band are dropped. */
+static void
+col2im (DlsView dst, const float *col, int n, int c0, int c1, int H, int W, int KH, int KW,
+        int s, int pad, int d, int oy0, int oy1, int OW)
+{
+  int64_t P = (int64_t) (oy1 - oy0) * OW;
+  int band = dst.halo;
+
+  for (int c = c0; c < c1; c++)
+    for (int ky = 0; ky < KH; ky++)
+      for (int kx = 0; kx < KW; kx++)
+        {
+          const float *src = col + (((int64_t) (c - c0) * KH + ky) * KW + kx) * P;
+          int off = kx * d - pad;
+          int lo = off >= -band ? 0 : (-band - off + s - 1) / s;
+          int hi = W + band - off <= 0 ? 0 : (W + band - off + s - 1) / s;
+          lo = MIN (lo, OW);
+          hi = CLAMP (hi, lo, OW);
+          for (int oy = oy0; oy < oy1; oy++, src += OW)
+            {
+              int iy = oy * s - pad + ky * d;
+              if (iy < -band || iy >= H + band)
+                continue;
+              float *row = dls_view_at (dst, n, c, iy, 0);
+              if (s == 1)
+                {
+                  float *r = row + off;
+                  for (int ox = lo; ox < hi; ox++)
+                    r[ox] += src[ox];
+                }
+              else
+                for (int ox = lo; ox < hi; ox++)
+                  row[ox * s + off] += src[ox];
+            }
+        }
+}
+
+/* Copies rows [y0, y1) of channels [0, C) of sample n into a dense (C × rows·W) matrix. */
+static void
+gather_rows (float *dst, DlsView v, int n, int C, int y0, int y1, int W)
+{
+  int64_t P = (int64_t) (y1 - y0) * W;
+
+  for (int c = 0; c < C; c++)
+    for (int y = y0; y < y1; y++)
+      memcpy (dst + c * P + (int64_t) (y - y0) * W, dls_view_at (v, n, c, y, 0),
+              sizeof (float) * W);
+}
+
+/* Tiles: rows of output per tile so that K × rows × OW stays near TILE_FLOATS, and at least
+ * four tiles per task so that tasks finish together. */
+static int
+tile_rows (int K, int OH, int OW, int N, int T)
+{
+  int64_t rows = TILE_FLOATS / ((int64_t) MAX (K, 1) * OW);
+  int64_t share = ((int64_t) OH * N) / (4 * T);
+
+  rows = MIN (rows, MAX (share, 1));
+  return (int) CLAMP (rows, 1, OH);
+}
+
+/* ---- shared state for parallel tasks ---- */
+
+typedef struct {
+  DlsGraph          *g;
+  DlsNodeImpl       *node;
+  const DlsConvGeom *geo;
+  DlsView            x, y, dx, dy;
+  const float       *w, *b;
+  float             *partials;   /* per task: dW (wlen) then db (OC) */
+  int64_t            wlen;
+  bool               need_dw;    /* the weight or bias wants a gradient */
+  int                rows;       /* rows per tile */
+  int                n_tiles;    /* per sample */
+} ConvJob;
+
+static float *
+conv_partials (DlsNodeImpl *n, int task)
+{
+  const DlsConvGeom *geo = &n->a.conv.geo;
+  int64_t wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW;
+
+  return (float *) n->aux + (size_t) task * (wlen + geo->OC);
+}
+
+static void
+reduce_partials (DlsGraph *g, DlsNodeImpl *n, float *dw, float *db)
+{
+  const DlsConvGeom *geo = &n->a.conv.geo;
+  int64_t wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW;
+  int T = dls_graph_tasks (g);
+
+  for (int t = 0; t < T; t++)
+    {
+      const float *p = conv_partials (n, t);
+      if (dw)
+        for (int64_t i = 0; i < wlen; i++)
+          dw[i] += p[i];
+      if (db)
+        for (int oc = 0; oc < geo->OC; oc++)
+          db[oc] += p[wlen + oc];
+    }
+}
+
+/* ---- conv2d, GEMM path ---- */
+
+static void
+conv_gemm_forward_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int K = geo->C * geo->KH * geo->KW;
+  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  int64_t units = (int64_t) geo->N * job->n_tiles, lo, hi;
+
+  dls_split (units, n_tasks, task, &lo, &hi);
+  for (int64_t u = lo; u < hi; u++)
+    {
+      int n = u / job->n_tiles;
+      int oy0 = (u % job->n_tiles) * job->rows, oy1 = MIN (oy0 + job->rows, geo->OH);
+      int64_t P = (int64_t) (oy1 - oy0) * geo->OW;
+      float *col = scratch, *out = scratch + (int64_t) K * P;
+
+      im2col (col, job->x, n, geo->C, geo->H, geo->W, geo->KH, geo->KW, geo->stride, geo->pad,
+              geo->dil, oy0, oy1, geo->OW);
+      dls_sgemm (false, false, geo->OC, P, K, 1.0f, job->w, K, col, P, 0.0f, out, P);
+      for (int oc = 0; oc < geo->OC; oc++)
+        {
+          float bias = job->b ? job->b[oc] : 0.0f;
+          for (int oy = oy0; oy < oy1; oy++)
+            {
+              float *dst = dls_view_at (job->y, n, oc, oy, 0);
+              const float *src = out + oc * P + (int64_t) (oy - oy0) * geo->OW;
+              for (int ox = 0; ox < geo->OW; ox++)
+                dst[ox] = src[ox] + bias;
+            }
+        }
+    }
+}
+
+/* Weight and bias gradients of one task's tiles, into its partials. */
+static void
+conv_gemm_dw_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int K = geo->C * geo->KH * geo->KW;
+  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  float *part = conv_partials (job->node, task);
+  int64_t units = (int64_t) geo->N * job->n_tiles, lo, hi;
+
+  memset (part, 0, sizeof (float) * (job->wlen + geo->OC));
+  dls_split (units, n_tasks, task, &lo, &hi);
+  for (int64_t u = lo; u < hi; u++)
+    {
+      int n = u / job->n_tiles;
+      int oy0 = (u % job->n_tiles) * job->rows, oy1 = MIN (oy0 + job->rows, geo->OH);
+      int64_t P = (int64_t) (oy1 - oy0) * geo->OW;
+      float *col = scratch, *gy = scratch + (int64_t) K * P;
+
+      gather_rows (gy, job->dy, n, geo->OC, oy0, oy1, geo->OW);
+      for (int oc = 0; oc < geo->OC; oc++)
+        {
+          float s = 0.0f;
+          for (int64_t p = 0; p < P; p++)
+            s += gy[oc * P + p];
+          part[job->wlen + oc] += s;
+        }
+      if (job->node->in[1] != DLS_NODE_NONE && job->g->nodes[job->node->in[1]].requires_grad)
+        {
+          im2col (col, job->x, n, geo->C, geo->H, geo->W, geo->KH, geo->KW, geo->stride,
+                  geo->pad, geo->dil, oy0, oy1, geo->OW);
+          /* dW (OC × K) += dY (OC × P) · colᵀ (P × K) */
+          dls_sgemm (false, true, geo->OC, K, P, 1.0f, gy, P, col, P, 1.0f, part, K);
+        }
+    }
+}
+
+/* Input gradient for channels of this task: dcol rows = Wᵀ · dY, then col2im. */
+static void
+conv_gemm_dx_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int KK = geo->KH * geo->KW, K = geo->C * KK;
+  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  int64_t lo, hi;
+
+  dls_split (geo->C, n_tasks, task, &lo, &hi);
+  if (lo == hi)
+    return;
+  for (int n = 0; n < geo->N; n++)
+    for (int t = 0; t < job->n_tiles; t++)
+      {
+        int oy0 = t * job->rows, oy1 = MIN (oy0 + job->rows, geo->OH);
+        int64_t P = (int64_t) (oy1 - oy0) * geo->OW;
+        float *dcol = scratch, *gy = scratch + (int64_t) K * P;
+
+        gather_rows (gy, job->dy, n, geo->OC, oy0, oy1, geo->OW);
+        /* dcol ((hi−lo)·KK × P) = W[:, lo:hi]ᵀ · dY; W is OC × K row-major */
+        dls_sgemm (true, false, (hi - lo) * KK, P, geo->OC, 1.0f, job->w + lo * KK, K, gy, P,
+                   0.0f, dcol, P);
+        col2im (job->dx, dcol, n, lo, hi, geo->H, geo->W, geo->KH, geo->KW, geo->stride,
+                geo->pad, geo->dil, oy0, oy1, geo->OW);
+      }
+}
+
+/* ---- conv2d, direct path ---- */
+
+static void
+conv_direct_forward_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int64_t lo, hi;
+
+  dls_split ((int64_t) geo->N * geo->OH, n_tasks, task, &lo, &hi);
+  while (lo < hi)
+    {
+      int n = lo / geo->OH, y0 = lo % geo->OH, y1 = MIN (geo->OH, y0 + (hi - lo));
+      dls_direct_kernels.forward (job->y, job->x, job->w, job->b, geo->C, geo->OC, geo->H,
+                                  geo->W, geo->dil, y0, y1, n);
+      lo += y1 - y0;
+    }
+}
+
+static void
+conv_direct_backward_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  float *part = conv_partials (job->node, task);
+  float *tmp = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  /* reflect padding: the input gradient also covers the border, folded back by the planner */
+  int e = geo->mode == DLS_PAD_REFLECT ? geo->dil : 0, HE = geo->H + 2 * e;
+  int64_t lo, hi;
+
+  memset (part, 0, sizeof (float) * (job->wlen + geo->OC));
+  if (job->need_dw)
+    {
+      dls_split ((int64_t) geo->N * geo->OH, n_tasks, task, &lo, &hi);
+      while (lo < hi)
+        {
+          int n = lo / geo->OH, y0 = lo % geo->OH, y1 = MIN (geo->OH, y0 + (hi - lo));
+          dls_direct_kernels.backward_weights (tmp, tmp + job->wlen, job->dy, job->x, geo->C,
+                                               geo->OC, geo->W, geo->dil, y0, y1, n);
+          for (int64_t i = 0; i < job->wlen + geo->OC; i++)
+            part[i] += tmp[i];
+          lo += y1 - y0;
+        }
+    }
+  if (job->dx.p == NULL)
+    return;
+  dls_split ((int64_t) geo->N * HE, n_tasks, task, &lo, &hi);
+  while (lo < hi)
+    {
+      int n = lo / HE, y0 = lo % HE, y1 = MIN (HE, y0 + (hi - lo));
+      dls_direct_kernels.backward_input (job->dx, job->dy, job->w, geo->C, geo->OC, -e,
+                                         geo->W + e, geo->dil, y0 - e, y1 - e, n);
+      lo += y1 - y0;
+    }
+}
+
+/* ---- op glue ---- */
+
+static bool
+use_direct (const DlsConvGeom *geo)
+{
+  return geo->KH == 3 && geo->KW == 3 && geo->stride == 1 && geo->pad == geo->dil
+         && geo->OC <= DIRECT_MAX_OC && geo->OC * geo->C <= 16 * 64;
+}
+
+static void
+conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
+{
+  const DlsConvGeom *geo = &n->a.conv.geo;
+  DlsHaloMode mode = geo->mode == DLS_PAD_REFLECT ? DLS_HALO_REFLECT : DLS_HALO_ZERO;
+  int64_t wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW;
+  int T = dls_graph_tasks (g);
+  int K = geo->C * geo->KH * geo->KW;
+
+  if (geo->pad > 0)
+    dls_plan_request_halo (g, n->in[0], geo->pad, mode);
+  n->aux_bytes = sizeof (float) * (size_t) T * (wlen + geo->OC);
+  if (use_direct (geo))
+    {
+      n->kernel = KERNEL_DIRECT;
+      /* the input gradient is a gather over dY: it needs dY's border, twice as wide when it
+       * also covers the input's reflected border */
+      dls_plan_request_halo (g, n - g->nodes,
+                             geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil,
+                             DLS_HALO_ANY);
+      dls_plan_request_scratch (g, wlen + geo->OC);
+    }
+  else
+    {
+      int rows = tile_rows (K, geo->OH, geo->OW, geo->N, T);
+      n->kernel = KERNEL_GEMM;
+      dls_plan_request_scratch (g, (size_t) (K + geo->OC) * rows * geo->OW);
+    }
+}
+
+static ConvJob
+conv_job (DlsGraph *g, DlsNodeImpl *n)
+{
+  const DlsConvGeom *geo = &n->a.conv.geo;
+  DlsNodeImpl *x = dls_input_node (g, n, 0), *w = dls_input_node (g, n, 1);
+  ConvJob job = {
+    .g = g, .node = n, .geo = geo,
+    .x = x->value, .y = n->value, .dx = x->grad, .dy = n->grad,
+    .w = w->value.p,
+    .b = n->a.conv.has_bias ? dls_input_node (g, n, 2)->value.p : NULL,
+    .wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW,
+  };
+
+  if (!x->requires_grad)
+    job.dx.p = NULL;
+  job.need_dw = w->requires_grad
+                || (n->a.conv.has_bias && dls_input_node (g, n, 2)->requires_grad);
+  if (n->op == DLS_OP_CONV2D)
+    job.rows = tile_rows (geo->C * geo->KH * geo->KW, geo->OH, geo->OW, geo->N,
+                          dls_graph_tasks (g));
+  else
+    job.rows = tile_rows (geo->OC * geo->KH * geo->KW, geo->H, geo->W, geo->N,
+                          dls_graph_tasks (g));
+  job.n_tiles = ((n->op == DLS_OP_CONV2D ? geo->OH : geo->H) + job.rows - 1) / job.rows;
+  return job;
+}
+
+static void
+conv2d_forward (DlsGraph *g, DlsNodeImpl *n)
+{
+  ConvJob job = conv_job (g, n);
+
+  if (n->kernel == KERNEL_DIRECT)
+    dls_parallel (dls_graph_tasks (g), conv_direct_forward_task, &job);
+  else
+    dls_parallel (dls_graph_tasks (g), conv_gemm_forward_task, &job);
+}
+
+static void
+conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
+{
+  ConvJob job = conv_job (g, n);
+  DlsNodeImpl *w = dls_input_node (g, n, 1);
+  DlsNodeImpl *b = n->a.conv.has_bias ? dls_input_node (g, n, 2) : NULL;
+
+  if (n->kernel == KERNEL_DIRECT)
+    dls_parallel (dls_graph_tasks (g), conv_direct_backward_task, &job);
+  else
+    {
+      dls_parallel (dls_graph_tasks (g), conv_gemm_dw_task, &job);
+      if (job.dx.p)
+        dls_parallel (dls_graph_tasks (g), conv_gemm_dx_task, &job);
+    }
+  reduce_partials (g, n, w->requires_grad ? w->grad.p : NULL,
+                   b && b->requires_grad ? b->grad.p : NULL);
+}
+
+/* ---- conv_transpose2d: forward = col2im (Wᵀ·x), backward = im2col (dY) ---- */
+
+static void
+convt_forward_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int KK = geo->KH * geo->KW, OK = geo->OC * KK;
+  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  int64_t lo, hi;
+
+  dls_split (geo->OC, n_tasks, task, &lo, &hi);
+  if (lo == hi)
+    return;
+  for (int n = 0; n < geo->N; n++)
+    {
+      for (int oc = lo; oc < hi; oc++)
+        {
+          float bias = job->b ? job->b[oc] : 0.0f;
+          for (int oy = 0; oy < geo->OH; oy++)
+            {
+              float *dst = dls_view_at (job->y, n, oc, oy, 0);
+              for (int ox = 0; ox < geo->OW; ox++)
+                dst[ox] = bias;
+            }
+        }
+      for (int t = 0; t < job->n_tiles; t++)
+        {
+          int iy0 = t * job->rows, iy1 = MIN (iy0 + job->rows, geo->H);
+          int64_t P = (int64_t) (iy1 - iy0) * geo->W;
+          float *col = scratch, *xin = scratch + (int64_t) OK * P;
+
+          gather_rows (xin, job->x, n, geo->C, iy0, iy1, geo->W);
+          /* col ((hi−lo)·KK × P) = W[:, lo:hi]ᵀ · x, with W as C × (OC·KK) */
+          dls_sgemm (true, false, (hi - lo) * KK, P, geo->C, 1.0f, job->w + lo * KK, OK, xin,
+                     P, 0.0f, col, P);
+          /* scatter: input pixel (iy, ix) lands on output (iy·s − pad + ky·d, …) */
+          col2im (job->y, col, n, lo, hi, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride,
+                  geo->pad, geo->dil, iy0, iy1, geo->W);
+        }
+    }
+}
+
+static void
+convt_backward_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int KK = geo->KH * geo->KW, OK = geo->OC * KK;
+  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  float *part = conv_partials (job->node, task);
+  bool need_dw = job->g->nodes[job->node->in[1]].requires_grad;
+  int64_t units = (int64_t) geo->N * job->n_tiles, lo, hi;
+
+  memset (part, 0, sizeof (float) * (job->wlen + geo->OC));
+  dls_split (units, n_tasks, task, &lo, &hi);
+  for (int64_t u = lo; u < hi; u++)
+    {
+      int n = u / job->n_tiles;
+      int iy0 = (u % job->n_tiles) * job->rows, iy1 = MIN (iy0 + job->rows, geo->H);
+      int64_t P = (int64_t) (iy1 - iy0) * geo->W;
+      float *col = scratch, *tmp = scratch + (int64_t) OK * P;
+
+      im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride,
+              geo->pad, geo->dil, iy0, iy1, geo->W);
+      if (job->dx.p)
+        {
+          /* dx (C × P) = W (C × OK) · col (OK × P) */
+          dls_sgemm (false, false, geo->C, P, OK, 1.0f, job->w, OK, col, P, 0.0f, tmp, P);
+          for (int c = 0; c < geo->C; c++)
+            for (int iy = iy0; iy < iy1; iy++)
+              {
+                float *dst = dls_view_at (job->dx, n, c, iy, 0);
+                const float *src = tmp + c * P + (int64_t) (iy - iy0) * geo->W;
+                for (int ix = 0; ix < geo->W; ix++)
+                  dst[ix] += src[ix];
+              }
+        }
+      if (need_dw)
+        {
+          gather_rows (tmp, job->x, n, geo->C, iy0, iy1, geo->W);
+          /* dW (C × OK) += x (C × P) · colᵀ (P × OK) */
+          dls_sgemm (false, true, geo->C, OK, P, 1.0f, tmp, P, col, P, 1.0f, part, OK);
+        }
+    }
+  /* db: plain sums of dY over this task's share of output rows */
+  dls_split ((int64_t) geo->N * geo->OH, n_tasks, task, &lo, &hi);
+  for (int64_t r = lo; r < hi; r++)
+    for (int oc = 0; oc < geo->OC; oc++)
+      {
+        const float *src = dls_view_at (job->dy, r / geo->OH, oc, r % geo->OH, 0);
+        float s = 0.0f;
+        for (int ox = 0; ox < geo->OW; ox++)
+          s += src[ox];
+        part[job->wlen + oc] += s;
+      }
+}
+
+static void
+convt_plan (DlsGraph *g, DlsNodeImpl *n)
+{
+  const DlsConvGeom *geo = &n->a.conv.geo;
+  int64_t wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW;
+  int OK = geo->OC * geo->KH * geo->KW;
+  int rows = tile_rows (OK, geo->H, geo->W, geo->N, dls_graph_tasks (g));
+
+  n->kernel = KERNEL_GEMM;
+  n->aux_bytes = sizeof (float) * (size_t) dls_graph_tasks (g) * (wlen + geo->OC);
+  /* im2col of dY reaches `pad` pixels outside the output */
+  dls_plan_request_halo (g, n - g->nodes, geo->pad, DLS_HALO_ANY);
+  dls_plan_request_scratch (g, (size_t) (OK + MAX (geo->C, 1)) * rows * geo->W);
+}
+
+static void
+convt_forward (DlsGraph *g, DlsNodeImpl *n)
+{
+  ConvJob job = conv_job (g, n);
+
+  dls_parallel (dls_graph_tasks (g), convt_forward_task, &job);
+}
+
+static void
+convt_backward (DlsGraph *g, DlsNodeImpl *n)
+{
+  ConvJob job = conv_job (g, n);
+  DlsNodeImpl *w = dls_input_node (g, n, 1);
+  DlsNodeImpl *b = n->a.conv.has_bias ? dls_input_node (g, n, 2) : NULL;
+
+  dls_parallel (dls_graph_tasks (g), convt_backward_task, &job);
+  reduce_partials (g, n, w->requires_grad ? w->grad.p : NULL,
+                   b && b->requires_grad ? b->grad.p : NULL);
+}
+
+const DlsOpInfo dls_op_conv2d = { DLS_OP_CONV2D, "conv2d", conv2d_plan, conv2d_forward,
+                                  conv2d_backward };
+const DlsOpInfo dls_op_conv_transpose2d = { DLS_OP_CONV_TRANSPOSE2D, "conv_transpose2d",
+                                            convt_plan, convt_forward, convt_backward };
+
+/* ---- reference loops ---- */
+
+/* The source pixel a padded coordinate reads, or −1 for a zero. */
+static int
+ref_src (int i, int n, DlsPadMode mode)
+{
+  if (i >= 0 && i < n)
+    return i;
+  if (mode == DLS_PAD_ZEROS)
+    return -1;
+  if (i < 0)
+    i = -i;
+  if (i >= n)
+    i = 2 * (n - 1) - i;
+  return i >= 0 && i < n ? i : -1;
+}
+
+void
+dls_ref_conv2d_forward (double *y, const double *x, const double *w, const double *b,
+                        const DlsConvGeom *g)
+{
+  for (int n = 0; n < g->N; n++)
+    for (int oc = 0; oc < g->OC; oc++)
+      for (int oy = 0; oy < g->OH; oy++)
+        for (int ox = 0; ox < g->OW; ox++)
+          {
+            double s = b ? b[oc] : 0.0;
+            for (int c = 0; c < g->C; c++)
+              for (int ky = 0; ky < g->KH; ky++)
+                for (int kx = 0; kx < g->KW; kx++)
+                  {
+                    int iy = ref_src (oy * g->stride - g->pad + ky * g->dil, g->H, g->mode);
+                    int ix = ref_src (ox * g->stride - g->pad + kx * g->dil, g->W, g->mode);
+                    if (iy < 0 || ix < 0)
+                      continue;
+                    s += w[((oc * g->C + c) * g->KH + ky) * g->KW + kx]
+                         * x[((n * g->C + c) * g->H + iy) * g->W + ix];
+                  }
+            y[((n * g->OC + oc) * g->OH + oy) * g->OW + ox] = s;
+          }
+}
+
+void
+dls_ref_conv2d_backward (double *dx, double *dw, double *db, const double *dy, const double *x,
+                         const double *w, const DlsConvGeom *g)
+{
+  for (int n = 0; n < g->N; n++)
+    for (int oc = 0; oc < g->OC; oc++)
+      for (int oy = 0; oy < g->OH; oy++)
+        for (int ox = 0; ox < g->OW; ox++)
+          {
+            double gy = dy[((n * g->OC + oc) * g->OH + oy) * g->OW + ox];
+            if (db)
+              db[oc] += gy;
+            for (int c = 0; c < g->C; c++)
+              for (int ky = 0; ky < g->KH; ky++)
+                for (int kx = 0; kx < g->KW; kx++)
+                  {
+                    int iy = ref_src (oy * g->stride - g->pad + ky * g->dil, g->H, g->mode);
+                    int ix = ref_src (ox * g->stride - g->pad + kx * g->dil, g->W, g->mode);
+                    int wi = ((oc * g->C + c) * g->KH + ky) * g->KW + kx;
+                    int xi = ((n * g->C + c) * g->H + iy) * g->W + ix;
+                    if (iy < 0 || ix < 0)
+                      continue;
+                    if (dw)
+                      dw[wi] += gy * x[xi];
+                    if (dx)
+                      dx[xi] += gy * w[wi];
+                  }
+          }
+}
+
+void
+dls_ref_conv_transpose2d_forward (double *y, const double *x, const double *w, const double *b,
+                                  const DlsConvGeom *g)
+{
+  for (int n = 0; n < g->N; n++)
+    for (int oc = 0; oc < g->OC; oc++)
+      for (int i = 0; i < g->OH * g->OW; i++)
+        y[(n * g->OC + oc) * g->OH * g->OW + i] = b ? b[oc] : 0.0;
+  for (int n = 0; n < g->N; n++)
+    for (int c = 0; c < g->C; c++)
+      for (int iy = 0; iy < g->H; iy++)
+        for (int ix = 0; ix < g->W; ix++)
+          for (int oc = 0; oc < g->OC; oc++)
+            for (int ky = 0; ky < g->KH; ky++)
+              for (int kx = 0; kx < g->KW; kx++)
+                {
+                  int oy = iy * g->stride - g->pad + ky * g->dil;
+                  int ox = ix * g->stride - g->pad + kx * g->dil;
+                  if (oy < 0 || oy >= g->OH || ox < 0 || ox >= g->OW)
+                    continue;
+                  y[((n * g->OC + oc) * g->OH + oy) * g->OW + ox] +=
+                    x[((n * g->C + c) * g->H + iy) * g->W + ix]
+                    * w[((c * g->OC + oc) * g->KH + ky) * g->KW + kx];
+                }
+}
+
+void
+dls_ref_conv_transpose2d_backward (double *dx, double *dw, double *db, const double *dy,
+                                   const double *x, const double *w, const DlsConvGeom *g)
+{
+  if (db)
+    for (int n = 0; n < g->N; n++)
+      for (int oc = 0; oc < g->OC; oc++)
+        for (int i = 0; i < g->OH * g->OW; i++)
+          db[oc] += dy[(n * g->OC + oc) * g->OH * g->OW + i];
+  for (int n = 0; n < g->N; n++)
+    for (int c = 0; c < g->C; c++)
+      for (int iy = 0; iy < g->H; iy++)
+        for (int ix = 0; ix < g->W; ix++)
+          for (int oc = 0; oc < g->OC; oc++)
+            for (int ky = 0; ky < g->KH; ky++)
+              for (int kx = 0; kx < g->KW; kx++)
+                {
+                  int oy = iy * g->stride - g->pad + ky * g->dil;
+                  int ox = ix * g->stride - g->pad + kx * g->dil;
+                  int xi = ((n * g->C + c) * g->H + iy) * g->W + ix;
+                  int wi = ((c * g->OC + oc) * g->KH + ky) * g->KW + kx;
+                  double gy;
+                  if (oy < 0 || oy >= g->OH || ox < 0 || ox >= g->OW)
+                    continue;
+                  gy = dy[((n * g->OC + oc) * g->OH + oy) * g->OW + ox];
+                  if (dx)
+                    dx[xi] += gy * w[wi];
+                  if (dw)
+                    dw[wi] += gy * x[xi];
+                }
+}

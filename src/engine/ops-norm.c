@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * ops-norm.c: batch normalisation with PyTorch's semantics, for 2-D maps (statistics over N·H·W)
+ * and flat features (over N).  Training normalises with the biased batch variance and moves the
+ * running statistics by `momentum` towards the batch mean and the *unbiased* batch variance;
+ * eval uses the running statistics; DLS_BN_BATCH_STATS (track_running_stats=False) always uses
+ * the batch.  Sums are accumulated in double, as PyTorch does on the CPU.  Work is split by
+ * channel ranges.
+ */
+#include "engine-private.h"
+#include "ref.h"
+
+#include <math.h>
+
+typedef struct {
+  DlsGraph    *g;
+  DlsNodeImpl *n;
+  DlsView      x, y, dx, dy;
+  const float *gamma, *beta;
+  float       *rmean, *rvar, *dgamma, *dbeta;
+  float       *mean, *invstd;   /* aux: saved for backward */
+  bool         batch;           /* normalise with batch statistics */
+  bool         update;          /* move the running statistics */
+} BnJob;
+
+static BnJob
+bn_job (DlsGraph *g, DlsNodeImpl *n)
+{
+  DlsNodeImpl *x = dls_input_node (g, n, 0);
+  BnJob j = { g, n, x->value, n->value, x->grad, n->grad };
+
+  if (n->in[1] != DLS_NODE_NONE)
+    {
+      DlsNodeImpl *ga = dls_input_node (g, n, 1), *be = dls_input_node (g, n, 2);
+      j.gamma = ga->value.p;
+      j.beta = be->value.p;
+      j.dgamma = ga->requires_grad ? ga->grad.p : NULL;
+      j.dbeta = be->requires_grad ? be->grad.p : NULL;
+    }
+  if (n->in[3] != DLS_NODE_NONE)
+    {
+      j.rmean = dls_input_node (g, n, 3)->value.p;
+      j.rvar = dls_input_node (g, n, 4)->value.p;
+    }
+  j.mean = n->aux;
+  j.invstd = j.mean + n->shape.c;
+  j.batch = n->a.bn.mode == DLS_BN_BATCH_STATS || g->training;
+  j.update = n->a.bn.mode == DLS_BN_RUNNING_STATS && g->training;
+  if (!x->requires_grad)
+    j.dx.p = NULL;
+  return j;
+}
+
+static void
+bn_forward_task (void *data, int task, int n_tasks)
+{
+  BnJob *j = data;
+  DlsShape s = j->n->shape;
+  double M = (double) s.n * s.h * s.w;
+  float eps = j->n->a.bn.eps, mom = j->n->a.bn.momentum;
+  int64_t lo, hi;
+
+  dls_split (s.c, n_tasks, task, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      double mean, var;
+      float a, b;
+
+      if (j->batch)
+        {
+          double sum = 0, sq = 0;
+          for (int n = 0; n < s.n; n++)
+            for (int y = 0; y < s.h; y++)
+              {
+                const float *r = dls_view_at (j->x, n, c, y, 0);
+                float rs = 0;
+                for (int i = 0; i < s.w; i++)
+                  rs += r[i];
+                sum += rs;
+              }
+          mean = sum / M;
+          for (int n = 0; n < s.n; n++)
+            for (int y = 0; y < s.h; y++)
+              {
+                const float *r = dls_view_at (j->x, n, c, y, 0);
+                float rs = 0, m = (float) mean;
+                for (int i = 0; i < s.w; i++)
+                  rs += (r[i] - m) * (r[i] - m);
+                sq += rs;
+              }
+          var = sq / M;
+          if (j->update)
+            {
+              double unbiased = M > 1 ? var * M / (M - 1) : var;
+              j->rmean[c] = (1.0f - mom) * j->rmean[c] + mom * (float) mean;
+              j->rvar[c] = (1.0f - mom) * j->rvar[c] + mom * (float) unbiased;
+            }
+        }
+      else
+        {
+          mean = j->rmean[c];
+          var = j->rvar[c];
+        }
+      j->mean[c] = (float) mean;
+      j->invstd[c] = (float) (1.0 / sqrt (var + eps));
+      /* y = a·x + b */
+      a = j->invstd[c] * (j->gamma ? j->gamma[c] : 1.0f);
+      b = (j->beta ? j->beta[c] : 0.0f) - j->mean[c] * a;
+      for (int n = 0; n < s.n; n++)
+        for (int y = 0; y < s.h; y++)
+          {
+            const float *r = dls_view_at (j->x, n, c, y, 0);
+            float *o = dls_view_at (j->y, n, c, y, 0);
+            for (int i = 0; i < s.w; i++)
+              o[i] = r[i] * a + b;
+          }
+    }
+}
+
+static void
+bn_backward_task (void *data, int task, int n_tasks)
+{
+  BnJob *j = data;
+  DlsShape s = j->n->shape;
+  double M = (double) s.n * s.h * s.w;
+  int64_t lo, hi;
+
+  dls_split (s.c, n_tasks, task, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      float mean = j->mean[c], inv = j->invstd[c];
+      float gam = j->gamma ? j->gamma[c] : 1.0f;
+      double sdy = 0, sdyx = 0;  /* Σ dy, Σ dy·x̂ */
+
+      for (int n = 0; n < s.n; n++)
+        for (int y = 0; y < s.h; y++)
+          {
+            const float *r = dls_view_at (j->x, n, c, y, 0);
+            const float *g = dls_view_at (j->dy, n, c, y, 0);
+            float a = 0, b = 0;
+            for (int i = 0; i < s.w; i++)
+              {
+                a += g[i];
+                b += g[i] * (r[i] - mean);
+              }
+            sdy += a;
+            sdyx += b;
+          }
+      sdyx *= inv;
+      if (j->dgamma)
+        j->dgamma[c] += (float) sdyx;
+      if (j->dbeta)
+        j->dbeta[c] += (float) sdy;
+      if (j->dx.p == NULL)
+        continue;
+      if (j->batch)
+        {
+          /* dx = γ·inv/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) */
+          float k = gam * inv, mdy = (float) (sdy / M), mdyx = (float) (sdyx / M);
+          for (int n = 0; n < s.n; n++)
+            for (int y = 0; y < s.h; y++)
+              {
+                const float *r = dls_view_at (j->x, n, c, y, 0);
+                const float *g = dls_view_at (j->dy, n, c, y, 0);
+                float *d = dls_view_at (j->dx, n, c, y, 0);
+                for (int i = 0; i < s.w; i++)
+                  d[i] += k * (g[i] - mdy - (r[i] - mean) * inv * mdyx);
+              }
+        }
+      else
+        {
+          float k = gam * inv;
+          for (int n = 0; n < s.n; n++)
+            for (int y = 0; y < s.h; y++)
+              {
+                const float *g = dls_view_at (j->dy, n, c, y, 0);
+                float *d = dls_view_at (j->dx, n, c, y, 0);
+                for (int i = 0; i < s.w; i++)
+                  d[i] += k * g[i];
+              }
+        }
+    }
+}
+
+static int
+bn_tasks (DlsGraph *g, DlsNodeImpl *n)
+{
+  return dls_shape_numel (n->shape) < 16384 ? 1 : dls_graph_tasks (g);
+}
+
+static void
+bn_plan (DlsGraph *g, DlsNodeImpl *n)
+{
+  n->aux_bytes = 2 * sizeof (float) * n->shape.c;
+}
+
+static void
+bn_forward (DlsGraph *g, DlsNodeImpl *n)
+{
+  BnJob j = bn_job (g, n);
+
+  dls_parallel (bn_tasks (g, n), bn_forward_task, &j);
+  if (j.update)
+    (*dls_params_counter (g->params, dls_input_node (g, n, 5)->a.param.index))++;
+  /* backward must use the statistics this forward used */
+  n->kernel = j.batch;
+}
+
+static void
+bn_backward (DlsGraph *g, DlsNodeImpl *n)
+{
+  BnJob j = bn_job (g, n);
+
+  j.batch = n->kernel;
+  dls_parallel (bn_tasks (g, n), bn_backward_task, &j);
+}
+
+const DlsOpInfo dls_op_batchnorm = { DLS_OP_BATCHNORM, "batchnorm", bn_plan, bn_forward,
+                                     bn_backward };
+
+/* ---- reference loops ---- */
+
+static void
+ref_stats (const double *x, int N, int C, int HW, int c, double *mean, double *var)
+{
+  double s = 0, q = 0, M = (double) N * HW;
+
+  for (int n = 0; n < N; n++)
+    for (int i = 0; i < HW; i++)
+      s += x[((int64_t) n * C + c) * HW + i];
+  *mean = s / M;
+  for (int n = 0; n < N; n++)
+    for (int i = 0; i < HW; i++)
+      {
+        double d = x[((int64_t) n * C + c) * HW + i] - *mean;
+        q += d * d;
+      }
+  *var = q / M;
+}
+
+void
+dls_ref_batchnorm_forward (double *y, const double *x, const double *gamma, const double *beta,
+                           const double *mean, const double *var, int N, int C, int HW,
+                           double eps)
+{
+  for (int c = 0; c < C; c++)
+    {
+      double m, v;
+      if (mean)
+        m = mean[c], v = var[c];
+      else
+        ref_stats (x, N, C, HW, c, &m, &v);
+      for (int n = 0; n < N; n++)
+        for (int i = 0; i < HW; i++)
+          {
+            int64_t k = ((int64_t) n * C + c) * HW + i;
+            y[k] = (x[k] - m) / sqrt (v + eps) * (gamma ? gamma[c] : 1.0) + (beta ? beta[c] : 0);
+          }
+    }
+}
+
+void
+dls_ref_batchnorm_backward (double *dx, double *dgamma, double *dbeta, const double *dy,
+                            const double *x, const double *gamma, const double *mean,
+                            const double *var, int N, int C, int HW, double eps)
+{
+  double M = (double) N * HW;
+
+  for (int c = 0; c < C; c++)
+    {
+      double m, v, inv, g = gamma ? gamma[c] : 1.0, sdy = 0, sdyx = 0;
+      if (mean)
+        m = mean[c], v = var[c];
+      else
+        ref_stats (x, N, C, HW, c, &m, &v);
+      inv = 1.0 / sqrt (v + eps);
+      for (int n = 0; n < N; n++)
+        for (int i = 0; i < HW; i++)
+          {
+            int64_t k = ((int64_t) n * C + c) * HW + i;
+            sdy += dy[k];
+            sdyx += dy[k] * (x[k] - m) * inv;
+          }
+      if (dgamma)
+        dgamma[c] += sdyx;
+      if (dbeta)
+        dbeta[c] += sdy;
+      if (!dx)
+        continue;
+      for (int n = 0; n < N; n++)
+        for (int i = 0; i < HW; i++)
+          {
+            int64_t k = ((int64_t) n * C + c) * HW + i;
+            if (mean)
+              dx[k] += g * inv * dy[k];
+            else
+              dx[k] += g * inv * (dy[k] - sdy / M - (x[k] - m) * inv * sdyx / M);
+          }
+    }
+}

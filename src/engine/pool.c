@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * pool.c: the engine's worker pool and thread settings.
+ *
+ * One pool for the process: n − 1 worker threads plus the caller.  dls_parallel() hands out
+ * tasks statically (task t runs on thread t mod n), so the work each task does never depends on
+ * timing.  Workers spin briefly for the next job (graphs of small layers issue thousands of jobs
+ * a second), then sleep on a condition variable.  When another thread is already using the pool
+ * (two graphs running at once, say training and prediction), the caller simply runs the tasks
+ * itself: same tasks, same results, no waiting.
+ *
+ * OpenBLAS is set to one thread: the engine calls it from inside its own tasks.
+ */
+#include "engine-private.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#define SPIN_ROUNDS 20000
+
+typedef struct {
+  pthread_mutex_t busy;       /* held by the thread that owns the pool for one job */
+  pthread_mutex_t lock;
+  pthread_cond_t  wake;
+  pthread_cond_t  done_cond;
+  pthread_t      *threads;
+  int             n_threads;  /* including the caller */
+  int             generation; /* bumped for every job; workers watch it */
+  int             pending;    /* workers still running the current job */
+  bool            quit;
+  DlsTaskFn       fn;
+  void           *ctx;
+  int             n_tasks;
+} Pool;
+
+static Pool pool = {
+  .busy = PTHREAD_MUTEX_INITIALIZER,
+  .lock = PTHREAD_MUTEX_INITIALIZER,
+  .wake = PTHREAD_COND_INITIALIZER,
+  .done_cond = PTHREAD_COND_INITIALIZER,
+  .n_threads = 1,
+};
+
+static __thread int thread_index;
+static int requested_threads;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void
+run_share (int ith)
+{
+  for (int t = ith; t < pool.n_tasks; t += pool.n_threads)
+    pool.fn (pool.ctx, t, pool.n_tasks);
+}
+
+static void *
+worker_main (void *data)
+{
+  int ith = GPOINTER_TO_INT (data);
+  int seen = 0;
+
+  thread_index = ith;
+  for (;;)
+    {
+      int gen = 0;
+
+      for (int spin = 0; spin < SPIN_ROUNDS; spin++)
+        {
+          gen = __atomic_load_n (&pool.generation, __ATOMIC_ACQUIRE);
+          if (gen != seen || __atomic_load_n (&pool.quit, __ATOMIC_ACQUIRE))
+            break;
+#if defined(__x86_64__) || defined(__i386__)
+          __builtin_ia32_pause ();
+#endif
+        }
+      if (gen == seen)
+        {
+          pthread_mutex_lock (&pool.lock);
+          while (pool.generation == seen && !pool.quit)
+            pthread_cond_wait (&pool.wake, &pool.lock);
+          gen = pool.generation;
+          pthread_mutex_unlock (&pool.lock);
+        }
+      if (__atomic_load_n (&pool.quit, __ATOMIC_ACQUIRE))
+        return NULL;
+      seen = gen;
+      run_share (ith);
+      if (__atomic_sub_fetch (&pool.pending, 1, __ATOMIC_ACQ_REL) == 0)
+        {
+          pthread_mutex_lock (&pool.lock);
+          pthread_cond_signal (&pool.done_cond);
+          pthread_mutex_unlock (&pool.lock);
+        }
+    }
+}
+
+static void
+stop_workers (void)
+{
+  if (pool.n_threads <= 1)
+    return;
+  pthread_mutex_lock (&pool.lock);
+  __atomic_store_n (&pool.quit, true, __ATOMIC_RELEASE);
+  pthread_cond_broadcast (&pool.wake);
+  pthread_mutex_unlock (&pool.lock);
+  for (int i = 1; i < pool.n_threads; i++)
+    pthread_join (pool.threads[i], NULL);
+  g_free (pool.threads);
+  pool.threads = NULL;
+  pool.n_threads = 1;
+  pool.quit = false;
+}
+
+static void
+start_workers (int n)
+{
+  pool.n_threads = n;
+  pool.threads = g_new0 (pthread_t, n);
+  for (int i = 1; i < n; i++)
+    if (pthread_create (&pool.threads[i], NULL, worker_main, GINT_TO_POINTER (i)) != 0)
+      {
+        /* Fewer threads than asked: keep those that started. */
+        pool.n_threads = i;
+        break;
+      }
+}
+
+static int
+online_cores (void)
+{
+  long n = sysconf (_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int) MIN (n, 256) : 1;
+}
+
+static void
+init_once_fn (void)
+{
+  const char *env = g_getenv ("DLSIA_THREADS");
+  int n = env ? atoi (env) : 0;
+
+  openblas_set_num_threads (1);
+  dls_direct_kernels_init ();
+  requested_threads = n > 0 ? n : online_cores ();
+  start_workers (requested_threads);
+}
+
+void
+dls_engine_init (void)
+{
+  pthread_once (&init_once, init_once_fn);
+}
+
+void
+dls_engine_set_threads (int n_threads)
+{
+  dls_engine_init ();
+  if (n_threads <= 0)
+    n_threads = online_cores ();
+  n_threads = MIN (n_threads, 256);
+  pthread_mutex_lock (&pool.busy);
+  if (n_threads != pool.n_threads)
+    {
+      stop_workers ();
+      start_workers (n_threads);
+    }
+  requested_threads = n_threads;
+  openblas_set_num_threads (1);
+  pthread_mutex_unlock (&pool.busy);
+}
+
+int
+dls_engine_get_threads (void)
+{
+  dls_engine_init ();
+  return requested_threads;
+}
+
+const char *
+dls_engine_blas_corename (void)
+{
+  return openblas_get_corename ();
+}
+
+int
+dls_parallel_thread_index (void)
+{
+  return thread_index;
+}
+
+void
+dls_parallel (int n_tasks, DlsTaskFn fn, void *ctx)
+{
+  if (n_tasks <= 0)
+    return;
+  if (n_tasks == 1 || pool.n_threads <= 1 || pthread_mutex_trylock (&pool.busy) != 0)
+    {
+      /* Inline: the pool is single-threaded or serving another graph. */
+      int saved = thread_index;
+      thread_index = 0;
+      for (int t = 0; t < n_tasks; t++)
+        fn (ctx, t, n_tasks);
+      thread_index = saved;
+      return;
+    }
+  if (pool.n_threads <= 1)
+    {
+      pthread_mutex_unlock (&pool.busy);
+      for (int t = 0; t < n_tasks; t++)
+        fn (ctx, t, n_tasks);
+      return;
+    }
+  pool.fn = fn;
+  pool.ctx = ctx;
+  pool.n_tasks = n_tasks;
+  __atomic_store_n (&pool.pending, pool.n_threads - 1, __ATOMIC_RELEASE);
+  pthread_mutex_lock (&pool.lock);
+  __atomic_add_fetch (&pool.generation, 1, __ATOMIC_ACQ_REL);
+  pthread_cond_broadcast (&pool.wake);
+  pthread_mutex_unlock (&pool.lock);
+
+  thread_index = 0;
+  run_share (0);
+
+  for (int spin = 0; spin < SPIN_ROUNDS * 4; spin++)
+    {
+      if (__atomic_load_n (&pool.pending, __ATOMIC_ACQUIRE) == 0)
+        break;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause ();
+#endif
+    }
+  if (__atomic_load_n (&pool.pending, __ATOMIC_ACQUIRE) != 0)
+    {
+      pthread_mutex_lock (&pool.lock);
+      while (__atomic_load_n (&pool.pending, __ATOMIC_ACQUIRE) != 0)
+        pthread_cond_wait (&pool.done_cond, &pool.lock);
+      pthread_mutex_unlock (&pool.lock);
+    }
+  pthread_mutex_unlock (&pool.busy);
+}
+
+void
+dls_sgemm (bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
+           const float *B, int ldb, float beta, float *C, int ldc)
+{
+  if (M <= 0 || N <= 0)
+    return;
+  if (K <= 0)
+    {
+      /* BLAS would still scale C by beta. */
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+          C[(int64_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(int64_t) i * ldc + j];
+      return;
+    }
+  cblas_sgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
+               M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
