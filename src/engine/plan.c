@@ -275,10 +275,12 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
         continue;
       if (r->halo_zero_req && r->halo_reflect_req)
         {
+          g_autofree char *what = r->name ? g_strdup_printf ("“%s”", r->name)
+                                          : g_strdup_printf ("the output of %s (node %d)",
+                                                             dls_op_info (r->op)->name, i);
           g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                       "“%s” (%s) is read by both zero-padded and reflect-padded convolutions; "
-                       "give each its own copy (for example through dls_graph_scale (x, 1))",
-                       r->name ? r->name : "a tensor", dls_op_info (r->op)->name);
+                       "%s is read by both zero-padded and reflect-padded convolutions; give "
+                       "each its own copy (for example through dls_graph_scale (x, 1))", what);
           return FALSE;
         }
       r->halo_mode = r->halo_reflect_req ? DLS_HALO_REFLECT : DLS_HALO_ZERO;

@@ -53,11 +53,19 @@ run_share (int ith)
     pool.fn (pool.ctx, t, pool.n_tasks);
 }
 
+typedef struct {
+  int ith;
+  int generation;  /* the last job this worker need not run */
+} WorkerStart;
+
 static void *
 worker_main (void *data)
 {
-  int ith = GPOINTER_TO_INT (data);
-  int seen = 0;
+  WorkerStart *start = data;
+  int ith = start->ith;
+  int seen = start->generation;
+
+  g_free (start);
 
   thread_index = ith;
   for (;;)
@@ -117,12 +125,20 @@ start_workers (int n)
   pool.n_threads = n;
   pool.threads = g_new0 (pthread_t, n);
   for (int i = 1; i < n; i++)
-    if (pthread_create (&pool.threads[i], NULL, worker_main, GINT_TO_POINTER (i)) != 0)
-      {
-        /* Fewer threads than asked: keep those that started. */
-        pool.n_threads = i;
-        break;
-      }
+    {
+      /* No job can start while the pool is being built, so the current generation is the one
+       * a new worker has already "seen". */
+      WorkerStart *start = g_new (WorkerStart, 1);
+      start->ith = i;
+      start->generation = pool.generation;
+      if (pthread_create (&pool.threads[i], NULL, worker_main, start) != 0)
+        {
+          /* Fewer threads than asked: keep those that started. */
+          g_free (start);
+          pool.n_threads = i;
+          break;
+        }
+    }
 }
 
 static int
