@@ -4,7 +4,8 @@
  * forward and backward through the engine for the layer shapes of a U-Net (3×3, C → OC channels)
  * and of MSDNet (C_in → 1 channel, dilated 3×3), and prints GFLOP/s beside cblas_sgemm's
  * GFLOP/s measured in the same run, so the ratios mean something on a noisy shared machine.
- * Timing is the median of several repetitions after a warm-up.
+ * Timing is the median of several repetitions after a warm-up.  FLOPs: 2 per multiply-add;
+ * backward is dW plus dX, except for a one-channel input (the image), which needs no dX.
  */
 #include "engine-private.h"
 
@@ -75,6 +76,7 @@ bench_sgemm (int n, int threads, int repeats)
 typedef struct {
   double fwd, bwd;  /* seconds, medians */
   double flops;     /* one forward: 2·MACs */
+  double bwd_flops; /* dW, and dX unless the layer reads the image */
 } ConvTime;
 
 static bool
@@ -89,7 +91,8 @@ bench_layer (int C, int OC, int size, int dil, int repeats, ConvTime *out)
   DlsRng rng;
   int64_t wn = (int64_t) OC * C * 9;
 
-  x = dls_graph_input (g, "x", DLS_SHAPE (1, C, size, size), true);
+  /* A one-channel input is the image: as in a real network, it needs no gradient. */
+  x = dls_graph_input (g, "x", DLS_SHAPE (1, C, size, size), C > 1);
   w = dls_graph_param (g, "w", 4, (int64_t[]) { OC, C, 3, 3 });
   b = dls_graph_param (g, "b", 1, (int64_t[]) { OC });
   y = dls_graph_conv2d (g, x, w, b, &(DlsConvArgs) { .padding = dil, .dilation = dil });
@@ -127,12 +130,23 @@ bench_layer (int C, int OC, int size, int dil, int repeats, ConvTime *out)
   out->fwd = median (tf, repeats);
   out->bwd = median (tb, repeats);
   out->flops = 2.0 * OC * C * 9.0 * size * size;
+  out->bwd_flops = (C > 1 ? 2 : 1) * out->flops;
   g_free (in);
   g_free (dout);
   g_free (tf);
   g_free (tb);
   dls_graph_free (g);
   return true;
+}
+
+static void
+print_row (FILE *out, const char *name, const ConvTime *ct, double sgemm)
+{
+  double fb = (ct->flops + ct->bwd_flops) / (ct->fwd + ct->bwd) / 1e9;
+
+  fprintf (out, "%-24s %9.2f %9.2f %9.1f %9.1f %9.1f %7.0f%%\n", name, ct->fwd * 1e3,
+           ct->bwd * 1e3, ct->flops / ct->fwd / 1e9, ct->bwd_flops / ct->bwd / 1e9, fb,
+           100 * fb / sgemm);
 }
 
 int
@@ -169,8 +183,8 @@ dls_bench_conv (FILE *out, const DlsBenchArgs *args)
 
       dls_engine_set_threads (thread_counts[t]);
       fprintf (out, "\n## %d thread%s\n", thread_counts[t], thread_counts[t] > 1 ? "s" : "");
-      fprintf (out, "%-22s %9s %9s %9s %9s %8s\n", "layer", "fwd ms", "bwd ms", "fwd GF/s",
-               "f+b GF/s", "/sgemm");
+      fprintf (out, "%-22s %9s %9s %9s %9s %9s %8s\n", "layer", "fwd ms", "bwd ms",
+               "fwd GF/s", "bwd GF/s", "f+b GF/s", "/sgemm");
       for (int i = 0; i < n_unet; i++)
         {
           ConvTime ct;
@@ -178,13 +192,11 @@ dls_bench_conv (FILE *out, const DlsBenchArgs *args)
           if (!bench_layer (unet[i][0], unet[i][1], size, 1, repeats, &ct))
             return 1;
           g_snprintf (name, sizeof name, "unet %d→%d", unet[i][0], unet[i][1]);
-          fprintf (out, "%-24s %9.2f %9.2f %9.1f %9.1f %7.0f%%\n", name, ct.fwd * 1e3,
-                   ct.bwd * 1e3, ct.flops / ct.fwd / 1e9, 3 * ct.flops / (ct.fwd + ct.bwd) / 1e9,
-                   100 * 3 * ct.flops / (ct.fwd + ct.bwd) / 1e9 / sgemm[t]);
-          flops += 3 * ct.flops;
+          print_row (out, name, &ct, sgemm[t]);
+          flops += ct.flops + ct.bwd_flops;
           secs += ct.fwd + ct.bwd;
         }
-      fprintf (out, "%-22s %29s %9.1f %7.0f%%\n", "unet layers, all", "", flops / secs / 1e9,
+      fprintf (out, "%-22s %39s %9.1f %7.0f%%\n", "unet layers, all", "", flops / secs / 1e9,
                100 * flops / secs / 1e9 / sgemm[t]);
 
       for (int i = 0; i < n_msd_c; i++)
@@ -195,14 +207,11 @@ dls_bench_conv (FILE *out, const DlsBenchArgs *args)
             if (!bench_layer (msd_c[i], 1, size, msd_d[j], repeats, &ct))
               return 1;
             g_snprintf (name, sizeof name, "msd %d→1 d%d", msd_c[i], msd_d[j]);
-            fprintf (out, "%-24s %9.2f %9.2f %9.1f %9.1f %7.0f%%\n", name, ct.fwd * 1e3,
-                     ct.bwd * 1e3, ct.flops / ct.fwd / 1e9,
-                     3 * ct.flops / (ct.fwd + ct.bwd) / 1e9,
-                     100 * 3 * ct.flops / (ct.fwd + ct.bwd) / 1e9 / sgemm[t]);
-            msd_flops += 3 * ct.flops;
+            print_row (out, name, &ct, sgemm[t]);
+            msd_flops += ct.flops + ct.bwd_flops;
             msd_secs += ct.fwd + ct.bwd;
           }
-      fprintf (out, "%-22s %29s %9.1f %7.0f%%\n", "msd layers, all", "",
+      fprintf (out, "%-22s %39s %9.1f %7.0f%%\n", "msd layers, all", "",
                msd_flops / msd_secs / 1e9, 100 * msd_flops / msd_secs / 1e9 / sgemm[t]);
     }
   dls_engine_set_threads (all);

@@ -180,7 +180,8 @@ dls_thread_scratch (DlsGraph *g, int ith)
 typedef struct {
   DlsOp       op;
   const char *name;
-  /* Plan: request halos on inputs, size aux and scratch, choose a kernel.  May be NULL. */
+  /* Plan: request halos on inputs, size aux and scratch, choose a kernel.  Called twice, the
+   * second time with every halo final; must be idempotent.  May be NULL. */
   void (*plan)     (DlsGraph *g, DlsNodeImpl *n);
   void (*forward)  (DlsGraph *g, DlsNodeImpl *n);
   /* Accumulates into the gradients of the inputs that require one.  NULL: nothing to do. */
@@ -192,6 +193,8 @@ const DlsOpInfo *dls_op_info (DlsOp op);
 /* ---- planner services, for plan hooks ---- */
 void dls_plan_request_halo    (DlsGraph *g, DlsNode x, int width, DlsHaloMode mode);
 void dls_plan_request_scratch (DlsGraph *g, size_t floats_per_thread);
+/* The halo of x's buffer as planned so far (final when plan hooks run the second time). */
+int  dls_plan_halo            (DlsGraph *g, DlsNode x);
 
 /* ---- graph building helpers (graph.c) ---- */
 gboolean dls_graph_failed     (DlsGraph *g);

@@ -77,13 +77,15 @@ dls_engine_kernel_isa (void)
 
 /* ---- im2col / col2im over halo'd views ---- */
 
-/* col[k][p] for k = (c, ky, kx) and p over output rows [oy0, oy1) × OW of sample n:
- * src[n, c, oy·s − pad + ky·d, ox·s − pad + kx·d], zero outside the source's halo band. */
+/* col[k][p] for k = (c, ky, kx) and p over rows [oy0, oy1) × columns [ox0, ox0 + OWn) of the
+ * output grid of sample n: src[n, c, oy·s − pad + ky·d, ox·s − pad + kx·d], zero outside the
+ * source's halo band.  Rows and columns may start below zero: a GEMM can then write a whole
+ * padded row span of a halo'd output in one go. */
 static void
 im2col (float *col, DlsView src, int n, int C, int H, int W, int KH, int KW, int s, int pad,
-        int d, int oy0, int oy1, int OW)
+        int d, int oy0, int oy1, int ox0, int OWn)
 {
-  int64_t P = (int64_t) (oy1 - oy0) * OW;
+  int64_t P = (int64_t) (oy1 - oy0) * OWn;
   int band = src.halo;
 
   for (int c = 0; c < C; c++)
@@ -92,51 +94,52 @@ im2col (float *col, DlsView src, int n, int C, int H, int W, int KH, int KW, int
         {
           float *dst = col + (((int64_t) c * KH + ky) * KW + kx) * P;
           int off = kx * d - pad;
-          /* ox range whose source column lies inside the band: −band ≤ ox·s + off < W + band */
-          int lo = off >= -band ? 0 : (-band - off + s - 1) / s;
-          int hi = W + band - off <= 0 ? 0 : (W + band - off + s - 1) / s;
-          lo = MIN (lo, OW);
-          hi = CLAMP (hi, lo, OW);
-          for (int oy = oy0; oy < oy1; oy++, dst += OW)
+          /* local columns j whose source lies inside the band: −band ≤ (ox0 + j)·s + off < W + band */
+          int64_t a = -band - off - (int64_t) ox0 * s, b = W + band - off - (int64_t) ox0 * s;
+          int lo = a <= 0 ? 0 : (int) MIN ((a + s - 1) / s, OWn);
+          int hi = b <= 0 ? 0 : (int) MIN ((b + s - 1) / s, OWn);
+          hi = MAX (hi, lo);
+          for (int oy = oy0; oy < oy1; oy++, dst += OWn)
             {
               int iy = oy * s - pad + ky * d;
               if (iy < -band || iy >= H + band)
                 {
-                  memset (dst, 0, sizeof (float) * OW);
+                  memset (dst, 0, sizeof (float) * OWn);
                   continue;
                 }
-              const float *row = dls_view_at (src, n, c, iy, 0);
+              const float *row = dls_view_at (src, n, c, iy, (int64_t) ox0 * s + off);
               memset (dst, 0, sizeof (float) * lo);
               if (s == 1)
-                memcpy (dst + lo, row + lo + off, sizeof (float) * (hi - lo));
+                memcpy (dst + lo, row + lo, sizeof (float) * (hi - lo));
               else
-                for (int ox = lo; ox < hi; ox++)
-                  dst[ox] = row[ox * s + off];
-              memset (dst + hi, 0, sizeof (float) * (OW - hi));
+                for (int j = lo; j < hi; j++)
+                  dst[j] = row[(int64_t) j * s];
+              memset (dst + hi, 0, sizeof (float) * (OWn - hi));
             }
         }
 }
 
-/* The adjoint of im2col for channels [c0, c1): dst[n, c, iy, ix] += col[(c − c0)·KH·KW …][p];
- * positions outside dst's halo band are dropped. */
+/* The adjoint of im2col for channels [c0, c1), over a column layout [ox0, ox0 + OWn) of which
+ * only the columns [0, OWv) are sources: dst[n, c, iy, ix] += col[…][p].  Positions outside
+ * dst's halo band are dropped. */
 static void
 col2im (DlsView dst, const float *col, int n, int c0, int c1, int H, int W, int KH, int KW,
-        int s, int pad, int d, int oy0, int oy1, int OW)
+        int s, int pad, int d, int oy0, int oy1, int ox0, int OWn, int OWv)
 {
-  int64_t P = (int64_t) (oy1 - oy0) * OW;
+  int64_t P = (int64_t) (oy1 - oy0) * OWn;
   int band = dst.halo;
 
   for (int c = c0; c < c1; c++)
     for (int ky = 0; ky < KH; ky++)
       for (int kx = 0; kx < KW; kx++)
         {
-          const float *src = col + (((int64_t) (c - c0) * KH + ky) * KW + kx) * P;
+          const float *src = col + (((int64_t) (c - c0) * KH + ky) * KW + kx) * P - ox0;
           int off = kx * d - pad;
           int lo = off >= -band ? 0 : (-band - off + s - 1) / s;
           int hi = W + band - off <= 0 ? 0 : (W + band - off + s - 1) / s;
-          lo = MIN (lo, OW);
-          hi = CLAMP (hi, lo, OW);
-          for (int oy = oy0; oy < oy1; oy++, src += OW)
+          lo = MIN (lo, OWv);
+          hi = CLAMP (hi, lo, OWv);
+          for (int oy = oy0; oy < oy1; oy++, src += OWn)
             {
               int iy = oy * s - pad + ky * d;
               if (iy < -band || iy >= H + band)
@@ -167,16 +170,16 @@ gather_rows (float *dst, DlsView v, int n, int C, int y0, int y1, int W)
               sizeof (float) * W);
 }
 
-/* Tiles: rows of output per tile so that K × rows × OW stays near TILE_FLOATS, and at least
- * four tiles per task so that tasks finish together. */
+/* Tiles: rows per tile so that K × rows × width stays near TILE_FLOATS, and at least four
+ * tiles per task so that tasks finish together. */
 static int
-tile_rows (int K, int OH, int OW, int N, int T)
+tile_rows (int K, int rows_total, int width, int N, int T)
 {
-  int64_t rows = TILE_FLOATS / ((int64_t) MAX (K, 1) * OW);
-  int64_t share = ((int64_t) OH * N) / (4 * T);
+  int64_t rows = TILE_FLOATS / ((int64_t) MAX (K, 1) * width);
+  int64_t share = ((int64_t) rows_total * N) / (4 * T);
 
   rows = MIN (rows, MAX (share, 1));
-  return (int) CLAMP (rows, 1, OH);
+  return (int) CLAMP (rows, 1, rows_total);
 }
 
 /* ---- shared state for parallel tasks ---- */
@@ -187,11 +190,13 @@ typedef struct {
   const DlsConvGeom *geo;
   DlsView            x, y, dx, dy;
   const float       *w, *b;
-  float             *partials;   /* per task: dW (wlen) then db (OC) */
+  const float       *wt;         /* conv2d backward: flipped, transposed weights (C × OC·KK) */
   int64_t            wlen;
   bool               need_dw;    /* the weight or bias wants a gradient */
   int                rows;       /* rows per tile */
   int                n_tiles;    /* per sample */
+  int                row0;       /* first row of the tiled grid (−e for reflect gradients) */
+  int                grid_rows;  /* rows of the tiled grid */
 } ConvJob;
 
 static float *
@@ -222,15 +227,19 @@ reduce_partials (DlsGraph *g, DlsNodeImpl *n, float *dw, float *db)
     }
 }
 
-/* ---- conv2d, GEMM path ---- */
+/* ---- conv2d, GEMM path ----
+ * Every GEMM works on whole padded rows of the tensor it writes or reads, so that the output,
+ * dY and dX are used in place (ldc / ldb = the channel stride): the columns that fall in a halo
+ * are computed and then overwritten (values) or are zero (gradients) or are the reflected
+ * border's true gradient (folded back later). */
 
 static void
 conv_gemm_forward_task (void *data, int task, int n_tasks)
 {
   ConvJob *job = data;
   const DlsConvGeom *geo = job->geo;
-  int K = geo->C * geo->KH * geo->KW;
-  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  int K = geo->C * geo->KH * geo->KW, hy = job->y.halo, Wy = geo->OW + 2 * hy;
+  float *col = dls_thread_scratch (job->g, dls_parallel_thread_index ());
   int64_t units = (int64_t) geo->N * job->n_tiles, lo, hi;
 
   dls_split (units, n_tasks, task, &lo, &hi);
@@ -238,23 +247,19 @@ conv_gemm_forward_task (void *data, int task, int n_tasks)
     {
       int n = u / job->n_tiles;
       int oy0 = (u % job->n_tiles) * job->rows, oy1 = MIN (oy0 + job->rows, geo->OH);
-      int64_t P = (int64_t) (oy1 - oy0) * geo->OW;
-      float *col = scratch, *out = scratch + (int64_t) K * P;
+      int64_t P = (int64_t) (oy1 - oy0) * Wy;
+      float *out = dls_view_at (job->y, n, 0, oy0, -hy);
 
       im2col (col, job->x, n, geo->C, geo->H, geo->W, geo->KH, geo->KW, geo->stride, geo->pad,
-              geo->dil, oy0, oy1, geo->OW);
-      dls_sgemm (false, false, geo->OC, P, K, 1.0f, job->w, K, col, P, 0.0f, out, P);
+              geo->dil, oy0, oy1, -hy, Wy);
+      /* start from the bias and accumulate: no separate zeroing pass inside sgemm */
       for (int oc = 0; oc < geo->OC; oc++)
         {
-          float bias = job->b ? job->b[oc] : 0.0f;
-          for (int oy = oy0; oy < oy1; oy++)
-            {
-              float *dst = dls_view_at (job->y, n, oc, oy, 0);
-              const float *src = out + oc * P + (int64_t) (oy - oy0) * geo->OW;
-              for (int ox = 0; ox < geo->OW; ox++)
-                dst[ox] = src[ox] + bias;
-            }
+          float bias = job->b ? job->b[oc] : 0.0f, *o = out + oc * job->y.sc;
+          for (int64_t p = 0; p < P; p++)
+            o[p] = bias;
         }
+      dls_sgemm (false, false, geo->OC, P, K, 1.0f, job->w, K, col, P, 1.0f, out, job->y.sc);
     }
 }
 
@@ -264,9 +269,10 @@ conv_gemm_dw_task (void *data, int task, int n_tasks)
 {
   ConvJob *job = data;
   const DlsConvGeom *geo = job->geo;
-  int K = geo->C * geo->KH * geo->KW;
-  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  int K = geo->C * geo->KH * geo->KW, hy = job->dy.halo, Wy = geo->OW + 2 * hy;
+  float *col = dls_thread_scratch (job->g, dls_parallel_thread_index ());
   float *part = conv_partials (job->node, task);
+  bool need_w = job->g->nodes[job->node->in[1]].requires_grad;
   int64_t units = (int64_t) geo->N * job->n_tiles, lo, hi;
 
   memset (part, 0, sizeof (float) * (job->wlen + geo->OC));
@@ -275,35 +281,64 @@ conv_gemm_dw_task (void *data, int task, int n_tasks)
     {
       int n = u / job->n_tiles;
       int oy0 = (u % job->n_tiles) * job->rows, oy1 = MIN (oy0 + job->rows, geo->OH);
-      int64_t P = (int64_t) (oy1 - oy0) * geo->OW;
-      float *col = scratch, *gy = scratch + (int64_t) K * P;
+      int64_t P = (int64_t) (oy1 - oy0) * Wy;
+      const float *gy = dls_view_at (job->dy, n, 0, oy0, -hy);  /* halo columns are zero */
 
-      gather_rows (gy, job->dy, n, geo->OC, oy0, oy1, geo->OW);
       for (int oc = 0; oc < geo->OC; oc++)
         {
+          const float *g = gy + oc * job->dy.sc;
           float s = 0.0f;
           for (int64_t p = 0; p < P; p++)
-            s += gy[oc * P + p];
+            s += g[p];
           part[job->wlen + oc] += s;
         }
-      if (job->node->in[1] != DLS_NODE_NONE && job->g->nodes[job->node->in[1]].requires_grad)
+      if (need_w)
         {
           im2col (col, job->x, n, geo->C, geo->H, geo->W, geo->KH, geo->KW, geo->stride,
-                  geo->pad, geo->dil, oy0, oy1, geo->OW);
+                  geo->pad, geo->dil, oy0, oy1, -hy, Wy);
           /* dW (OC × K) += dY (OC × P) · colᵀ (P × K) */
-          dls_sgemm (false, true, geo->OC, K, P, 1.0f, gy, P, col, P, 1.0f, part, K);
+          dls_sgemm (false, true, geo->OC, K, P, 1.0f, gy, job->dy.sc, col, P, 1.0f, part, K);
         }
     }
 }
 
-/* Input gradient for channels of this task: dcol rows = Wᵀ · dY, then col2im. */
+/* Input gradient, stride 1: a convolution of dY with the flipped kernel, gathered per tile of
+ * input rows, so tasks never write the same pixel.  For reflect padding the grid includes the
+ * border rows, whose gradient the planner folds back. */
 static void
-conv_gemm_dx_task (void *data, int task, int n_tasks)
+conv_gemm_dx_gather_task (void *data, int task, int n_tasks)
 {
   ConvJob *job = data;
   const DlsConvGeom *geo = job->geo;
-  int KK = geo->KH * geo->KW, K = geo->C * KK;
-  float *scratch = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  int KK = geo->KH * geo->KW, hx = job->dx.halo, Wx = geo->W + 2 * hx;
+  int flip_pad = geo->dil * (geo->KH - 1) - geo->pad;
+  float *col = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  int64_t units = (int64_t) geo->N * job->n_tiles, lo, hi;
+
+  dls_split (units, n_tasks, task, &lo, &hi);
+  for (int64_t u = lo; u < hi; u++)
+    {
+      int n = u / job->n_tiles;
+      int r0 = job->row0 + (u % job->n_tiles) * job->rows;
+      int r1 = MIN (r0 + job->rows, job->row0 + job->grid_rows);
+      int64_t P = (int64_t) (r1 - r0) * Wx;
+
+      im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, 1, flip_pad,
+              geo->dil, r0, r1, -hx, Wx);
+      /* dX (C × P) += Wt (C × OC·KK) · col (OC·KK × P) */
+      dls_sgemm (false, false, geo->C, P, geo->OC * KK, 1.0f, job->wt, geo->OC * KK, col, P,
+                 1.0f, dls_view_at (job->dx, n, 0, r0, -hx), job->dx.sc);
+    }
+}
+
+/* Input gradient, strided: dcol rows = Wᵀ · dY for this task's channels, then col2im. */
+static void
+conv_gemm_dx_scatter_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int KK = geo->KH * geo->KW, K = geo->C * KK, hy = job->dy.halo, Wy = geo->OW + 2 * hy;
+  float *dcol = dls_thread_scratch (job->g, dls_parallel_thread_index ());
   int64_t lo, hi;
 
   dls_split (geo->C, n_tasks, task, &lo, &hi);
@@ -313,15 +348,13 @@ conv_gemm_dx_task (void *data, int task, int n_tasks)
     for (int t = 0; t < job->n_tiles; t++)
       {
         int oy0 = t * job->rows, oy1 = MIN (oy0 + job->rows, geo->OH);
-        int64_t P = (int64_t) (oy1 - oy0) * geo->OW;
-        float *dcol = scratch, *gy = scratch + (int64_t) K * P;
+        int64_t P = (int64_t) (oy1 - oy0) * Wy;
 
-        gather_rows (gy, job->dy, n, geo->OC, oy0, oy1, geo->OW);
         /* dcol ((hi−lo)·KK × P) = W[:, lo:hi]ᵀ · dY; W is OC × K row-major */
-        dls_sgemm (true, false, (hi - lo) * KK, P, geo->OC, 1.0f, job->w + lo * KK, K, gy, P,
-                   0.0f, dcol, P);
+        dls_sgemm (true, false, (hi - lo) * KK, P, geo->OC, 1.0f, job->w + lo * KK, K,
+                   dls_view_at (job->dy, n, 0, oy0, -hy), job->dy.sc, 0.0f, dcol, P);
         col2im (job->dx, dcol, n, lo, hi, geo->H, geo->W, geo->KH, geo->KW, geo->stride,
-                geo->pad, geo->dil, oy0, oy1, geo->OW);
+                geo->pad, geo->dil, oy0, oy1, -hy, Wy, geo->OW);
       }
 }
 
@@ -390,18 +423,42 @@ use_direct (const DlsConvGeom *geo)
          && geo->OC <= DIRECT_MAX_OC && geo->OC * geo->C <= 16 * 64;
 }
 
+/* Tiles for one pass: a grid of rows [row0, row0 + grid_rows) per sample, each tile holding
+ * K × rows × width floats of im2col. */
+static void
+set_tiles (ConvJob *job, int K, int row0, int grid_rows, int width)
+{
+  job->row0 = row0;
+  job->grid_rows = grid_rows;
+  job->rows = tile_rows (K, grid_rows, width, job->geo->N, dls_graph_tasks (job->g));
+  job->n_tiles = (grid_rows + job->rows - 1) / job->rows;
+}
+
+/* The input gradient's grid: every input row, plus the reflected border rows. */
+static int
+dx_border (const DlsConvGeom *geo)
+{
+  return geo->mode == DLS_PAD_REFLECT ? geo->pad : 0;
+}
+
+static bool
+dx_gathers (const DlsConvGeom *geo)
+{
+  return geo->stride == 1 && geo->KH == geo->KW;
+}
+
+/* Runs twice: the second time every halo is final, so scratch is sized for padded rows. */
 static void
 conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
 {
   const DlsConvGeom *geo = &n->a.conv.geo;
   DlsHaloMode mode = geo->mode == DLS_PAD_REFLECT ? DLS_HALO_REFLECT : DLS_HALO_ZERO;
   int64_t wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW;
-  int T = dls_graph_tasks (g);
-  int K = geo->C * geo->KH * geo->KW;
+  int T = dls_graph_tasks (g), KK = geo->KH * geo->KW, K = geo->C * KK;
 
   if (geo->pad > 0)
     dls_plan_request_halo (g, n->in[0], geo->pad, mode);
-  n->aux_bytes = sizeof (float) * (size_t) T * (wlen + geo->OC);
+  n->aux_bytes = sizeof (float) * ((size_t) T * (wlen + geo->OC) + wlen);
   if (use_direct (geo))
     {
       n->kernel = KERNEL_DIRECT;
@@ -414,9 +471,16 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
     }
   else
     {
-      int rows = tile_rows (K, geo->OH, geo->OW, geo->N, T);
+      int wy = geo->OW + 2 * dls_plan_halo (g, n - g->nodes);
+      int wx = geo->W + 2 * dls_plan_halo (g, n->in[0]);
+      int gx = geo->H + 2 * dx_border (geo);
+      int rows = tile_rows (K, geo->OH, wy, geo->N, T);
+      int rows_dx = tile_rows (geo->OC * KK, gx, wx, geo->N, T);
+
       n->kernel = KERNEL_GEMM;
-      dls_plan_request_scratch (g, (size_t) (K + geo->OC) * rows * geo->OW);
+      dls_plan_request_scratch (g, (size_t) K * rows * wy);
+      if (dx_gathers (geo))
+        dls_plan_request_scratch (g, (size_t) geo->OC * KK * rows_dx * wx);
     }
 }
 
@@ -438,12 +502,9 @@ conv_job (DlsGraph *g, DlsNodeImpl *n)
   job.need_dw = w->requires_grad
                 || (n->a.conv.has_bias && dls_input_node (g, n, 2)->requires_grad);
   if (n->op == DLS_OP_CONV2D)
-    job.rows = tile_rows (geo->C * geo->KH * geo->KW, geo->OH, geo->OW, geo->N,
-                          dls_graph_tasks (g));
+    set_tiles (&job, geo->C * geo->KH * geo->KW, 0, geo->OH, geo->OW + 2 * job.y.halo);
   else
-    job.rows = tile_rows (geo->OC * geo->KH * geo->KW, geo->H, geo->W, geo->N,
-                          dls_graph_tasks (g));
-  job.n_tiles = ((n->op == DLS_OP_CONV2D ? geo->OH : geo->H) + job.rows - 1) / job.rows;
+    set_tiles (&job, geo->OC * geo->KH * geo->KW, 0, geo->H, geo->W);
   return job;
 }
 
@@ -462,6 +523,7 @@ static void
 conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
 {
   ConvJob job = conv_job (g, n);
+  const DlsConvGeom *geo = &n->a.conv.geo;
   DlsNodeImpl *w = dls_input_node (g, n, 1);
   DlsNodeImpl *b = n->a.conv.has_bias ? dls_input_node (g, n, 2) : NULL;
 
@@ -469,12 +531,29 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
     dls_parallel (dls_graph_tasks (g), conv_direct_backward_task, &job);
   else
     {
-      dls_parallel (dls_graph_tasks (g), conv_gemm_dw_task, &job);
-      if (job.dx.p)
-        dls_parallel (dls_graph_tasks (g), conv_gemm_dx_task, &job);
+      if (job.need_dw)
+        dls_parallel (dls_graph_tasks (g), conv_gemm_dw_task, &job);
+      if (job.dx.p && dx_gathers (geo))
+        {
+          /* Wt[c][oc, ky, kx] = W[oc][c][KH−1−ky][KW−1−kx], after the partials in aux */
+          int KK = geo->KH * geo->KW;
+          float *wt = conv_partials (n, dls_graph_tasks (g));
+          for (int oc = 0; oc < geo->OC; oc++)
+            for (int c = 0; c < geo->C; c++)
+              for (int k = 0; k < KK; k++)
+                wt[((int64_t) c * geo->OC + oc) * KK + k] =
+                  job.w[((int64_t) oc * geo->C + c) * KK + (KK - 1 - k)];
+          job.wt = wt;
+          set_tiles (&job, geo->OC * KK, -dx_border (geo), geo->H + 2 * dx_border (geo),
+                     geo->W + 2 * job.dx.halo);
+          dls_parallel (dls_graph_tasks (g), conv_gemm_dx_gather_task, &job);
+        }
+      else if (job.dx.p)
+        dls_parallel (dls_graph_tasks (g), conv_gemm_dx_scatter_task, &job);
     }
-  reduce_partials (g, n, w->requires_grad ? w->grad.p : NULL,
-                   b && b->requires_grad ? b->grad.p : NULL);
+  if (job.need_dw)
+    reduce_partials (g, n, w->requires_grad ? w->grad.p : NULL,
+                     b && b->requires_grad ? b->grad.p : NULL);
 }
 
 /* ---- conv_transpose2d: forward = col2im (Wᵀ·x), backward = im2col (dY) ---- */
@@ -515,7 +594,7 @@ convt_forward_task (void *data, int task, int n_tasks)
                      P, 0.0f, col, P);
           /* scatter: input pixel (iy, ix) lands on output (iy·s − pad + ky·d, …) */
           col2im (job->y, col, n, lo, hi, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride,
-                  geo->pad, geo->dil, iy0, iy1, geo->W);
+                  geo->pad, geo->dil, iy0, iy1, 0, geo->W, geo->W);
         }
     }
 }
@@ -541,7 +620,7 @@ convt_backward_task (void *data, int task, int n_tasks)
       float *col = scratch, *tmp = scratch + (int64_t) OK * P;
 
       im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride,
-              geo->pad, geo->dil, iy0, iy1, geo->W);
+              geo->pad, geo->dil, iy0, iy1, 0, geo->W);
       if (job->dx.p)
         {
           /* dx (C × P) = W (C × OK) · col (OK × P) */

@@ -81,6 +81,12 @@ dls_plan_request_halo (DlsGraph *g, DlsNode x, int width, DlsHaloMode mode)
     r->halo_reflect_req = true;
 }
 
+int
+dls_plan_halo (DlsGraph *g, DlsNode x)
+{
+  return g->nodes[g->nodes[x].root].halo;
+}
+
 void
 dls_plan_request_scratch (DlsGraph *g, size_t floats_per_thread)
 {
@@ -260,12 +266,14 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
   /* Ops size their per-task state from this: it stays fixed for the graph's life. */
   g->scratch_threads = dls_engine_get_threads ();
   g->scratch_request = 0;
-  for (int i = 0; i < g->n_nodes; i++)
-    {
-      DlsNodeImpl *n = &g->nodes[i];
-      if (dls_op_info (n->op)->plan)
-        dls_op_info (n->op)->plan (g, n);
-    }
+  /* Twice: the first pass settles every halo, the second sizes scratch with them. */
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < g->n_nodes; i++)
+      {
+        DlsNodeImpl *n = &g->nodes[i];
+        if (dls_op_info (n->op)->plan)
+          dls_op_info (n->op)->plan (g, n);
+      }
 
   /* Halo kinds, per root. */
   for (int i = 0; i < g->n_nodes; i++)

@@ -2,12 +2,14 @@
  *
  * pool.c: the engine's worker pool and thread settings.
  *
- * One pool for the process: n − 1 worker threads plus the caller.  dls_parallel() hands out
- * tasks statically (task t runs on thread t mod n), so the work each task does never depends on
- * timing.  Workers spin briefly for the next job (graphs of small layers issue thousands of jobs
- * a second), then sleep on a condition variable.  When another thread is already using the pool
- * (two graphs running at once, say training and prediction), the caller simply runs the tasks
- * itself: same tasks, same results, no waiting.
+ * One pool for the process: n − 1 worker threads plus the caller.  dls_parallel() publishes a
+ * job of n tasks; the caller and the workers claim tasks from one atomic counter until none are
+ * left.  Task t always does the same work and writes its own partial results, so which thread
+ * ran it never changes the answer, and a worker the OS has not scheduled yet never holds the
+ * caller up: the caller just takes its tasks.  Workers spin briefly for the next job (graphs of
+ * small layers issue thousands of jobs a second), then sleep on a condition variable.  When
+ * another thread is already using the pool (two graphs at once, say training and prediction),
+ * the caller runs its tasks itself: same tasks, same results, no waiting.
  *
  * OpenBLAS is set to one thread: the engine calls it from inside its own tasks.
  */
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #define SPIN_ROUNDS 20000
+#define CLOSED 0xffffffffu
 
 typedef struct {
   pthread_mutex_t busy;       /* held by the thread that owns the pool for one job */
@@ -26,8 +29,11 @@ typedef struct {
   pthread_cond_t  done_cond;
   pthread_t      *threads;
   int             n_threads;  /* including the caller */
-  int             generation; /* bumped for every job; workers watch it */
-  int             pending;    /* workers still running the current job */
+  uint32_t        generation; /* bumped for every job; workers watch it */
+  /* (generation << 32) | next task: claiming a task is a compare-and-swap on this word, so a
+   * worker that wakes late can never claim a task of another job. */
+  uint64_t        work;
+  int             done;       /* tasks finished in the current job */
   bool            quit;
   DlsTaskFn       fn;
   void           *ctx;
@@ -40,46 +46,73 @@ static Pool pool = {
   .wake = PTHREAD_COND_INITIALIZER,
   .done_cond = PTHREAD_COND_INITIALIZER,
   .n_threads = 1,
+  .work = CLOSED,
 };
 
 static __thread int thread_index;
 static int requested_threads;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
-static void
-run_share (int ith)
+static inline void
+cpu_relax (void)
 {
-  for (int t = ith; t < pool.n_tasks; t += pool.n_threads)
-    pool.fn (pool.ctx, t, pool.n_tasks);
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause ();
+#endif
+}
+
+/* Claims and runs tasks of job `gen` until none are left. */
+static void
+run_tasks (uint32_t gen)
+{
+  for (;;)
+    {
+      uint64_t w = __atomic_load_n (&pool.work, __ATOMIC_ACQUIRE);
+      uint32_t next = (uint32_t) w;
+      int t, n;
+
+      if ((uint32_t) (w >> 32) != gen || next == CLOSED
+          || next >= (uint32_t) __atomic_load_n (&pool.n_tasks, __ATOMIC_ACQUIRE))
+        return;
+      if (!__atomic_compare_exchange_n (&pool.work, &w, w + 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
+        continue;
+      /* The job cannot finish before this task does, so fn, ctx and n_tasks are its own. */
+      t = (int) next;
+      n = pool.n_tasks;
+      pool.fn (pool.ctx, t, n);
+      if (__atomic_add_fetch (&pool.done, 1, __ATOMIC_ACQ_REL) == n)
+        {
+          pthread_mutex_lock (&pool.lock);
+          pthread_cond_signal (&pool.done_cond);
+          pthread_mutex_unlock (&pool.lock);
+        }
+    }
 }
 
 typedef struct {
-  int ith;
-  int generation;  /* the last job this worker need not run */
+  int      ith;
+  uint32_t generation;  /* the last job this worker need not look at */
 } WorkerStart;
 
 static void *
 worker_main (void *data)
 {
   WorkerStart *start = data;
-  int ith = start->ith;
-  int seen = start->generation;
+  uint32_t seen = start->generation;
 
+  thread_index = start->ith;
   g_free (start);
-
-  thread_index = ith;
   for (;;)
     {
-      int gen = 0;
+      uint32_t gen = seen;
 
       for (int spin = 0; spin < SPIN_ROUNDS; spin++)
         {
           gen = __atomic_load_n (&pool.generation, __ATOMIC_ACQUIRE);
           if (gen != seen || __atomic_load_n (&pool.quit, __ATOMIC_ACQUIRE))
             break;
-#if defined(__x86_64__) || defined(__i386__)
-          __builtin_ia32_pause ();
-#endif
+          cpu_relax ();
         }
       if (gen == seen)
         {
@@ -92,13 +125,7 @@ worker_main (void *data)
       if (__atomic_load_n (&pool.quit, __ATOMIC_ACQUIRE))
         return NULL;
       seen = gen;
-      run_share (ith);
-      if (__atomic_sub_fetch (&pool.pending, 1, __ATOMIC_ACQ_REL) == 0)
-        {
-          pthread_mutex_lock (&pool.lock);
-          pthread_cond_signal (&pool.done_cond);
-          pthread_mutex_unlock (&pool.lock);
-        }
+      run_tasks (gen);
     }
 }
 
@@ -106,7 +133,10 @@ static void
 stop_workers (void)
 {
   if (pool.n_threads <= 1)
-    return;
+    {
+      g_clear_pointer (&pool.threads, g_free);
+      return;
+    }
   pthread_mutex_lock (&pool.lock);
   __atomic_store_n (&pool.quit, true, __ATOMIC_RELEASE);
   pthread_cond_broadcast (&pool.wake);
@@ -206,11 +236,13 @@ dls_parallel_thread_index (void)
 void
 dls_parallel (int n_tasks, DlsTaskFn fn, void *ctx)
 {
+  uint32_t gen;
+
   if (n_tasks <= 0)
     return;
   if (n_tasks == 1 || pool.n_threads <= 1 || pthread_mutex_trylock (&pool.busy) != 0)
     {
-      /* Inline: the pool is single-threaded or serving another graph. */
+      /* Inline: one task, a single-threaded pool, or the pool is serving another graph. */
       int saved = thread_index;
       thread_index = 0;
       for (int t = 0; t < n_tasks; t++)
@@ -218,40 +250,35 @@ dls_parallel (int n_tasks, DlsTaskFn fn, void *ctx)
       thread_index = saved;
       return;
     }
-  if (pool.n_threads <= 1)
-    {
-      pthread_mutex_unlock (&pool.busy);
-      for (int t = 0; t < n_tasks; t++)
-        fn (ctx, t, n_tasks);
-      return;
-    }
   pool.fn = fn;
   pool.ctx = ctx;
-  pool.n_tasks = n_tasks;
-  __atomic_store_n (&pool.pending, pool.n_threads - 1, __ATOMIC_RELEASE);
+  __atomic_store_n (&pool.n_tasks, n_tasks, __ATOMIC_RELEASE);
+  __atomic_store_n (&pool.done, 0, __ATOMIC_RELEASE);
+  gen = pool.generation + 1;
+  __atomic_store_n (&pool.work, (uint64_t) gen << 32, __ATOMIC_RELEASE);
   pthread_mutex_lock (&pool.lock);
-  __atomic_add_fetch (&pool.generation, 1, __ATOMIC_ACQ_REL);
+  __atomic_store_n (&pool.generation, gen, __ATOMIC_RELEASE);
   pthread_cond_broadcast (&pool.wake);
   pthread_mutex_unlock (&pool.lock);
 
   thread_index = 0;
-  run_share (0);
+  run_tasks (gen);
 
   for (int spin = 0; spin < SPIN_ROUNDS * 4; spin++)
     {
-      if (__atomic_load_n (&pool.pending, __ATOMIC_ACQUIRE) == 0)
+      if (__atomic_load_n (&pool.done, __ATOMIC_ACQUIRE) == n_tasks)
         break;
-#if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause ();
-#endif
+      cpu_relax ();
     }
-  if (__atomic_load_n (&pool.pending, __ATOMIC_ACQUIRE) != 0)
+  if (__atomic_load_n (&pool.done, __ATOMIC_ACQUIRE) != n_tasks)
     {
       pthread_mutex_lock (&pool.lock);
-      while (__atomic_load_n (&pool.pending, __ATOMIC_ACQUIRE) != 0)
+      while (__atomic_load_n (&pool.done, __ATOMIC_ACQUIRE) != n_tasks)
         pthread_cond_wait (&pool.done_cond, &pool.lock);
       pthread_mutex_unlock (&pool.lock);
     }
+  /* Close the job: a worker waking late finds nothing to claim. */
+  __atomic_store_n (&pool.work, ((uint64_t) gen << 32) | CLOSED, __ATOMIC_RELEASE);
   pthread_mutex_unlock (&pool.busy);
 }
 

@@ -47,6 +47,7 @@ struct _Case {
   void   (*ref_backward) (Case *c, const double *dout, double **grads);
   DlsNode (*build)       (Case *c, DlsGraph *g, const DlsNode *leaves);
   bool     training;         /* graph mode */
+  bool     halo_out;         /* conv cases: give the output a halo (a padded consumer) */
   double   tol;              /* engine vs reference, relative to the largest value */
   double   fd_tol;           /* finite differences vs reference backward */
   union {

@@ -227,14 +227,19 @@ test_msd_stack_memory (void)
 /* ---- reflect-padded chain with a skip: conv(reflect, d2) → relu → conv(reflect, d3), added
  * to a zero-padded strided branch's upsampled result.  Halo fill and fold between layers. ---- */
 
+/* the middle width: 3 runs the direct kernels, 12 the GEMM path with halo'd outputs */
+static int chain_mid;
+
 static DlsConvGeom
 chain_geom (int i, int N, int C, int H, int W)
 {
   if (i == 0)
-    return (DlsConvGeom) { .N = N, .C = C, .H = H, .W = W, .OC = 3, .OH = H, .OW = W, .KH = 3,
-                           .KW = 3, .stride = 1, .pad = 2, .dil = 2, .mode = DLS_PAD_REFLECT };
-  return (DlsConvGeom) { .N = N, .C = 3, .H = H, .W = W, .OC = 2, .OH = H, .OW = W, .KH = 3,
-                         .KW = 3, .stride = 1, .pad = 3, .dil = 3, .mode = DLS_PAD_REFLECT };
+    return (DlsConvGeom) { .N = N, .C = C, .H = H, .W = W, .OC = chain_mid, .OH = H, .OW = W,
+                           .KH = 3, .KW = 3, .stride = 1, .pad = 2, .dil = 2,
+                           .mode = DLS_PAD_REFLECT };
+  return (DlsConvGeom) { .N = N, .C = chain_mid, .H = H, .W = W, .OC = 2, .OH = H, .OW = W,
+                         .KH = 3, .KW = 3, .stride = 1, .pad = 3, .dil = 3,
+                         .mode = DLS_PAD_REFLECT };
 }
 
 static void
@@ -242,7 +247,7 @@ chain_fwd (Case *c, double *out)
 {
   DlsShape s = c->leaf[0].shape;
   DlsConvGeom g0 = chain_geom (0, s.n, s.c, s.h, s.w), g1 = chain_geom (1, s.n, s.c, s.h, s.w);
-  int64_t m = (int64_t) s.n * 3 * s.h * s.w;
+  int64_t m = (int64_t) s.n * chain_mid * s.h * s.w;
   g_autofree double *a = g_new (double, m), *r = g_new (double, m);
 
   dls_ref_conv2d_forward (a, c->leaf[0].v, c->leaf[1].v, NULL, &g0);
@@ -255,7 +260,7 @@ chain_bwd (Case *c, const double *dout, double **grads)
 {
   DlsShape s = c->leaf[0].shape;
   DlsConvGeom g0 = chain_geom (0, s.n, s.c, s.h, s.w), g1 = chain_geom (1, s.n, s.c, s.h, s.w);
-  int64_t m = (int64_t) s.n * 3 * s.h * s.w;
+  int64_t m = (int64_t) s.n * chain_mid * s.h * s.w;
   g_autofree double *a = g_new (double, m), *r = g_new (double, m);
   g_autofree double *dr = g_new0 (double, m), *da = g_new0 (double, m);
 
@@ -281,22 +286,24 @@ test_reflect_chain (void)
 {
   static const int sizes[][2] = { { 7, 9 }, { 4, 12 }, { 19, 5 } };
 
-  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
-    {
-      Case c;
-      case_init (&c, "reflect chain %d×%d", sizes[i][0], sizes[i][1]);
-      leaf_input (&c, "x", DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
-      leaf_weight (&c, "w0", 4, (int64_t[]) { 3, 2, 3, 3 }, true, -0.5, 0.5, &rng);
-      leaf_weight (&c, "w1", 4, (int64_t[]) { 2, 3, 3, 3 }, true, -0.5, 0.5, &rng);
-      leaf_weight (&c, "b1", 1, (int64_t[]) { 2 }, true, -0.5, 0.5, &rng);
-      c.out = DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]);
-      c.ref_forward = chain_fwd;
-      c.ref_backward = chain_bwd;
-      c.build = chain_build;
-      c.fd_tol = 1e-5;
-      check_case (&c, &rng);
-      case_clear (&c);
-    }
+  for (int mid = 0; mid < 2; mid++)
+    for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+      {
+        Case c;
+        chain_mid = mid ? 12 : 3;
+        case_init (&c, "reflect chain %d×%d, %d channels", sizes[i][0], sizes[i][1], chain_mid);
+        leaf_input (&c, "x", DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
+        leaf_weight (&c, "w0", 4, (int64_t[]) { chain_mid, 2, 3, 3 }, true, -0.5, 0.5, &rng);
+        leaf_weight (&c, "w1", 4, (int64_t[]) { 2, chain_mid, 3, 3 }, true, -0.3, 0.3, &rng);
+        leaf_weight (&c, "b1", 1, (int64_t[]) { 2 }, true, -0.5, 0.5, &rng);
+        c.out = DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]);
+        c.ref_forward = chain_fwd;
+        c.ref_backward = chain_bwd;
+        c.build = chain_build;
+        c.fd_tol = 1e-5;
+        check_case (&c, &rng);
+        case_clear (&c);
+      }
 }
 
 /* ---- inference graphs reuse memory and compute the same ---- */
