@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
+typedef struct
+{
   const char *name;
   const char *summary;
   int (*run) (int argc, char **argv);
@@ -25,19 +26,19 @@ cmd_bench (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   gboolean quick = FALSE;
   int size = 256, repeats = 5, threads = 0;
-  GOptionEntry entries[] = {
-    { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few shapes only", NULL },
-    { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
-    { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, "Timed repetitions per shape (default 5)",
-      "N" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)",
-      "N" },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few shapes only", NULL },
+          { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
+          { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats,
+            "Timed repetitions per shape (default 5)", "N" },
+          { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)",
+            "N" },
+          { NULL } };
 
-  g_option_context_set_summary (ctx,
-    "Times conv2d forward and backward for U-Net and MSDNet layer shapes and prints GFLOP/s\n"
-    "beside cblas_sgemm measured in the same run, on one thread and on all of them.");
+  g_option_context_set_summary (
+      ctx,
+      "Times conv2d forward and backward for U-Net and MSDNet layer shapes and prints GFLOP/s\n"
+      "beside cblas_sgemm measured in the same run, on one thread and on all of them.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
@@ -51,8 +52,8 @@ cmd_bench (int argc, char **argv)
     }
   if (threads > 0)
     dls_engine_set_threads (threads);
-  return dls_bench_conv (stdout, &(DlsBenchArgs) { .size = size, .repeats = repeats,
-                                                    .quick = quick });
+  return dls_bench_conv (stdout,
+                         &(DlsBenchArgs){ .size = size, .repeats = repeats, .quick = quick });
 }
 
 static int cmd_help (int argc, char **argv);

@@ -47,8 +47,8 @@ fill_random (float *v, int64_t n, DlsRng *rng)
 static double
 bench_sgemm (int n, int threads, int repeats)
 {
-  float *a = g_new (float, (size_t) n * n), *b = g_new (float, (size_t) n * n);
-  float *c = g_new0 (float, (size_t) n * n);
+  float *a = g_new (float, (size_t) n *n), *b = g_new (float, (size_t) n *n);
+  float *c = g_new0 (float, (size_t) n *n);
   double *t = g_new (double, repeats);
   DlsRng rng;
   double res;
@@ -73,7 +73,8 @@ bench_sgemm (int n, int threads, int repeats)
   return res;
 }
 
-typedef struct {
+typedef struct
+{
   double fwd, bwd;  /* seconds, medians */
   double flops;     /* one forward: 2·MACs */
   double bwd_flops; /* dW, and dX unless the layer reads the image */
@@ -93,9 +94,9 @@ bench_layer (int C, int OC, int size, int dil, int repeats, ConvTime *out)
 
   /* A one-channel input is the image: as in a real network, it needs no gradient. */
   x = dls_graph_input (g, "x", DLS_SHAPE (1, C, size, size), C > 1);
-  w = dls_graph_param (g, "w", 4, (int64_t[]) { OC, C, 3, 3 });
-  b = dls_graph_param (g, "b", 1, (int64_t[]) { OC });
-  y = dls_graph_conv2d (g, x, w, b, &(DlsConvArgs) { .padding = dil, .dilation = dil });
+  w = dls_graph_param (g, "w", 4, (int64_t[]){ OC, C, 3, 3 });
+  b = dls_graph_param (g, "b", 1, (int64_t[]){ OC });
+  y = dls_graph_conv2d (g, x, w, b, &(DlsConvArgs){ .padding = dil, .dilation = dil });
   if (!dls_graph_compile (g, true, &error))
     {
       g_printerr ("bench: %s\n", error->message);
@@ -109,8 +110,8 @@ bench_layer (int C, int OC, int size, int dil, int repeats, ConvTime *out)
   fill_random (dls_params_weights (p), dls_params_n_weights (p), &rng);
   for (int64_t i = 0; i < wn; i++)
     dls_params_weights (p)[i] *= 1.0f / sqrtf (9.0f * C);
-  in = g_new (float, (size_t) C * size * size);
-  dout = g_new (float, (size_t) OC * size * size);
+  in = g_new (float, (size_t) C *size *size);
+  dout = g_new (float, (size_t) OC *size *size);
   fill_random (in, (int64_t) C * size * size, &rng);
   fill_random (dout, (int64_t) OC * size * size, &rng);
   dls_graph_set_input (g, x, in, NULL);
@@ -144,22 +145,21 @@ print_row (FILE *out, const char *name, const ConvTime *ct, double sgemm)
 {
   double fb = (ct->flops + ct->bwd_flops) / (ct->fwd + ct->bwd) / 1e9;
 
-  fprintf (out, "%-24s %9.2f %9.2f %9.1f %9.1f %9.1f %7.0f%%\n", name, ct->fwd * 1e3,
-           ct->bwd * 1e3, ct->flops / ct->fwd / 1e9, ct->bwd_flops / ct->bwd / 1e9, fb,
-           100 * fb / sgemm);
+  fprintf (out, "%-24s %9.2f %9.2f %9.1f %9.1f %9.1f %7.0f%%\n", name, ct->fwd * 1e3, ct->bwd * 1e3,
+           ct->flops / ct->fwd / 1e9, ct->bwd_flops / ct->bwd / 1e9, fb, 100 * fb / sgemm);
 }
 
 int
 dls_bench_conv (FILE *out, const DlsBenchArgs *args)
 {
-  DlsBenchArgs a = args ? *args : (DlsBenchArgs) { 0 };
+  DlsBenchArgs a = args ? *args : (DlsBenchArgs){ 0 };
   int size = a.size > 0 ? a.size : 256;
   int repeats = a.repeats > 0 ? a.repeats : 5;
   int all = dls_engine_get_threads ();
   int thread_counts[2] = { 1, all };
   int n_counts = all > 1 ? 2 : 1;
-  static const int unet[][2] = { { 1, 16 }, { 16, 16 }, { 16, 32 }, { 32, 32 }, { 32, 64 },
-                                 { 64, 64 }, { 64, 128 }, { 128, 128 } };
+  static const int unet[][2] = { { 1, 16 },  { 16, 16 }, { 16, 32 },  { 32, 32 },
+                                 { 32, 64 }, { 64, 64 }, { 64, 128 }, { 128, 128 } };
   static const int msd_c[] = { 1, 11, 21, 31, 41, 51 };
   static const int msd_d[] = { 1, 2, 5, 10 };
   int n_unet = a.quick ? 3 : (int) G_N_ELEMENTS (unet);
@@ -183,8 +183,8 @@ dls_bench_conv (FILE *out, const DlsBenchArgs *args)
 
       dls_engine_set_threads (thread_counts[t]);
       fprintf (out, "\n## %d thread%s\n", thread_counts[t], thread_counts[t] > 1 ? "s" : "");
-      fprintf (out, "%-22s %9s %9s %9s %9s %9s %8s\n", "layer", "fwd ms", "bwd ms",
-               "fwd GF/s", "bwd GF/s", "f+b GF/s", "/sgemm");
+      fprintf (out, "%-22s %9s %9s %9s %9s %9s %8s\n", "layer", "fwd ms", "bwd ms", "fwd GF/s",
+               "bwd GF/s", "f+b GF/s", "/sgemm");
       for (int i = 0; i < n_unet; i++)
         {
           ConvTime ct;
@@ -211,8 +211,8 @@ dls_bench_conv (FILE *out, const DlsBenchArgs *args)
             msd_flops += ct.flops + ct.bwd_flops;
             msd_secs += ct.fwd + ct.bwd;
           }
-      fprintf (out, "%-22s %39s %9.1f %7.0f%%\n", "msd layers, all", "",
-               msd_flops / msd_secs / 1e9, 100 * msd_flops / msd_secs / 1e9 / sgemm[t]);
+      fprintf (out, "%-22s %39s %9.1f %7.0f%%\n", "msd layers, all", "", msd_flops / msd_secs / 1e9,
+               100 * msd_flops / msd_secs / 1e9 / sgemm[t]);
     }
   dls_engine_set_threads (all);
   return 0;

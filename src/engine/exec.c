@@ -100,10 +100,11 @@ dls_finalize_grad (DlsView v, int n, int c, int h, int w, DlsHaloMode mode)
 
 /* ---- row-parallel helper for element-wise ops ---- */
 
-typedef struct {
+typedef struct
+{
   DlsShape shape;
   DlsRowFn fn;
-  void    *ctx;
+  void *ctx;
 } RowsJob;
 
 static void

@@ -9,7 +9,9 @@
 #include <math.h>
 #include <stdarg.h>
 
+/* clang-format off */
 G_DEFINE_QUARK (dls-error-quark, dls_error)
+/* clang-format on */
 
 DlsGraph *
 dls_graph_new (DlsParams *params)
@@ -68,7 +70,7 @@ dls_graph_n_nodes (DlsGraph *g)
 DlsShape
 dls_graph_shape (DlsGraph *g, DlsNode x)
 {
-  g_return_val_if_fail (x >= 0 && x < g->n_nodes, (DlsShape) { 0 });
+  g_return_val_if_fail (x >= 0 && x < g->n_nodes, (DlsShape){ 0 });
   return g->nodes[x].shape;
 }
 
@@ -266,8 +268,7 @@ check_2d (DlsGraph *g, DlsNode x, const char *op)
 
   if (s.d != 1)
     {
-      dls_graph_fail (g, DLS_ERROR_SHAPE, "%s: 3-D input (depth %d) is not supported yet", op,
-                      s.d);
+      dls_graph_fail (g, DLS_ERROR_SHAPE, "%s: 3-D input (depth %d) is not supported yet", op, s.d);
       return false;
     }
   return true;
@@ -291,7 +292,7 @@ DlsNode
 dls_graph_conv2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b, const DlsConvArgs *args)
 {
   const char *op = "conv2d";
-  DlsConvArgs a = args ? *args : (DlsConvArgs) { 0 };
+  DlsConvArgs a = args ? *args : (DlsConvArgs){ 0 };
   DlsShape xs, ws;
   DlsConvGeom geo = { 0 };
   DlsNode y;
@@ -317,20 +318,23 @@ dls_graph_conv2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b, const DlsConvArg
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE,
                       "conv2d: the weight must be a parameter [OC, %d, KH, KW] for an input with "
-                      "%d channels, not [%d, %d, %d, %d]", xs.c, xs.c, ws.n, ws.c, ws.h, ws.w);
+                      "%d channels, not [%d, %d, %d, %d]",
+                      xs.c, xs.c, ws.n, ws.c, ws.h, ws.w);
       return DLS_NODE_NONE;
     }
   if (b != DLS_NODE_NONE && param_numel (g, b) != ws.n)
     {
-      dls_graph_fail (g, DLS_ERROR_SHAPE, "conv2d: the bias has %" G_GINT64_FORMAT
-                      " values for %d output channels", param_numel (g, b), ws.n);
+      dls_graph_fail (g, DLS_ERROR_SHAPE,
+                      "conv2d: the bias has %" G_GINT64_FORMAT " values for %d output channels",
+                      param_numel (g, b), ws.n);
       return DLS_NODE_NONE;
     }
   if (a.pad_mode == DLS_PAD_REFLECT && (a.padding >= xs.h || a.padding >= xs.w))
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE,
                       "conv2d: reflect padding of %d needs an image larger than %d pixels on "
-                      "each side, but the input is %d×%d", a.padding, a.padding, xs.h, xs.w);
+                      "each side, but the input is %d×%d",
+                      a.padding, a.padding, xs.h, xs.w);
       return DLS_NODE_NONE;
     }
   geo.N = xs.n, geo.C = xs.c, geo.H = xs.h, geo.W = xs.w;
@@ -343,7 +347,8 @@ dls_graph_conv2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b, const DlsConvArg
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE,
                       "conv2d: a %d×%d kernel with dilation %d and padding %d does not fit in "
-                      "the %d×%d input", ws.h, ws.w, a.dilation, a.padding, xs.h, xs.w);
+                      "the %d×%d input",
+                      ws.h, ws.w, a.dilation, a.padding, xs.h, xs.w);
       return DLS_NODE_NONE;
     }
   {
@@ -364,7 +369,7 @@ dls_graph_conv_transpose2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b,
                             const DlsConvTransposeArgs *args)
 {
   const char *op = "conv_transpose2d";
-  DlsConvTransposeArgs a = args ? *args : (DlsConvTransposeArgs) { 0 };
+  DlsConvTransposeArgs a = args ? *args : (DlsConvTransposeArgs){ 0 };
   DlsShape xs, ws;
   DlsConvGeom geo = { 0 };
   DlsNode y;
@@ -389,7 +394,8 @@ dls_graph_conv_transpose2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b,
     {
       dls_graph_fail (g, DLS_ERROR_ARGUMENT,
                       "conv_transpose2d: output padding (%d) must be smaller than the stride "
-                      "(%d) or the dilation (%d)", a.output_padding, a.stride, a.dilation);
+                      "(%d) or the dilation (%d)",
+                      a.output_padding, a.stride, a.dilation);
       return DLS_NODE_NONE;
     }
   /* PyTorch's transposed weight is [C, OC, KH, KW]. */
@@ -403,8 +409,10 @@ dls_graph_conv_transpose2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b,
     }
   if (b != DLS_NODE_NONE && param_numel (g, b) != ws.c)
     {
-      dls_graph_fail (g, DLS_ERROR_SHAPE, "conv_transpose2d: the bias has %" G_GINT64_FORMAT
-                      " values for %d output channels", param_numel (g, b), ws.c);
+      dls_graph_fail (g, DLS_ERROR_SHAPE,
+                      "conv_transpose2d: the bias has %" G_GINT64_FORMAT
+                      " values for %d output channels",
+                      param_numel (g, b), ws.c);
       return DLS_NODE_NONE;
     }
   geo.N = xs.n, geo.C = xs.c, geo.H = xs.h, geo.W = xs.w;
@@ -416,14 +424,13 @@ dls_graph_conv_transpose2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b,
   if (geo.OH <= 0 || geo.OW <= 0)
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE,
-                      "conv_transpose2d: padding %d leaves no output for a %d×%d input",
-                      a.padding, xs.h, xs.w);
+                      "conv_transpose2d: padding %d leaves no output for a %d×%d input", a.padding,
+                      xs.h, xs.w);
       return DLS_NODE_NONE;
     }
   {
     DlsNode in[3] = { x, w, b };
-    y = dls_graph_add_node (g, DLS_OP_CONV_TRANSPOSE2D,
-                            DLS_SHAPE (xs.n, geo.OC, geo.OH, geo.OW),
+    y = dls_graph_add_node (g, DLS_OP_CONV_TRANSPOSE2D, DLS_SHAPE (xs.n, geo.OC, geo.OH, geo.OW),
                             b == DLS_NODE_NONE ? 2 : 3, in);
   }
   if (y != DLS_NODE_NONE)
@@ -457,8 +464,10 @@ dls_graph_maxpool2d (DlsGraph *g, DlsNode x, int kernel, int stride, int padding
   ow = (xs.w + 2 * padding - kernel) / stride + 1;
   if (xs.h + 2 * padding < kernel || xs.w + 2 * padding < kernel)
     {
-      dls_graph_fail (g, DLS_ERROR_SHAPE, "maxpool2d: a %d×%d window does not fit in the %d×%d "
-                      "input", kernel, kernel, xs.h, xs.w);
+      dls_graph_fail (g, DLS_ERROR_SHAPE,
+                      "maxpool2d: a %d×%d window does not fit in the %d×%d "
+                      "input",
+                      kernel, kernel, xs.h, xs.w);
       return DLS_NODE_NONE;
     }
   y = dls_graph_add_node (g, DLS_OP_MAXPOOL2D, DLS_SHAPE (xs.n, xs.c, oh, ow), 1, &x);
@@ -482,8 +491,8 @@ dls_graph_upsample_nearest (DlsGraph *g, DlsNode x, int h, int w)
   xs = g->nodes[x].shape;
   if (h <= 0 || w <= 0)
     {
-      dls_graph_fail (g, DLS_ERROR_ARGUMENT, "upsample_nearest: the target size %d×%d is empty",
-                      h, w);
+      dls_graph_fail (g, DLS_ERROR_ARGUMENT, "upsample_nearest: the target size %d×%d is empty", h,
+                      w);
       return DLS_NODE_NONE;
     }
   return dls_graph_add_node (g, DLS_OP_UPSAMPLE_NEAREST, DLS_SHAPE (xs.n, xs.c, h, w), 1, &x);
@@ -505,7 +514,8 @@ dls_graph_linear (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b)
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE,
                       "linear: the input must be flat (N, features), not %d×%d×%d×%d; flatten "
-                      "it first", xs.n, xs.c, xs.h, xs.w);
+                      "it first",
+                      xs.n, xs.c, xs.h, xs.w);
       return DLS_NODE_NONE;
     }
   if (!is_weight (g, w) || ws.c != xs.c || ws.h != 1 || ws.w != 1)
@@ -517,8 +527,9 @@ dls_graph_linear (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b)
     }
   if (b != DLS_NODE_NONE && param_numel (g, b) != ws.n)
     {
-      dls_graph_fail (g, DLS_ERROR_SHAPE, "linear: the bias has %" G_GINT64_FORMAT
-                      " values for %d outputs", param_numel (g, b), ws.n);
+      dls_graph_fail (g, DLS_ERROR_SHAPE,
+                      "linear: the bias has %" G_GINT64_FORMAT " values for %d outputs",
+                      param_numel (g, b), ws.n);
       return DLS_NODE_NONE;
     }
   {
@@ -535,10 +546,10 @@ dls_graph_batchnorm (DlsGraph *g, DlsNode x, DlsNode gamma, DlsNode beta, DlsNod
                      DlsNode running_var, DlsNode counter, const DlsBatchNormArgs *args)
 {
   const char *op = "batchnorm";
-  DlsBatchNormArgs a = args ? *args : (DlsBatchNormArgs) { 0 };
+  DlsBatchNormArgs a = args ? *args : (DlsBatchNormArgs){ 0 };
   DlsNode in[6] = { x, gamma, beta, running_mean, running_var, counter };
-  const char *what[6] = { "input", "weight", "bias", "running mean", "running variance",
-                          "batch counter" };
+  const char *what[6]
+      = { "input", "weight", "bias", "running mean", "running variance", "batch counter" };
   DlsShape xs;
   DlsNode y;
 
@@ -567,8 +578,9 @@ dls_graph_batchnorm (DlsGraph *g, DlsNode x, DlsNode gamma, DlsNode beta, DlsNod
   for (int i = 1; i < 5; i++)
     if (in[i] != DLS_NODE_NONE && param_numel (g, in[i]) != xs.c)
       {
-        dls_graph_fail (g, DLS_ERROR_SHAPE, "batchnorm: the %s has %" G_GINT64_FORMAT
-                        " values for %d channels", what[i], param_numel (g, in[i]), xs.c);
+        dls_graph_fail (g, DLS_ERROR_SHAPE,
+                        "batchnorm: the %s has %" G_GINT64_FORMAT " values for %d channels",
+                        what[i], param_numel (g, in[i]), xs.c);
         return DLS_NODE_NONE;
       }
   if (counter != DLS_NODE_NONE && g->nodes[counter].a.param.kind != DLS_PARAM_COUNTER)
@@ -604,8 +616,7 @@ dls_graph_dropout (DlsGraph *g, DlsNode x, float p)
   if (!(p >= 0.0f && p < 1.0f))
     {
       if (dls_graph_check_node (g, x, "dropout", "input"))
-        dls_graph_fail (g, DLS_ERROR_ARGUMENT, "dropout: the probability %g is not in [0, 1)",
-                        p);
+        dls_graph_fail (g, DLS_ERROR_ARGUMENT, "dropout: the probability %g is not in [0, 1)", p);
       return DLS_NODE_NONE;
     }
   y = unary (g, DLS_OP_DROPOUT, x);
@@ -657,7 +668,8 @@ dls_graph_concat (DlsGraph *g, int n, const DlsNode *xs)
           g_autofree char *b = shape_str (t);
           dls_graph_fail (g, DLS_ERROR_SHAPE,
                           "concat: input %d has shape %s, which does not match %s of input 0 "
-                          "outside the channel axis", i, b, a);
+                          "outside the channel axis",
+                          i, b, a);
           return DLS_NODE_NONE;
         }
       s.c += t.c;
@@ -683,8 +695,8 @@ dls_graph_slice (DlsGraph *g, DlsNode x, int c0, int c1)
   if (c0 < 0 || c1 > s.c || c0 >= c1)
     {
       dls_graph_fail (g, DLS_ERROR_ARGUMENT,
-                      "slice: channels [%d, %d) are not a range inside the %d channels",
-                      c0, c1, s.c);
+                      "slice: channels [%d, %d) are not a range inside the %d channels", c0, c1,
+                      s.c);
       return DLS_NODE_NONE;
     }
   if (g->nodes[x].op == DLS_OP_PARAM || g->nodes[x].op == DLS_OP_LABELS)
@@ -713,7 +725,8 @@ dls_graph_reshape (DlsGraph *g, DlsNode x, DlsShape shape)
       g_autofree char *b = shape_str (shape);
       dls_graph_fail (g, DLS_ERROR_SHAPE,
                       "reshape: %s cannot become %s (the batch size and the number of values "
-                      "must stay the same)", a, b);
+                      "must stay the same)",
+                      a, b);
       return DLS_NODE_NONE;
     }
   return dls_graph_add_node (g, DLS_OP_RESHAPE, shape, 1, &x);
@@ -772,8 +785,8 @@ check_same (DlsGraph *g, const char *op, DlsNode a, const char *an, DlsNode b, c
     {
       g_autofree char *sa = shape_str (g->nodes[a].shape);
       g_autofree char *sb = shape_str (g->nodes[b].shape);
-      dls_graph_fail (g, DLS_ERROR_SHAPE, "%s: the %s (%s) and the %s (%s) differ in shape",
-                      op, an, sa, bn, sb);
+      dls_graph_fail (g, DLS_ERROR_SHAPE, "%s: the %s (%s) and the %s (%s) differ in shape", op, an,
+                      sa, bn, sb);
       return false;
     }
   return true;
@@ -803,7 +816,8 @@ dls_graph_cross_entropy (DlsGraph *g, DlsNode logits, DlsNode labels, int ignore
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE,
                       "cross_entropy: labels of %d×%d×%d do not match the %d×%d×%d prediction "
-                      "(batch × height × width)", ys.n, ys.h, ys.w, ls.n, ls.h, ls.w);
+                      "(batch × height × width)",
+                      ys.n, ys.h, ys.w, ls.n, ls.h, ls.w);
       return DLS_NODE_NONE;
     }
   if (class_weights)
@@ -820,8 +834,8 @@ dls_graph_cross_entropy (DlsGraph *g, DlsNode logits, DlsNode labels, int ignore
     {
       g->nodes[y].a.ce.ignore = ignore_label;
       g->nodes[y].a.ce.k = ls.c;
-      g->nodes[y].a.ce.weights =
-        class_weights ? g_memdup2 (class_weights, sizeof (float) * ls.c) : NULL;
+      g->nodes[y].a.ce.weights
+          = class_weights ? g_memdup2 (class_weights, sizeof (float) * ls.c) : NULL;
     }
   return y;
 }

@@ -12,11 +12,12 @@
 
 #include <math.h>
 
-typedef struct {
-  DlsGraph    *g;
+typedef struct
+{
+  DlsGraph *g;
   DlsNodeImpl *n;
-  DlsView      x, y, dx, dy;
-  int          W;
+  DlsView x, y, dx, dy;
+  int W;
 } EwJob;
 
 static EwJob
@@ -24,7 +25,7 @@ ew_job (DlsGraph *g, DlsNodeImpl *n)
 {
   DlsNodeImpl *x = dls_input_node (g, n, 0);
 
-  return (EwJob) { g, n, x->value, n->value, x->grad, n->grad, n->shape.w };
+  return (EwJob){ g, n, x->value, n->value, x->grad, n->grad, n->shape.w };
 }
 
 /* ---- relu ---- */
@@ -196,12 +197,13 @@ softmax_backward (DlsGraph *g, DlsNodeImpl *n)
 
 /* ---- dropout ---- */
 
-typedef struct {
-  EwJob    ew;
+typedef struct
+{
+  EwJob ew;
   uint64_t key;
-  uint64_t threshold;  /* keep when hash < threshold */
-  float    scale;
-  bool     active;
+  uint64_t threshold; /* keep when hash < threshold */
+  float scale;
+  bool active;
 } DropJob;
 
 static void
@@ -247,8 +249,8 @@ drop_job (DlsGraph *g, DlsNodeImpl *n)
   j.threshold = (uint64_t) ((1.0 - p) * 18446744073709551616.0 /* 2^64 */);
   if (p == 0.0f)
     j.threshold = UINT64_MAX;
-  j.key = dls_hash64 (dls_hash64 (g->seed) ^ dls_hash64 (g->step * 0x100000001b3ull
-                                                          + (uint64_t) (n - g->nodes)));
+  j.key = dls_hash64 (dls_hash64 (g->seed)
+                      ^ dls_hash64 (g->step * 0x100000001b3ull + (uint64_t) (n - g->nodes)));
   return j;
 }
 
@@ -276,12 +278,12 @@ dropout_backward (DlsGraph *g, DlsNodeImpl *n)
 }
 
 const DlsOpInfo dls_op_relu = { DLS_OP_RELU, "relu", NULL, relu_forward, relu_backward };
-const DlsOpInfo dls_op_sigmoid = { DLS_OP_SIGMOID, "sigmoid", NULL, sigmoid_forward,
-                                   sigmoid_backward };
-const DlsOpInfo dls_op_softmax = { DLS_OP_SOFTMAX, "softmax", softmax_plan, softmax_forward,
-                                   softmax_backward };
-const DlsOpInfo dls_op_dropout = { DLS_OP_DROPOUT, "dropout", dropout_plan, dropout_forward,
-                                   dropout_backward };
+const DlsOpInfo dls_op_sigmoid
+    = { DLS_OP_SIGMOID, "sigmoid", NULL, sigmoid_forward, sigmoid_backward };
+const DlsOpInfo dls_op_softmax
+    = { DLS_OP_SOFTMAX, "softmax", softmax_plan, softmax_forward, softmax_backward };
+const DlsOpInfo dls_op_dropout
+    = { DLS_OP_DROPOUT, "dropout", dropout_plan, dropout_forward, dropout_backward };
 
 /* ---- reference loops ---- */
 
@@ -335,7 +337,7 @@ dls_ref_softmax_forward (double *y, const double *x, int N, int C, int HW)
 void
 dls_ref_softmax_backward (double *dx, const double *dy, const double *x, int N, int C, int HW)
 {
-  double *y = g_new (double, (size_t) N * C * HW);
+  double *y = g_new (double, (size_t) N *C *HW);
 
   dls_ref_softmax_forward (y, x, N, C, HW);
   for (int n = 0; n < N; n++)
@@ -361,8 +363,7 @@ dls_ref_dropout_forward (double *y, const double *x, const uint8_t *keep, double
 }
 
 void
-dls_ref_dropout_backward (double *dx, const double *dy, const uint8_t *keep, double p,
-                          int64_t n)
+dls_ref_dropout_backward (double *dx, const double *dy, const uint8_t *keep, double p, int64_t n)
 {
   for (int64_t i = 0; i < n; i++)
     dx[i] += keep[i] ? dy[i] / (1.0 - p) : 0.0;

@@ -18,8 +18,8 @@
 #define DLS_ISA generic
 #endif
 #define PASTE2(a, b) a##_##b
-#define PASTE(a, b) PASTE2 (a, b)
-#define NAME(f) PASTE (f, DLS_ISA)
+#define PASTE(a, b)  PASTE2 (a, b)
+#define NAME(f)      PASTE (f, DLS_ISA)
 
 #if defined(__AVX512F__)
 #define V 16
@@ -29,13 +29,13 @@
 #define V 4
 #endif
 
-#define NV 4  /* vectors per strip row */
-#define NR 2  /* rows per strip */
+#define NV 4 /* vectors per strip row */
+#define NR 2 /* rows per strip */
 #define SW (NV * V)
 #ifndef CB
-#define CB 8   /* input channels per pass of the forward */
+#define CB 8 /* input channels per pass of the forward */
 #endif
-#define RB 32  /* rows per block in the backward passes */
+#define RB 32 /* rows per block in the backward passes */
 
 typedef float vf __attribute__ ((vector_size (V * sizeof (float))));
 
@@ -56,7 +56,7 @@ store (float *p, vf v)
 static inline __attribute__ ((always_inline)) vf
 splat (float x)
 {
-  return (vf) { 0 } + x;
+  return (vf){ 0 } + x;
 }
 
 static inline __attribute__ ((always_inline)) float
@@ -133,8 +133,8 @@ load_strip (vf *acc, const float *src, int nx)
  * time over all the rows, the partial sums going through y: the 2·d + 2 input rows a block
  * needs at any moment stay in L2 (and their pages in the TLB), so each input row comes from
  * memory once, however many channels the layer has. */
-void NAME (dls_direct_forward) (DlsView y, DlsView x, const float *w, const float *b, int C,
-                                int OC, int H, int W, int d, int y0, int y1, int n);
+void NAME (dls_direct_forward) (DlsView y, DlsView x, const float *w, const float *b, int C, int OC,
+                                int H, int W, int d, int y0, int y1, int n);
 
 void
 NAME (dls_direct_forward) (DlsView y, DlsView x, const float *w, const float *b, int C, int OC,
@@ -238,7 +238,8 @@ NAME (dls_direct_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView 
                       gv *= tail_mask;
                     for (int ky = 0; ky < 3; ky++)
                       for (int kx = 0; kx < 3; kx++)
-                        acc[ky * 3 + kx] += gv * load (xr + (ky - 1) * d * x.sh + (kx - 1) * d + x0);
+                        acc[ky * 3 + kx]
+                            += gv * load (xr + (ky - 1) * d * x.sh + (kx - 1) * d + x0);
                   }
               }
             for (int k = 0; k < 9; k++)
@@ -259,36 +260,36 @@ NAME (dls_direct_backward_input) (DlsView dx, DlsView dy, const float *w, int C,
 {
   /* rows in blocks of RB: the dY rows a block reads stay in cache across the channels */
   for (int r0 = y0; r0 < y1; r0 += RB)
-  for (int c = 0; c < C; c++)
-    for (int row = r0; row < MIN (r0 + RB, y1); row += NR)
-      {
-        int nr = MIN (NR, MIN (r0 + RB, y1) - row);
-        /* the dX rows this loop reads next: the next row pair, or the next channel's block */
-        bool last = row + NR >= MIN (r0 + RB, y1);
-        float *ahead = last ? (c + 1 < C ? dls_view_at (dx, n, c + 1, r0, 0) : NULL)
-                            : dls_view_at (dx, n, c, row + NR, 0);
-        for (int x0 = xb; x0 < xe; x0 += SW)
-          {
-            vf acc[NR][NV];
-            int nx = MIN (SW, xe - x0);
-            const float *src = dls_view_at (dy, n, 0, row, x0);
+    for (int c = 0; c < C; c++)
+      for (int row = r0; row < MIN (r0 + RB, y1); row += NR)
+        {
+          int nr = MIN (NR, MIN (r0 + RB, y1) - row);
+          /* the dX rows this loop reads next: the next row pair, or the next channel's block */
+          bool last = row + NR >= MIN (r0 + RB, y1);
+          float *ahead = last ? (c + 1 < C ? dls_view_at (dx, n, c + 1, r0, 0) : NULL)
+                              : dls_view_at (dx, n, c, row + NR, 0);
+          for (int x0 = xb; x0 < xe; x0 += SW)
+            {
+              vf acc[NR][NV];
+              int nx = MIN (SW, xe - x0);
+              const float *src = dls_view_at (dy, n, 0, row, x0);
 
-            if (ahead)
-              for (int r = 0; r < NR; r++)
-                for (int j = 0; j < SW; j += 16)
-                  __builtin_prefetch (ahead + r * dx.sh + x0 + j, 1, 3);
+              if (ahead)
+                for (int r = 0; r < NR; r++)
+                  for (int j = 0; j < SW; j += 16)
+                    __builtin_prefetch (ahead + r * dx.sh + x0 + j, 1, 3);
 
-            for (int r = 0; r < nr; r++)
-              load_strip (acc[r], dls_view_at (dx, n, c, row + r, x0), nx);
-            /* weights of channel c for output oc sit at w[(oc·C + c)·9]: stride C·9 over oc */
-            if (nr == NR)
-              strip_accumulate (acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9,
-                                OC, d, -1, NR);
-            else
-              strip_accumulate (acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9,
-                                OC, d, -1, 1);
-            for (int r = 0; r < nr; r++)
-              store_strip (dls_view_at (dx, n, c, row + r, x0), acc[r], nx);
-          }
-      }
+              for (int r = 0; r < nr; r++)
+                load_strip (acc[r], dls_view_at (dx, n, c, row + r, x0), nx);
+              /* weights of channel c for output oc sit at w[(oc·C + c)·9]: stride C·9 over oc */
+              if (nr == NR)
+                strip_accumulate (acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9, OC,
+                                  d, -1, NR);
+              else
+                strip_accumulate (acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9, OC,
+                                  d, -1, 1);
+              for (int r = 0; r < nr; r++)
+                store_strip (dls_view_at (dx, n, c, row + r, x0), acc[r], nx);
+            }
+        }
 }

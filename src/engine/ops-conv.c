@@ -21,7 +21,11 @@
 #include <math.h>
 
 /* Which implementation the planner chose (DlsNodeImpl.kernel). */
-enum { KERNEL_GEMM, KERNEL_DIRECT };
+enum
+{
+  KERNEL_GEMM,
+  KERNEL_DIRECT
+};
 
 #define DIRECT_MAX_OC 8
 /* Floats of one im2col tile: about 1 MB per thread keeps tiles in L2/L3. */
@@ -29,16 +33,16 @@ enum { KERNEL_GEMM, KERNEL_DIRECT };
 
 DlsDirectKernels dls_direct_kernels;
 
-#define DECLARE_DIRECT(isa)                                                              \
-  void dls_direct_forward_##isa (DlsView, DlsView, const float *, const float *, int, int,   \
-                                 int, int, int, int, int, int);                             \
-  void dls_direct_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, \
-                                          int, int, int, int);                              \
-  void dls_direct_backward_input_##isa (DlsView, DlsView, const float *, int, int, int, int, \
-                                        int, int, int, int);
-#define DIRECT(isa)                                                                       \
-  ((DlsDirectKernels) { dls_direct_forward_##isa, dls_direct_backward_weights_##isa,       \
-                        dls_direct_backward_input_##isa, #isa })
+#define DECLARE_DIRECT(isa)                                                                       \
+  void dls_direct_forward_##isa (DlsView, DlsView, const float *, const float *, int, int, int,   \
+                                 int, int, int, int, int);                                        \
+  void dls_direct_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int, \
+                                          int, int, int);                                         \
+  void dls_direct_backward_input_##isa (DlsView, DlsView, const float *, int, int, int, int, int, \
+                                        int, int, int);
+#define DIRECT(isa)                                                                 \
+  ((DlsDirectKernels){ dls_direct_forward_##isa, dls_direct_backward_weights_##isa, \
+                       dls_direct_backward_input_##isa, #isa })
 
 DECLARE_DIRECT (generic)
 #ifdef DLS_HAVE_X86_KERNELS
@@ -82,8 +86,8 @@ dls_engine_kernel_isa (void)
  * source's halo band.  Rows and columns may start below zero: a GEMM can then write a whole
  * padded row span of a halo'd output in one go. */
 static void
-im2col (float *col, DlsView src, int n, int C, int H, int W, int KH, int KW, int s, int pad,
-        int d, int oy0, int oy1, int ox0, int OWn)
+im2col (float *col, DlsView src, int n, int C, int H, int W, int KH, int KW, int s, int pad, int d,
+        int oy0, int oy1, int ox0, int OWn)
 {
   int64_t P = (int64_t) (oy1 - oy0) * OWn;
   int band = src.halo;
@@ -94,7 +98,8 @@ im2col (float *col, DlsView src, int n, int C, int H, int W, int KH, int KW, int
         {
           float *dst = col + (((int64_t) c * KH + ky) * KW + kx) * P;
           int off = kx * d - pad;
-          /* local columns j whose source lies inside the band: −band ≤ (ox0 + j)·s + off < W + band */
+          /* local columns j whose source lies inside the band: −band ≤ (ox0 + j)·s + off < W + band
+           */
           int64_t a = -band - off - (int64_t) ox0 * s, b = W + band - off - (int64_t) ox0 * s;
           int lo = a <= 0 ? 0 : (int) MIN ((a + s - 1) / s, OWn);
           int hi = b <= 0 ? 0 : (int) MIN ((b + s - 1) / s, OWn);
@@ -123,8 +128,8 @@ im2col (float *col, DlsView src, int n, int C, int H, int W, int KH, int KW, int
  * only the columns [0, OWv) are sources: dst[n, c, iy, ix] += col[…][p].  Positions outside
  * dst's halo band are dropped. */
 static void
-col2im (DlsView dst, const float *col, int n, int c0, int c1, int H, int W, int KH, int KW,
-        int s, int pad, int d, int oy0, int oy1, int ox0, int OWn, int OWv)
+col2im (DlsView dst, const float *col, int n, int c0, int c1, int H, int W, int KH, int KW, int s,
+        int pad, int d, int oy0, int oy1, int ox0, int OWn, int OWv)
 {
   int64_t P = (int64_t) (oy1 - oy0) * OWn;
   int band = dst.halo;
@@ -184,19 +189,20 @@ tile_rows (int K, int rows_total, int width, int N, int T)
 
 /* ---- shared state for parallel tasks ---- */
 
-typedef struct {
-  DlsGraph          *g;
-  DlsNodeImpl       *node;
+typedef struct
+{
+  DlsGraph *g;
+  DlsNodeImpl *node;
   const DlsConvGeom *geo;
-  DlsView            x, y, dx, dy;
-  const float       *w, *b;
-  const float       *wt;         /* conv2d backward: flipped, transposed weights (C × OC·KK) */
-  int64_t            wlen;
-  bool               need_dw;    /* the weight or bias wants a gradient */
-  int                rows;       /* rows per tile */
-  int                n_tiles;    /* per sample */
-  int                row0;       /* first row of the tiled grid (−e for reflect gradients) */
-  int                grid_rows;  /* rows of the tiled grid */
+  DlsView x, y, dx, dy;
+  const float *w, *b;
+  const float *wt; /* conv2d backward: flipped, transposed weights (C × OC·KK) */
+  int64_t wlen;
+  bool need_dw;  /* the weight or bias wants a gradient */
+  int rows;      /* rows per tile */
+  int n_tiles;   /* per sample */
+  int row0;      /* first row of the tiled grid (−e for reflect gradients) */
+  int grid_rows; /* rows of the tiled grid */
 } ConvJob;
 
 static float *
@@ -282,7 +288,7 @@ conv_gemm_dw_task (void *data, int task, int n_tasks)
       int n = u / job->n_tiles;
       int oy0 = (u % job->n_tiles) * job->rows, oy1 = MIN (oy0 + job->rows, geo->OH);
       int64_t P = (int64_t) (oy1 - oy0) * Wy;
-      const float *gy = dls_view_at (job->dy, n, 0, oy0, -hy);  /* halo columns are zero */
+      const float *gy = dls_view_at (job->dy, n, 0, oy0, -hy); /* halo columns are zero */
 
       for (int oc = 0; oc < geo->OC; oc++)
         {
@@ -294,8 +300,8 @@ conv_gemm_dw_task (void *data, int task, int n_tasks)
         }
       if (need_w)
         {
-          im2col (col, job->x, n, geo->C, geo->H, geo->W, geo->KH, geo->KW, geo->stride,
-                  geo->pad, geo->dil, oy0, oy1, -hy, Wy);
+          im2col (col, job->x, n, geo->C, geo->H, geo->W, geo->KH, geo->KW, geo->stride, geo->pad,
+                  geo->dil, oy0, oy1, -hy, Wy);
           /* dW (OC × K) += dY (OC × P) · colᵀ (P × K) */
           dls_sgemm (false, true, geo->OC, K, P, 1.0f, gy, job->dy.sc, col, P, 1.0f, part, K);
         }
@@ -323,11 +329,11 @@ conv_gemm_dx_gather_task (void *data, int task, int n_tasks)
       int r1 = MIN (r0 + job->rows, job->row0 + job->grid_rows);
       int64_t P = (int64_t) (r1 - r0) * Wx;
 
-      im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, 1, flip_pad,
-              geo->dil, r0, r1, -hx, Wx);
+      im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, 1, flip_pad, geo->dil,
+              r0, r1, -hx, Wx);
       /* dX (C × P) += Wt (C × OC·KK) · col (OC·KK × P) */
-      dls_sgemm (false, false, geo->C, P, geo->OC * KK, 1.0f, job->wt, geo->OC * KK, col, P,
-                 1.0f, dls_view_at (job->dx, n, 0, r0, -hx), job->dx.sc);
+      dls_sgemm (false, false, geo->C, P, geo->OC * KK, 1.0f, job->wt, geo->OC * KK, col, P, 1.0f,
+                 dls_view_at (job->dx, n, 0, r0, -hx), job->dx.sc);
     }
 }
 
@@ -353,8 +359,8 @@ conv_gemm_dx_scatter_task (void *data, int task, int n_tasks)
         /* dcol ((hi−lo)·KK × P) = W[:, lo:hi]ᵀ · dY; W is OC × K row-major */
         dls_sgemm (true, false, (hi - lo) * KK, P, geo->OC, 1.0f, job->w + lo * KK, K,
                    dls_view_at (job->dy, n, 0, oy0, -hy), job->dy.sc, 0.0f, dcol, P);
-        col2im (job->dx, dcol, n, lo, hi, geo->H, geo->W, geo->KH, geo->KW, geo->stride,
-                geo->pad, geo->dil, oy0, oy1, -hy, Wy, geo->OW);
+        col2im (job->dx, dcol, n, lo, hi, geo->H, geo->W, geo->KH, geo->KW, geo->stride, geo->pad,
+                geo->dil, oy0, oy1, -hy, Wy, geo->OW);
       }
 }
 
@@ -371,8 +377,8 @@ conv_direct_forward_task (void *data, int task, int n_tasks)
   while (lo < hi)
     {
       int n = lo / geo->OH, y0 = lo % geo->OH, y1 = MIN (geo->OH, y0 + (hi - lo));
-      dls_direct_kernels.forward (job->y, job->x, job->w, job->b, geo->C, geo->OC, geo->H,
-                                  geo->W, geo->dil, y0, y1, n);
+      dls_direct_kernels.forward (job->y, job->x, job->w, job->b, geo->C, geo->OC, geo->H, geo->W,
+                                  geo->dil, y0, y1, n);
       lo += y1 - y0;
     }
 }
@@ -408,8 +414,8 @@ conv_direct_backward_task (void *data, int task, int n_tasks)
   while (lo < hi)
     {
       int n = lo / HE, y0 = lo % HE, y1 = MIN (HE, y0 + (hi - lo));
-      dls_direct_kernels.backward_input (job->dx, job->dy, job->w, geo->C, geo->OC, -e,
-                                         geo->W + e, geo->dil, y0 - e, y1 - e, n);
+      dls_direct_kernels.backward_input (job->dx, job->dy, job->w, geo->C, geo->OC, -e, geo->W + e,
+                                         geo->dil, y0 - e, y1 - e, n);
       lo += y1 - y0;
     }
 }
@@ -465,8 +471,7 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
       /* the input gradient is a gather over dY: it needs dY's border, twice as wide when it
        * also covers the input's reflected border */
       dls_plan_request_halo (g, n - g->nodes,
-                             geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil,
-                             DLS_HALO_ANY);
+                             geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil, DLS_HALO_ANY);
       dls_plan_request_scratch (g, wlen + geo->OC);
     }
   else
@@ -490,8 +495,13 @@ conv_job (DlsGraph *g, DlsNodeImpl *n)
   const DlsConvGeom *geo = &n->a.conv.geo;
   DlsNodeImpl *x = dls_input_node (g, n, 0), *w = dls_input_node (g, n, 1);
   ConvJob job = {
-    .g = g, .node = n, .geo = geo,
-    .x = x->value, .y = n->value, .dx = x->grad, .dy = n->grad,
+    .g = g,
+    .node = n,
+    .geo = geo,
+    .x = x->value,
+    .y = n->value,
+    .dx = x->grad,
+    .dy = n->grad,
     .w = w->value.p,
     .b = n->a.conv.has_bias ? dls_input_node (g, n, 2)->value.p : NULL,
     .wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW,
@@ -499,8 +509,7 @@ conv_job (DlsGraph *g, DlsNodeImpl *n)
 
   if (!x->requires_grad)
     job.dx.p = NULL;
-  job.need_dw = w->requires_grad
-                || (n->a.conv.has_bias && dls_input_node (g, n, 2)->requires_grad);
+  job.need_dw = w->requires_grad || (n->a.conv.has_bias && dls_input_node (g, n, 2)->requires_grad);
   if (n->op == DLS_OP_CONV2D)
     set_tiles (&job, geo->C * geo->KH * geo->KW, 0, geo->OH, geo->OW + 2 * job.y.halo);
   else
@@ -541,8 +550,8 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
           for (int oc = 0; oc < geo->OC; oc++)
             for (int c = 0; c < geo->C; c++)
               for (int k = 0; k < KK; k++)
-                wt[((int64_t) c * geo->OC + oc) * KK + k] =
-                  job.w[((int64_t) oc * geo->C + c) * KK + (KK - 1 - k)];
+                wt[((int64_t) c * geo->OC + oc) * KK + k]
+                    = job.w[((int64_t) oc * geo->C + c) * KK + (KK - 1 - k)];
           job.wt = wt;
           set_tiles (&job, geo->OC * KK, -dx_border (geo), geo->H + 2 * dx_border (geo),
                      geo->W + 2 * job.dx.halo);
@@ -590,11 +599,11 @@ convt_forward_task (void *data, int task, int n_tasks)
 
           gather_rows (xin, job->x, n, geo->C, iy0, iy1, geo->W);
           /* col ((hi−lo)·KK × P) = W[:, lo:hi]ᵀ · x, with W as C × (OC·KK) */
-          dls_sgemm (true, false, (hi - lo) * KK, P, geo->C, 1.0f, job->w + lo * KK, OK, xin,
-                     P, 0.0f, col, P);
+          dls_sgemm (true, false, (hi - lo) * KK, P, geo->C, 1.0f, job->w + lo * KK, OK, xin, P,
+                     0.0f, col, P);
           /* scatter: input pixel (iy, ix) lands on output (iy·s − pad + ky·d, …) */
-          col2im (job->y, col, n, lo, hi, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride,
-                  geo->pad, geo->dil, iy0, iy1, 0, geo->W, geo->W);
+          col2im (job->y, col, n, lo, hi, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride, geo->pad,
+                  geo->dil, iy0, iy1, 0, geo->W, geo->W);
         }
     }
 }
@@ -619,8 +628,8 @@ convt_backward_task (void *data, int task, int n_tasks)
       int64_t P = (int64_t) (iy1 - iy0) * geo->W;
       float *col = scratch, *tmp = scratch + (int64_t) OK * P;
 
-      im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride,
-              geo->pad, geo->dil, iy0, iy1, 0, geo->W);
+      im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, geo->stride, geo->pad,
+              geo->dil, iy0, iy1, 0, geo->W);
       if (job->dx.p)
         {
           /* dx (C × P) = W (C × OK) · col (OK × P) */
@@ -689,10 +698,10 @@ convt_backward (DlsGraph *g, DlsNodeImpl *n)
                    b && b->requires_grad ? b->grad.p : NULL);
 }
 
-const DlsOpInfo dls_op_conv2d = { DLS_OP_CONV2D, "conv2d", conv2d_plan, conv2d_forward,
-                                  conv2d_backward };
-const DlsOpInfo dls_op_conv_transpose2d = { DLS_OP_CONV_TRANSPOSE2D, "conv_transpose2d",
-                                            convt_plan, convt_forward, convt_backward };
+const DlsOpInfo dls_op_conv2d
+    = { DLS_OP_CONV2D, "conv2d", conv2d_plan, conv2d_forward, conv2d_backward };
+const DlsOpInfo dls_op_conv_transpose2d
+    = { DLS_OP_CONV_TRANSPOSE2D, "conv_transpose2d", convt_plan, convt_forward, convt_backward };
 
 /* ---- reference loops ---- */
 
@@ -786,9 +795,9 @@ dls_ref_conv_transpose2d_forward (double *y, const double *x, const double *w, c
                   int ox = ix * g->stride - g->pad + kx * g->dil;
                   if (oy < 0 || oy >= g->OH || ox < 0 || ox >= g->OW)
                     continue;
-                  y[((n * g->OC + oc) * g->OH + oy) * g->OW + ox] +=
-                    x[((n * g->C + c) * g->H + iy) * g->W + ix]
-                    * w[((c * g->OC + oc) * g->KH + ky) * g->KW + kx];
+                  y[((n * g->OC + oc) * g->OH + oy) * g->OW + ox]
+                      += x[((n * g->C + c) * g->H + iy) * g->W + ix]
+                         * w[((c * g->OC + oc) * g->KH + ky) * g->KW + kx];
                 }
 }
 

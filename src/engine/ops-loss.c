@@ -20,13 +20,14 @@
 
 /* ---- cross-entropy ---- */
 
-typedef struct {
-  DlsGraph    *g;
+typedef struct
+{
+  DlsGraph *g;
   DlsNodeImpl *n;
-  DlsView      x, dx;
+  DlsView x, dx;
   const int32_t *labels;
-  double      *partials;   /* per task: Σ w·loss, Σ w */
-  float        scale;      /* backward: dL / Σ w */
+  double *partials; /* per task: Σ w·loss, Σ w */
+  float scale;      /* backward: dL / Σ w */
 } CeJob;
 
 static float
@@ -147,12 +148,12 @@ ce_backward (DlsGraph *g, DlsNodeImpl *n)
 
 /* Runs the statement block on every element of same-shaped views, in NCHW order; AT (view)
  * is the current element. */
-#define FOR_EACH(s, ...)                                                      \
-  for (int _n = 0; _n < (s).n; _n++)                                          \
-    for (int _c = 0; _c < (s).c; _c++)                                        \
-      for (int _y = 0; _y < (s).h; _y++)                                      \
-        for (int _x = 0; _x < (s).w; _x++)                                    \
-          __VA_ARGS__
+#define FOR_EACH(s, ...)                   \
+  for (int _n = 0; _n < (s).n; _n++)       \
+    for (int _c = 0; _c < (s).c; _c++)     \
+      for (int _y = 0; _y < (s).h; _y++)   \
+        for (int _x = 0; _x < (s).w; _x++) \
+  __VA_ARGS__
 
 #define AT(v) (*dls_view_at ((v), _n, _c, _y, _x))
 
@@ -320,18 +321,17 @@ focal_backward (DlsGraph *g, DlsNodeImpl *n)
   })
 }
 
-const DlsOpInfo dls_op_cross_entropy = { DLS_OP_CROSS_ENTROPY, "cross_entropy", ce_plan,
-                                         ce_forward, ce_backward };
-const DlsOpInfo dls_op_mse_masked = { DLS_OP_MSE_MASKED, "mse_masked", scalar_aux_plan,
-                                      masked_forward, masked_backward };
-const DlsOpInfo dls_op_l1_masked = { DLS_OP_L1_MASKED, "l1_masked", scalar_aux_plan,
-                                     masked_forward, masked_backward };
-const DlsOpInfo dls_op_dice = { DLS_OP_DICE, "dice", scalar_aux_plan, dice_forward,
-                                dice_backward };
-const DlsOpInfo dls_op_focal = { DLS_OP_FOCAL, "focal", scalar_aux_plan, focal_forward,
-                                 focal_backward };
-const DlsOpInfo dls_op_tversky = { DLS_OP_TVERSKY, "tversky", scalar_aux_plan,
-                                   tversky_forward, tversky_backward };
+const DlsOpInfo dls_op_cross_entropy
+    = { DLS_OP_CROSS_ENTROPY, "cross_entropy", ce_plan, ce_forward, ce_backward };
+const DlsOpInfo dls_op_mse_masked
+    = { DLS_OP_MSE_MASKED, "mse_masked", scalar_aux_plan, masked_forward, masked_backward };
+const DlsOpInfo dls_op_l1_masked
+    = { DLS_OP_L1_MASKED, "l1_masked", scalar_aux_plan, masked_forward, masked_backward };
+const DlsOpInfo dls_op_dice = { DLS_OP_DICE, "dice", scalar_aux_plan, dice_forward, dice_backward };
+const DlsOpInfo dls_op_focal
+    = { DLS_OP_FOCAL, "focal", scalar_aux_plan, focal_forward, focal_backward };
+const DlsOpInfo dls_op_tversky
+    = { DLS_OP_TVERSKY, "tversky", scalar_aux_plan, tversky_forward, tversky_backward };
 
 /* ---- reference loops ---- */
 

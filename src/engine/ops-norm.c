@@ -12,15 +12,16 @@
 
 #include <math.h>
 
-typedef struct {
-  DlsGraph    *g;
+typedef struct
+{
+  DlsGraph *g;
   DlsNodeImpl *n;
-  DlsView      x, y, dx, dy;
+  DlsView x, y, dx, dy;
   const float *gamma, *beta;
-  float       *rmean, *rvar, *dgamma, *dbeta;
-  float       *mean, *invstd;   /* aux: saved for backward */
-  bool         batch;           /* normalise with batch statistics */
-  bool         update;          /* move the running statistics */
+  float *rmean, *rvar, *dgamma, *dbeta;
+  float *mean, *invstd; /* aux: saved for backward */
+  bool batch;           /* normalise with batch statistics */
+  bool update;          /* move the running statistics */
 } BnJob;
 
 static BnJob
@@ -130,7 +131,7 @@ bn_backward_task (void *data, int task, int n_tasks)
     {
       float mean = j->mean[c], inv = j->invstd[c];
       float gam = j->gamma ? j->gamma[c] : 1.0f;
-      double sdy = 0, sdyx = 0;  /* Σ dy, Σ dy·x̂ */
+      double sdy = 0, sdyx = 0; /* Σ dy, Σ dy·x̂ */
 
       for (int n = 0; n < s.n; n++)
         for (int y = 0; y < s.h; y++)
@@ -215,8 +216,8 @@ bn_backward (DlsGraph *g, DlsNodeImpl *n)
   dls_parallel (bn_tasks (g, n), bn_backward_task, &j);
 }
 
-const DlsOpInfo dls_op_batchnorm = { DLS_OP_BATCHNORM, "batchnorm", bn_plan, bn_forward,
-                                     bn_backward };
+const DlsOpInfo dls_op_batchnorm
+    = { DLS_OP_BATCHNORM, "batchnorm", bn_plan, bn_forward, bn_backward };
 
 /* ---- reference loops ---- */
 
@@ -240,8 +241,7 @@ ref_stats (const double *x, int N, int C, int HW, int c, double *mean, double *v
 
 void
 dls_ref_batchnorm_forward (double *y, const double *x, const double *gamma, const double *beta,
-                           const double *mean, const double *var, int N, int C, int HW,
-                           double eps)
+                           const double *mean, const double *var, int N, int C, int HW, double eps)
 {
   for (int c = 0; c < C; c++)
     {

@@ -10,18 +10,19 @@
 
 #include <math.h>
 
-typedef struct {
-  DlsGraph    *g;
+typedef struct
+{
+  DlsGraph *g;
   DlsNodeImpl *n;
-  DlsView      x, y, dx, dy;
-  DlsShape     xs;
+  DlsView x, y, dx, dy;
+  DlsShape xs;
 } PoolJob;
 
 static PoolJob
 pool_job (DlsGraph *g, DlsNodeImpl *n)
 {
   DlsNodeImpl *x = dls_input_node (g, n, 0);
-  return (PoolJob) { g, n, x->value, n->value, x->grad, n->grad, x->shape };
+  return (PoolJob){ g, n, x->value, n->value, x->grad, n->grad, x->shape };
 }
 
 static int
@@ -191,10 +192,10 @@ upsample_backward (DlsGraph *g, DlsNodeImpl *n)
   dls_parallel (plane_tasks (g, n), upsample_backward_task, &j);
 }
 
-const DlsOpInfo dls_op_maxpool2d = { DLS_OP_MAXPOOL2D, "maxpool2d", maxpool_plan,
-                                     maxpool_forward, maxpool_backward };
-const DlsOpInfo dls_op_upsample_nearest = { DLS_OP_UPSAMPLE_NEAREST, "upsample_nearest", NULL,
-                                            upsample_forward, upsample_backward };
+const DlsOpInfo dls_op_maxpool2d
+    = { DLS_OP_MAXPOOL2D, "maxpool2d", maxpool_plan, maxpool_forward, maxpool_backward };
+const DlsOpInfo dls_op_upsample_nearest
+    = { DLS_OP_UPSAMPLE_NEAREST, "upsample_nearest", NULL, upsample_forward, upsample_backward };
 
 /* ---- reference loops ---- */
 
@@ -220,14 +221,14 @@ ref_argmax (const double *x, int H, int W, int oy, int ox, int k, int s, int p)
 }
 
 void
-dls_ref_maxpool2d_forward (double *y, const double *x, int N, int C, int H, int W, int k,
-                           int s, int p, int OH, int OW)
+dls_ref_maxpool2d_forward (double *y, const double *x, int N, int C, int H, int W, int k, int s,
+                           int p, int OH, int OW)
 {
   for (int64_t nc = 0; nc < (int64_t) N * C; nc++)
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++)
-        y[(nc * OH + oy) * OW + ox] =
-          x[nc * H * W + ref_argmax (x + nc * H * W, H, W, oy, ox, k, s, p)];
+        y[(nc * OH + oy) * OW + ox]
+            = x[nc * H * W + ref_argmax (x + nc * H * W, H, W, oy, ox, k, s, p)];
 }
 
 void
@@ -237,8 +238,8 @@ dls_ref_maxpool2d_backward (double *dx, const double *dy, const double *x, int N
   for (int64_t nc = 0; nc < (int64_t) N * C; nc++)
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++)
-        dx[nc * H * W + ref_argmax (x + nc * H * W, H, W, oy, ox, k, s, p)] +=
-          dy[(nc * OH + oy) * OW + ox];
+        dx[nc * H * W + ref_argmax (x + nc * H * W, H, W, oy, ox, k, s, p)]
+            += dy[(nc * OH + oy) * OW + ox];
 }
 
 /* PyTorch's rule is the definition, float rounding included. */
@@ -250,17 +251,16 @@ dls_ref_upsample_forward (double *y, const double *x, int N, int C, int H, int W
   for (int64_t nc = 0; nc < (int64_t) N * C; nc++)
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++)
-        y[(nc * OH + oy) * OW + ox] =
-          x[(nc * H + ref_nearest (oy, H, OH)) * W + ref_nearest (ox, W, OW)];
+        y[(nc * OH + oy) * OW + ox]
+            = x[(nc * H + ref_nearest (oy, H, OH)) * W + ref_nearest (ox, W, OW)];
 }
 
 void
-dls_ref_upsample_backward (double *dx, const double *dy, int N, int C, int H, int W, int OH,
-                           int OW)
+dls_ref_upsample_backward (double *dx, const double *dy, int N, int C, int H, int W, int OH, int OW)
 {
   for (int64_t nc = 0; nc < (int64_t) N * C; nc++)
     for (int oy = 0; oy < OH; oy++)
       for (int ox = 0; ox < OW; ox++)
-        dx[(nc * H + ref_nearest (oy, H, OH)) * W + ref_nearest (ox, W, OW)] +=
-          dy[(nc * OH + oy) * OW + ox];
+        dx[(nc * H + ref_nearest (oy, H, OH)) * W + ref_nearest (ox, W, OW)]
+            += dy[(nc * OH + oy) * OW + ox];
 }

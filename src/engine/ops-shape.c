@@ -246,8 +246,7 @@ linear_backward (DlsGraph *g, DlsNodeImpl *n)
   if (x->requires_grad)
     {
       if (dense (x->grad, x->shape))
-        dls_sgemm (false, false, N, IN, OUT, 1.0f, gy, OUT, w->value.p, IN, 1.0f, x->grad.p,
-                   IN);
+        dls_sgemm (false, false, N, IN, OUT, 1.0f, gy, OUT, w->value.p, IN, 1.0f, x->grad.p, IN);
       else
         {
           dls_sgemm (false, false, N, IN, OUT, 1.0f, gy, OUT, w->value.p, IN, 0.0f, scratch, IN);
@@ -261,21 +260,20 @@ linear_backward (DlsGraph *g, DlsNodeImpl *n)
 const DlsOpInfo dls_op_input = { DLS_OP_INPUT, "input", NULL, nothing, NULL };
 const DlsOpInfo dls_op_labels = { DLS_OP_LABELS, "labels", NULL, nothing, NULL };
 const DlsOpInfo dls_op_param = { DLS_OP_PARAM, "param", NULL, nothing, NULL };
-const DlsOpInfo dls_op_concat = { DLS_OP_CONCAT, "concat", NULL, concat_forward,
-                                  concat_backward };
+const DlsOpInfo dls_op_concat = { DLS_OP_CONCAT, "concat", NULL, concat_forward, concat_backward };
 const DlsOpInfo dls_op_slice = { DLS_OP_SLICE, "slice", NULL, nothing, NULL };
-const DlsOpInfo dls_op_reshape = { DLS_OP_RESHAPE, "reshape", NULL, reshape_forward,
-                                   reshape_backward };
+const DlsOpInfo dls_op_reshape
+    = { DLS_OP_RESHAPE, "reshape", NULL, reshape_forward, reshape_backward };
 const DlsOpInfo dls_op_add = { DLS_OP_ADD, "add", NULL, add_forward, add_backward };
 const DlsOpInfo dls_op_scale = { DLS_OP_SCALE, "scale", NULL, scale_forward, scale_backward };
-const DlsOpInfo dls_op_linear = { DLS_OP_LINEAR, "linear", linear_plan, linear_forward,
-                                  linear_backward };
+const DlsOpInfo dls_op_linear
+    = { DLS_OP_LINEAR, "linear", linear_plan, linear_forward, linear_backward };
 
 /* ---- reference loops ---- */
 
 void
-dls_ref_linear_forward (double *y, const double *x, const double *w, const double *b, int N,
-                        int IN, int OUT)
+dls_ref_linear_forward (double *y, const double *x, const double *w, const double *b, int N, int IN,
+                        int OUT)
 {
   for (int n = 0; n < N; n++)
     for (int o = 0; o < OUT; o++)

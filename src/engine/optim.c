@@ -8,16 +8,21 @@
 
 #include <math.h>
 
-typedef enum { OPT_ADAM, OPT_SGD } OptKind;
+typedef enum
+{
+  OPT_ADAM,
+  OPT_SGD
+} OptKind;
 
-struct _DlsOptimizer {
-  OptKind     kind;
-  DlsParams  *params;
+struct _DlsOptimizer
+{
+  OptKind kind;
+  DlsParams *params;
   DlsAdamArgs adam;
-  DlsSgdArgs  sgd;
-  float      *m, *v;   /* Adam: first and second moments; SGD: momentum buffer in m */
-  int64_t     n;
-  int64_t     steps;
+  DlsSgdArgs sgd;
+  float *m, *v; /* Adam: first and second moments; SGD: momentum buffer in m */
+  int64_t n;
+  int64_t steps;
 };
 
 static DlsOptimizer *
@@ -40,7 +45,7 @@ dls_optimizer_new_adam (DlsParams *p, const DlsAdamArgs *args)
 {
   DlsOptimizer *opt = optimizer_new (p, OPT_ADAM);
 
-  opt->adam = args ? *args : (DlsAdamArgs) { 0 };
+  opt->adam = args ? *args : (DlsAdamArgs){ 0 };
   if (opt->adam.lr <= 0)
     opt->adam.lr = 1e-3f;
   if (opt->adam.beta1 == 0 && opt->adam.beta2 == 0)
@@ -58,7 +63,7 @@ dls_optimizer_new_sgd (DlsParams *p, const DlsSgdArgs *args)
 {
   DlsOptimizer *opt = optimizer_new (p, OPT_SGD);
 
-  opt->sgd = args ? *args : (DlsSgdArgs) { .lr = 1e-2f };
+  opt->sgd = args ? *args : (DlsSgdArgs){ .lr = 1e-2f };
   return opt;
 }
 

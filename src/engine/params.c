@@ -9,14 +9,15 @@
 
 #include <math.h>
 
-struct _DlsParams {
-  gint          ref_count;
-  GArray       *entries;   /* DlsParamInfo */
-  GHashTable   *by_name;   /* name → index + 1 */
-  bool          allocated;
-  int64_t       n_kind[3];
-  float        *weights, *grads, *buffers;
-  int64_t      *counters;
+struct _DlsParams
+{
+  gint ref_count;
+  GArray *entries;     /* DlsParamInfo */
+  GHashTable *by_name; /* name → index + 1 */
+  bool allocated;
+  int64_t n_kind[3];
+  float *weights, *grads, *buffers;
+  int64_t *counters;
 };
 
 DlsParams *
@@ -58,16 +59,20 @@ kind_name (DlsParamKind kind)
 {
   switch (kind)
     {
-    case DLS_PARAM_WEIGHT: return "weight";
-    case DLS_PARAM_BUFFER: return "buffer";
-    case DLS_PARAM_COUNTER: return "counter";
-    default: return "?";
+    case DLS_PARAM_WEIGHT:
+      return "weight";
+    case DLS_PARAM_BUFFER:
+      return "buffer";
+    case DLS_PARAM_COUNTER:
+      return "counter";
+    default:
+      return "?";
     }
 }
 
 int
-dls_params_add (DlsParams *p, const char *name, DlsParamKind kind, int ndim,
-                const int64_t *shape, GError **error)
+dls_params_add (DlsParams *p, const char *name, DlsParamKind kind, int ndim, const int64_t *shape,
+                GError **error)
 {
   DlsParamInfo info = { 0 };
   gpointer found;
@@ -250,9 +255,8 @@ dls_params_copy_from (DlsParams *dst, DlsParams *src, GError **error)
 {
   if (dst->entries->len != src->entries->len)
     {
-      g_set_error (error, DLS_ERROR, DLS_ERROR_SHAPE,
-                   "the parameter sets have %u and %u entries", dst->entries->len,
-                   src->entries->len);
+      g_set_error (error, DLS_ERROR, DLS_ERROR_SHAPE, "the parameter sets have %u and %u entries",
+                   dst->entries->len, src->entries->len);
       return FALSE;
     }
   for (guint i = 0; i < dst->entries->len; i++)

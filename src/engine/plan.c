@@ -8,13 +8,13 @@
  */
 #include "engine-private.h"
 
-typedef struct {
+typedef struct
+{
   DlsNode root;
-  int     start, end;   /* first node writing it, last node reading it */
-  int64_t size;         /* floats */
+  int start, end; /* first node writing it, last node reading it */
+  int64_t size;   /* floats */
   int64_t offset;
 } Block;
-
 
 static void
 plan_aliases (DlsGraph *g)
@@ -288,7 +288,8 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
                                                              dls_op_info (r->op)->name, i);
           g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
                        "%s is read by both zero-padded and reflect-padded convolutions; give "
-                       "each its own copy (for example through dls_graph_scale (x, 1))", what);
+                       "each its own copy (for example through dls_graph_scale (x, 1))",
+                       what);
           return FALSE;
         }
       r->halo_mode = r->halo_reflect_req ? DLS_HALO_REFLECT : DLS_HALO_ZERO;
@@ -334,8 +335,7 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
   if (g->values == NULL)
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
-                   "not enough memory for the activations (%.1f MB)",
-                   g->values_len * 4.0 / 1e6);
+                   "not enough memory for the activations (%.1f MB)", g->values_len * 4.0 / 1e6);
       return FALSE;
     }
   for (int b = 0; b < n_blocks; b++)
@@ -381,13 +381,13 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
         {
           int idx = n->a.param.index;
           int64_t numel = dls_shape_numel (n->shape);
-          n->value = (DlsView) { .sn = numel / n->shape.n, .sc = n->shape.h * n->shape.w,
-                                 .sh = n->shape.w };
+          n->value = (DlsView){ .sn = numel / n->shape.n,
+                                .sc = n->shape.h * n->shape.w,
+                                .sh = n->shape.w };
           n->grad = n->value;
           if (n->a.param.kind != DLS_PARAM_COUNTER)
             n->value.p = dls_params_data (g->params, idx);
-          n->grad.p = n->a.param.kind == DLS_PARAM_WEIGHT ? dls_params_grad (g->params, idx)
-                                                          : NULL;
+          n->grad.p = n->a.param.kind == DLS_PARAM_WEIGHT ? dls_params_grad (g->params, idx) : NULL;
         }
       else if (n->op != DLS_OP_LABELS && n->root != i)
         {
@@ -444,7 +444,7 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
 size_t
 dls_graph_arena_bytes (DlsGraph *g)
 {
-  return sizeof (float) * (g->values_len + g->grads_len
-                           + g->scratch_stride * (size_t) g->scratch_threads)
+  return sizeof (float)
+             * (g->values_len + g->grads_len + g->scratch_stride * (size_t) g->scratch_threads)
          + g->aux_len;
 }

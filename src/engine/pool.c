@@ -20,24 +20,25 @@
 #include <unistd.h>
 
 #define SPIN_ROUNDS 20000
-#define CLOSED 0xffffffffu
+#define CLOSED      0xffffffffu
 
-typedef struct {
-  pthread_mutex_t busy;       /* held by the thread that owns the pool for one job */
+typedef struct
+{
+  pthread_mutex_t busy; /* held by the thread that owns the pool for one job */
   pthread_mutex_t lock;
-  pthread_cond_t  wake;
-  pthread_cond_t  done_cond;
-  pthread_t      *threads;
-  int             n_threads;  /* including the caller */
-  uint32_t        generation; /* bumped for every job; workers watch it */
+  pthread_cond_t wake;
+  pthread_cond_t done_cond;
+  pthread_t *threads;
+  int n_threads;       /* including the caller */
+  uint32_t generation; /* bumped for every job; workers watch it */
   /* (generation << 32) | next task: claiming a task is a compare-and-swap on this word, so a
    * worker that wakes late can never claim a task of another job. */
-  uint64_t        work;
-  int             done;       /* tasks finished in the current job */
-  bool            quit;
-  DlsTaskFn       fn;
-  void           *ctx;
-  int             n_tasks;
+  uint64_t work;
+  int done; /* tasks finished in the current job */
+  bool quit;
+  DlsTaskFn fn;
+  void *ctx;
+  int n_tasks;
 } Pool;
 
 static Pool pool = {
@@ -90,9 +91,10 @@ run_tasks (uint32_t gen)
     }
 }
 
-typedef struct {
-  int      ith;
-  uint32_t generation;  /* the last job this worker need not look at */
+typedef struct
+{
+  int ith;
+  uint32_t generation; /* the last job this worker need not look at */
 } WorkerStart;
 
 static void *
@@ -296,6 +298,6 @@ dls_sgemm (bool ta, bool tb, int M, int N, int K, float alpha, const float *A, i
           C[(int64_t) i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(int64_t) i * ldc + j];
       return;
     }
-  cblas_sgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-               M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  cblas_sgemm (CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N,
+               K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -116,8 +116,8 @@ leaf_labels (Case *c, const char *name, int n, int h, int w, int classes, int ig
   l->n = (int64_t) n * h * w;
   l->labels = g_new (int32_t, l->n);
   for (int64_t i = 0; i < l->n; i++)
-    l->labels[i] = dls_rng_uniform (rng) < ignore_fraction ? ignore
-                                                           : (int32_t) dls_rng_below (rng, classes);
+    l->labels[i]
+        = dls_rng_uniform (rng) < ignore_fraction ? ignore : (int32_t) dls_rng_below (rng, classes);
   return l;
 }
 
@@ -129,7 +129,7 @@ max_abs_diff (const float *a, const double *b, int64_t n, double *scale)
   for (int64_t i = 0; i < n; i++)
     {
       double d = fabs ((double) a[i] - b[i]);
-      if (!(d <= m))  /* NaN counts as the worst */
+      if (!(d <= m)) /* NaN counts as the worst */
         m = isnan (d) ? INFINITY : d;
       s = fmax (s, fabs (b[i]));
     }
@@ -178,8 +178,8 @@ check_finite_differences (Case *c, const double *dout, double **grads, DlsRng *r
           if (!(err <= c->fd_tol * fmax (1.0, fabs (grads[i][k]))))
             {
               g_test_fail_printf ("%s: d/d%s[%" G_GINT64_FORMAT "]: finite differences %.10g, "
-                                  "reference backward %.10g", c->name, l->name, k, fd,
-                                  grads[i][k]);
+                                  "reference backward %.10g",
+                                  c->name, l->name, k, fd, grads[i][k]);
               return;
             }
         }

@@ -34,7 +34,8 @@ test_op_table (void)
 
 #define MSD_LAYERS 5
 
-typedef struct {
+typedef struct
+{
   int N, C, H, W, L;
 } Msd;
 
@@ -44,16 +45,34 @@ static DlsConvGeom
 msd_geom (int i)
 {
   int d = 1 + i % 3;
-  return (DlsConvGeom) { .N = msd.N, .C = msd.C + i, .H = msd.H, .W = msd.W, .OC = 1,
-                         .OH = msd.H, .OW = msd.W, .KH = 3, .KW = 3, .stride = 1, .pad = d,
-                         .dil = d };
+  return (DlsConvGeom){ .N = msd.N,
+                        .C = msd.C + i,
+                        .H = msd.H,
+                        .W = msd.W,
+                        .OC = 1,
+                        .OH = msd.H,
+                        .OW = msd.W,
+                        .KH = 3,
+                        .KW = 3,
+                        .stride = 1,
+                        .pad = d,
+                        .dil = d };
 }
 
 static DlsConvGeom
 msd_final_geom (void)
 {
-  return (DlsConvGeom) { .N = msd.N, .C = msd.C + msd.L, .H = msd.H, .W = msd.W, .OC = 2,
-                         .OH = msd.H, .OW = msd.W, .KH = 1, .KW = 1, .stride = 1, .dil = 1 };
+  return (DlsConvGeom){ .N = msd.N,
+                        .C = msd.C + msd.L,
+                        .H = msd.H,
+                        .W = msd.W,
+                        .OC = 2,
+                        .OH = msd.H,
+                        .OW = msd.W,
+                        .KH = 1,
+                        .KW = 1,
+                        .stride = 1,
+                        .dil = 1 };
 }
 
 /* stack (N, C + L, H, W) from the leaves; pre[i] keeps layer i's pre-activation */
@@ -68,7 +87,7 @@ msd_stack (Case *c, double *stack, double **pre)
   for (int i = 0; i < msd.L; i++)
     {
       DlsConvGeom g = msd_geom (i);
-      g_autofree double *in = g_new (double, msd.N * g.C * hw);
+      g_autofree double *in = g_new (double, msd.N *g.C *hw);
       for (int n = 0; n < msd.N; n++)
         memcpy (in + n * g.C * hw, stack + n * ct * hw, sizeof (double) * g.C * hw);
       dls_ref_conv2d_forward (pre[i], in, c->leaf[1 + 2 * i].v, c->leaf[2 + 2 * i].v, &g);
@@ -81,12 +100,12 @@ static void
 msd_fwd (Case *c, double *out)
 {
   int64_t hw = (int64_t) msd.H * msd.W, ct = msd.C + msd.L;
-  g_autofree double *stack = g_new (double, msd.N * ct * hw);
+  g_autofree double *stack = g_new (double, msd.N *ct *hw);
   double *pre[MSD_LAYERS];
   DlsConvGeom fg = msd_final_geom ();
 
   for (int i = 0; i < msd.L; i++)
-    pre[i] = g_new (double, msd.N * hw);
+    pre[i] = g_new (double, msd.N *hw);
   msd_stack (c, stack, pre);
   dls_ref_conv2d_forward (out, stack, c->leaf[1 + 2 * msd.L].v, c->leaf[2 + 2 * msd.L].v, &fg);
   for (int i = 0; i < msd.L; i++)
@@ -97,22 +116,22 @@ static void
 msd_bwd (Case *c, const double *dout, double **grads)
 {
   int64_t hw = (int64_t) msd.H * msd.W, ct = msd.C + msd.L;
-  g_autofree double *stack = g_new (double, msd.N * ct * hw);
-  g_autofree double *dstack = g_new0 (double, msd.N * ct * hw);
+  g_autofree double *stack = g_new (double, msd.N *ct *hw);
+  g_autofree double *dstack = g_new0 (double, msd.N *ct *hw);
   double *pre[MSD_LAYERS];
   DlsConvGeom fg = msd_final_geom ();
 
   for (int i = 0; i < msd.L; i++)
-    pre[i] = g_new (double, msd.N * hw);
+    pre[i] = g_new (double, msd.N *hw);
   msd_stack (c, stack, pre);
   dls_ref_conv2d_backward (dstack, grads[1 + 2 * msd.L], grads[2 + 2 * msd.L], dout, stack,
                            c->leaf[1 + 2 * msd.L].v, &fg);
   for (int i = msd.L - 1; i >= 0; i--)
     {
       DlsConvGeom g = msd_geom (i);
-      g_autofree double *in = g_new (double, msd.N * g.C * hw);
-      g_autofree double *din = g_new0 (double, msd.N * g.C * hw);
-      g_autofree double *dpre = g_new0 (double, msd.N * hw);
+      g_autofree double *in = g_new (double, msd.N *g.C *hw);
+      g_autofree double *din = g_new0 (double, msd.N *g.C *hw);
+      g_autofree double *dpre = g_new0 (double, msd.N *hw);
       for (int n = 0; n < msd.N; n++)
         {
           memcpy (in + n * g.C * hw, stack + n * ct * hw, sizeof (double) * g.C * hw);
@@ -141,7 +160,7 @@ msd_build (Case *c, DlsGraph *g, const DlsNode *l)
     {
       DlsConvGeom geo = msd_geom (i);
       DlsNode y = dls_graph_conv2d (g, stack, l[1 + 2 * i], l[2 + 2 * i],
-                                    &(DlsConvArgs) { .padding = geo.pad, .dilation = geo.dil });
+                                    &(DlsConvArgs){ .padding = geo.pad, .dilation = geo.dil });
       DlsNode parts[2] = { stack, dls_graph_relu (g, y) };
       stack = dls_graph_concat (g, 2, parts);
     }
@@ -151,7 +170,7 @@ msd_build (Case *c, DlsGraph *g, const DlsNode *l)
 static void
 msd_case (Case *c, int N, int C, int H, int W)
 {
-  msd = (Msd) { N, C, H, W, MSD_LAYERS };
+  msd = (Msd){ N, C, H, W, MSD_LAYERS };
   case_init (c, "msd stack N%d C%d %d×%d, %d layers", N, C, H, W, msd.L);
   leaf_input (c, "x", DLS_SHAPE (N, C, H, W), true, -1, 1, &rng);
   for (int i = 0; i < msd.L; i++)
@@ -159,11 +178,11 @@ msd_case (Case *c, int N, int C, int H, int W)
       char wn[16], bn[16];
       g_snprintf (wn, sizeof wn, "w%d", i);
       g_snprintf (bn, sizeof bn, "b%d", i);
-      leaf_weight (c, wn, 4, (int64_t[]) { 1, C + i, 3, 3 }, true, -0.5, 0.5, &rng);
-      leaf_weight (c, bn, 1, (int64_t[]) { 1 }, true, 0.05, 0.3, &rng);
+      leaf_weight (c, wn, 4, (int64_t[]){ 1, C + i, 3, 3 }, true, -0.5, 0.5, &rng);
+      leaf_weight (c, bn, 1, (int64_t[]){ 1 }, true, 0.05, 0.3, &rng);
     }
-  leaf_weight (c, "wf", 4, (int64_t[]) { 2, C + msd.L, 1, 1 }, true, -0.5, 0.5, &rng);
-  leaf_weight (c, "bf", 1, (int64_t[]) { 2 }, true, -0.5, 0.5, &rng);
+  leaf_weight (c, "wf", 4, (int64_t[]){ 2, C + msd.L, 1, 1 }, true, -0.5, 0.5, &rng);
+  leaf_weight (c, "bf", 1, (int64_t[]){ 2 }, true, -0.5, 0.5, &rng);
   c->out = DLS_SHAPE (N, 2, H, W);
   c->ref_forward = msd_fwd;
   c->ref_backward = msd_bwd;
@@ -202,9 +221,9 @@ test_msd_stack_memory (void)
           DlsNode parts[2], y;
           g_snprintf (wn, sizeof wn, "w%d", i);
           g_snprintf (bn, sizeof bn, "b%d", i);
-          y = dls_graph_conv2d (g, stack, dls_graph_param (g, wn, 4, (int64_t[]) { 1, 1 + i, 3, 3 }),
-                                dls_graph_param (g, bn, 1, (int64_t[]) { 1 }),
-                                &(DlsConvArgs) { .padding = 1 + i % 10, .dilation = 1 + i % 10 });
+          y = dls_graph_conv2d (g, stack, dls_graph_param (g, wn, 4, (int64_t[]){ 1, 1 + i, 3, 3 }),
+                                dls_graph_param (g, bn, 1, (int64_t[]){ 1 }),
+                                &(DlsConvArgs){ .padding = 1 + i % 10, .dilation = 1 + i % 10 });
           parts[0] = stack;
           parts[1] = y;
           stack = dls_graph_concat (g, 2, parts);
@@ -234,12 +253,32 @@ static DlsConvGeom
 chain_geom (int i, int N, int C, int H, int W)
 {
   if (i == 0)
-    return (DlsConvGeom) { .N = N, .C = C, .H = H, .W = W, .OC = chain_mid, .OH = H, .OW = W,
-                           .KH = 3, .KW = 3, .stride = 1, .pad = 2, .dil = 2,
-                           .mode = DLS_PAD_REFLECT };
-  return (DlsConvGeom) { .N = N, .C = chain_mid, .H = H, .W = W, .OC = 2, .OH = H, .OW = W,
-                         .KH = 3, .KW = 3, .stride = 1, .pad = 3, .dil = 3,
-                         .mode = DLS_PAD_REFLECT };
+    return (DlsConvGeom){ .N = N,
+                          .C = C,
+                          .H = H,
+                          .W = W,
+                          .OC = chain_mid,
+                          .OH = H,
+                          .OW = W,
+                          .KH = 3,
+                          .KW = 3,
+                          .stride = 1,
+                          .pad = 2,
+                          .dil = 2,
+                          .mode = DLS_PAD_REFLECT };
+  return (DlsConvGeom){ .N = N,
+                        .C = chain_mid,
+                        .H = H,
+                        .W = W,
+                        .OC = 2,
+                        .OH = H,
+                        .OW = W,
+                        .KH = 3,
+                        .KW = 3,
+                        .stride = 1,
+                        .pad = 3,
+                        .dil = 3,
+                        .mode = DLS_PAD_REFLECT };
 }
 
 static void
@@ -293,9 +332,9 @@ test_reflect_chain (void)
         chain_mid = mid ? 12 : 3;
         case_init (&c, "reflect chain %d×%d, %d channels", sizes[i][0], sizes[i][1], chain_mid);
         leaf_input (&c, "x", DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
-        leaf_weight (&c, "w0", 4, (int64_t[]) { chain_mid, 2, 3, 3 }, true, -0.5, 0.5, &rng);
-        leaf_weight (&c, "w1", 4, (int64_t[]) { 2, chain_mid, 3, 3 }, true, -0.3, 0.3, &rng);
-        leaf_weight (&c, "b1", 1, (int64_t[]) { 2 }, true, -0.5, 0.5, &rng);
+        leaf_weight (&c, "w0", 4, (int64_t[]){ chain_mid, 2, 3, 3 }, true, -0.5, 0.5, &rng);
+        leaf_weight (&c, "w1", 4, (int64_t[]){ 2, chain_mid, 3, 3 }, true, -0.3, 0.3, &rng);
+        leaf_weight (&c, "b1", 1, (int64_t[]){ 2 }, true, -0.5, 0.5, &rng);
         c.out = DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]);
         c.ref_forward = chain_fwd;
         c.ref_backward = chain_bwd;
@@ -318,11 +357,10 @@ conv_chain (DlsParams *p, int depth, int S, bool with_backward, DlsNode *in, Dls
     {
       char wn[16];
       g_snprintf (wn, sizeof wn, "w%d", i);
-      x = dls_graph_relu (g, dls_graph_conv2d (g, x,
-                                               dls_graph_param (g, wn, 4, (int64_t[]) { 4, 4, 3, 3 }),
-                                               DLS_NODE_NONE,
-                                               &(DlsConvArgs) { .padding = 1 + i % 4,
-                                                                .dilation = 1 + i % 4 }));
+      x = dls_graph_relu (
+          g, dls_graph_conv2d (g, x, dls_graph_param (g, wn, 4, (int64_t[]){ 4, 4, 3, 3 }),
+                               DLS_NODE_NONE,
+                               &(DlsConvArgs){ .padding = 1 + i % 4, .dilation = 1 + i % 4 }));
     }
   *out = x;
   g_assert_true (dls_graph_compile (g, with_backward, NULL));
@@ -376,7 +414,7 @@ expect_build_error (DlsGraph *g, const char *fragment)
 static DlsNode
 weight (DlsGraph *g, const char *name, int64_t a, int64_t b, int64_t c, int64_t d)
 {
-  return dls_graph_param (g, name, 4, (int64_t[]) { a, b, c, d });
+  return dls_graph_param (g, name, 4, (int64_t[]){ a, b, c, d });
 }
 
 static void
@@ -399,7 +437,7 @@ test_build_errors (void)
   g = dls_graph_new (NULL);
   a = dls_graph_input (g, "x", DLS_SHAPE (1, 1, 5, 20), false);
   dls_graph_conv2d (g, a, weight (g, "w", 1, 1, 3, 3), DLS_NODE_NONE,
-                    &(DlsConvArgs) { .padding = 5, .dilation = 5, .pad_mode = DLS_PAD_REFLECT });
+                    &(DlsConvArgs){ .padding = 5, .dilation = 5, .pad_mode = DLS_PAD_REFLECT });
   expect_build_error (g, "reflect padding of 5");
 
   /* a loss given labels of the wrong size */
@@ -425,22 +463,21 @@ test_build_errors (void)
   g = dls_graph_new (NULL);
   a = dls_graph_input (g, "x", DLS_SHAPE (1, 1, 4, 4), false);
   dls_graph_conv2d (g, a, weight (g, "w", 1, 1, 3, 3), DLS_NODE_NONE,
-                    &(DlsConvArgs) { .dilation = 4 });
+                    &(DlsConvArgs){ .dilation = 4 });
   expect_build_error (g, "does not fit");
 
   /* linear on a map */
   g = dls_graph_new (NULL);
   a = dls_graph_input (g, "x", DLS_SHAPE (2, 3, 4, 4), false);
-  dls_graph_linear (g, a, dls_graph_param (g, "w", 2, (int64_t[]) { 5, 48 }), DLS_NODE_NONE);
+  dls_graph_linear (g, a, dls_graph_param (g, "w", 2, (int64_t[]){ 5, 48 }), DLS_NODE_NONE);
   expect_build_error (g, "flatten");
 
   /* batchnorm parameters of the wrong length */
   g = dls_graph_new (NULL);
   a = dls_graph_input (g, "x", DLS_SHAPE (2, 3, 4, 4), false);
-  dls_graph_batchnorm (g, a, dls_graph_param (g, "g", 1, (int64_t[]) { 4 }),
-                       dls_graph_param (g, "b", 1, (int64_t[]) { 4 }), DLS_NODE_NONE,
-                       DLS_NODE_NONE, DLS_NODE_NONE,
-                       &(DlsBatchNormArgs) { .mode = DLS_BN_BATCH_STATS });
+  dls_graph_batchnorm (g, a, dls_graph_param (g, "g", 1, (int64_t[]){ 4 }),
+                       dls_graph_param (g, "b", 1, (int64_t[]){ 4 }), DLS_NODE_NONE, DLS_NODE_NONE,
+                       DLS_NODE_NONE, &(DlsBatchNormArgs){ .mode = DLS_BN_BATCH_STATS });
   expect_build_error (g, "for 3 channels");
 
   /* slice outside the channels; reshape that changes the count; add of two shapes */
@@ -474,9 +511,9 @@ test_build_errors (void)
   g = dls_graph_new (NULL);
   a = dls_graph_relu (g, dls_graph_input (g, "x", DLS_SHAPE (1, 1, 8, 8), false));
   dls_graph_conv2d (g, a, weight (g, "w0", 1, 1, 3, 3), DLS_NODE_NONE,
-                    &(DlsConvArgs) { .padding = 1 });
+                    &(DlsConvArgs){ .padding = 1 });
   dls_graph_conv2d (g, a, weight (g, "w1", 1, 1, 3, 3), DLS_NODE_NONE,
-                    &(DlsConvArgs) { .padding = 1, .pad_mode = DLS_PAD_REFLECT });
+                    &(DlsConvArgs){ .padding = 1, .pad_mode = DLS_PAD_REFLECT });
   expect_build_error (g, "both zero-padded and reflect-padded");
 
   /* a node from nowhere */
@@ -582,10 +619,11 @@ test_threads (void)
 
 /* Two graphs running at once from two threads (training and prediction in the app): each
  * gets correct results. */
-typedef struct {
+typedef struct
+{
   DlsGraph *g;
-  DlsNode   x, y;
-  float    *in, *out;
+  DlsNode x, y;
+  float *in, *out;
 } Runner;
 
 static gpointer
@@ -645,7 +683,7 @@ test_partial_backward (void)
   DlsNode x, y;
   DlsGraph *g = conv_chain (p, 3, 12, true, &x, &y);
   float in[4 * 12 * 12], ones[4 * 12 * 12];
-  DlsNode mid = y - 3;  /* the second layer's relu: x, then (w, conv, relu) per layer */
+  DlsNode mid = y - 3; /* the second layer's relu: x, then (w, conv, relu) per layer */
 
   g_assert_cmpstr (dls_graph_op_name (g, mid), ==, "relu");
   for (int i = 0; i < 4 * 12 * 12; i++)

@@ -33,38 +33,47 @@ static DlsNode
 conv_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
   const DlsConvGeom *geo = &c->a.conv;
-  DlsConvArgs args = { .stride = geo->stride, .padding = geo->pad, .dilation = geo->dil,
-                       .pad_mode = geo->mode };
+  DlsConvArgs args
+      = { .stride = geo->stride, .padding = geo->pad, .dilation = geo->dil, .pad_mode = geo->mode };
 
   DlsNode y = dls_graph_conv2d (g, l[0], l[1], c->n_leaves > 2 ? l[2] : DLS_NODE_NONE, &args);
 
   /* A second, unused reader with zero padding 2 gives y a halo of its own, so that the GEMM
    * path writes whole padded rows of a real halo'd buffer. */
   if (c->halo_out)
-    dls_graph_conv2d (g, y, dls_graph_param (g, "reader", 4, (int64_t[]) { 1, geo->OC, 3, 3 }),
-                      DLS_NODE_NONE, &(DlsConvArgs) { .padding = 2 });
+    dls_graph_conv2d (g, y, dls_graph_param (g, "reader", 4, (int64_t[]){ 1, geo->OC, 3, 3 }),
+                      DLS_NODE_NONE, &(DlsConvArgs){ .padding = 2 });
   return y;
 }
 
 static void
-run_conv (int N, int C, int OC, int H, int W, int K, int stride, int pad, int dil,
-          DlsPadMode mode, bool bias, bool input_grad)
+run_conv (int N, int C, int OC, int H, int W, int K, int stride, int pad, int dil, DlsPadMode mode,
+          bool bias, bool input_grad)
 {
   Case c;
   DlsConvGeom *geo = &c.a.conv;
 
   case_init (&c, "conv2d N%d C%d→%d %d×%d k%d s%d p%d d%d %s%s", N, C, OC, H, W, K, stride, pad,
              dil, mode == DLS_PAD_REFLECT ? "reflect" : "zeros", bias ? " bias" : "");
-  *geo = (DlsConvGeom) { .N = N, .C = C, .H = H, .W = W, .OC = OC, .KH = K, .KW = K,
-                         .stride = stride, .pad = pad, .dil = dil, .mode = mode };
+  *geo = (DlsConvGeom){ .N = N,
+                        .C = C,
+                        .H = H,
+                        .W = W,
+                        .OC = OC,
+                        .KH = K,
+                        .KW = K,
+                        .stride = stride,
+                        .pad = pad,
+                        .dil = dil,
+                        .mode = mode };
   geo->OH = (H + 2 * pad - dil * (K - 1) - 1) / stride + 1;
   geo->OW = (W + 2 * pad - dil * (K - 1) - 1) / stride + 1;
   g_assert_cmpint (geo->OH, >, 0);
   g_assert_cmpint (geo->OW, >, 0);
   leaf_input (&c, "x", DLS_SHAPE (N, C, H, W), input_grad, -1, 1, &rng);
-  leaf_weight (&c, "w", 4, (int64_t[]) { OC, C, K, K }, true, -0.5, 0.5, &rng);
+  leaf_weight (&c, "w", 4, (int64_t[]){ OC, C, K, K }, true, -0.5, 0.5, &rng);
   if (bias)
-    leaf_weight (&c, "b", 1, (int64_t[]) { OC }, true, -0.5, 0.5, &rng);
+    leaf_weight (&c, "b", 1, (int64_t[]){ OC }, true, -0.5, 0.5, &rng);
   c.out = DLS_SHAPE (N, OC, geo->OH, geo->OW);
   c.halo_out = (N + C + OC + H + W + K + dil) % 2;
   c.ref_forward = conv_fwd;
@@ -82,7 +91,7 @@ test_conv2d_dilated (void)
   for (int d = 1; d <= 10; d++)
     for (int mode = 0; mode < 2; mode++)
       {
-        int H = 2 * d + 3, W = 2 * d + 6;  /* odd and even, reflect needs > d */
+        int H = 2 * d + 3, W = 2 * d + 6; /* odd and even, reflect needs > d */
         run_conv (2, 3, 1, H, W, 3, 1, d, d, mode, true, true);
         run_conv (2, 5, 3, W, H, 3, 1, d, d, mode, d % 2, true);
         run_conv (2, 2, 11, H, H, 3, 1, d, d, mode, true, true);
@@ -130,19 +139,19 @@ convt_fwd (Case *c, double *out)
 static void
 convt_bwd (Case *c, const double *dout, double **g)
 {
-  dls_ref_conv_transpose2d_backward (g[0], g[1], c->n_leaves > 2 ? g[2] : NULL, dout,
-                                     c->leaf[0].v, c->leaf[1].v, &c->a.conv);
+  dls_ref_conv_transpose2d_backward (g[0], g[1], c->n_leaves > 2 ? g[2] : NULL, dout, c->leaf[0].v,
+                                     c->leaf[1].v, &c->a.conv);
 }
 
 static DlsNode
 convt_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
   const DlsConvGeom *geo = &c->a.conv;
-  DlsConvTransposeArgs args = { .stride = geo->stride, .padding = geo->pad,
-                                .output_padding = geo->out_pad, .dilation = geo->dil };
+  DlsConvTransposeArgs args = {
+    .stride = geo->stride, .padding = geo->pad, .output_padding = geo->out_pad, .dilation = geo->dil
+  };
 
-  return dls_graph_conv_transpose2d (g, l[0], l[1], c->n_leaves > 2 ? l[2] : DLS_NODE_NONE,
-                                     &args);
+  return dls_graph_conv_transpose2d (g, l[0], l[1], c->n_leaves > 2 ? l[2] : DLS_NODE_NONE, &args);
 }
 
 static void
@@ -160,20 +169,29 @@ test_conv_transpose2d (void)
       int op = dls_rng_below (&rng, MAX (s, d));
       bool bias = dls_rng_below (&rng, 2);
 
-      if (i == 0)  /* TUNet's up-step: k2 s2, output padding for an odd size */
+      if (i == 0) /* TUNet's up-step: k2 s2, output padding for an odd size */
         N = 2, C = 4, OC = 2, K = 2, s = 2, d = 1, H = 5, W = 6, pad = 0, op = 1;
-      case_init (&c, "conv_transpose2d N%d C%d→%d %d×%d k%d s%d p%d op%d d%d", N, C, OC, H, W,
-                 K, s, pad, op, d);
-      *geo = (DlsConvGeom) { .N = N, .C = C, .H = H, .W = W, .OC = OC, .KH = K, .KW = K,
-                             .stride = s, .pad = pad, .dil = d, .out_pad = op };
+      case_init (&c, "conv_transpose2d N%d C%d→%d %d×%d k%d s%d p%d op%d d%d", N, C, OC, H, W, K, s,
+                 pad, op, d);
+      *geo = (DlsConvGeom){ .N = N,
+                            .C = C,
+                            .H = H,
+                            .W = W,
+                            .OC = OC,
+                            .KH = K,
+                            .KW = K,
+                            .stride = s,
+                            .pad = pad,
+                            .dil = d,
+                            .out_pad = op };
       geo->OH = (H - 1) * s - 2 * pad + d * (K - 1) + op + 1;
       geo->OW = (W - 1) * s - 2 * pad + d * (K - 1) + op + 1;
       if (geo->OH <= 0 || geo->OW <= 0)
         continue;
       leaf_input (&c, "x", DLS_SHAPE (N, C, H, W), true, -1, 1, &rng);
-      leaf_weight (&c, "w", 4, (int64_t[]) { C, OC, K, K }, true, -0.5, 0.5, &rng);
+      leaf_weight (&c, "w", 4, (int64_t[]){ C, OC, K, K }, true, -0.5, 0.5, &rng);
       if (bias)
-        leaf_weight (&c, "b", 1, (int64_t[]) { OC }, true, -0.5, 0.5, &rng);
+        leaf_weight (&c, "b", 1, (int64_t[]){ OC }, true, -0.5, 0.5, &rng);
       c.out = DLS_SHAPE (N, OC, geo->OH, geo->OW);
       c.ref_forward = convt_fwd;
       c.ref_backward = convt_bwd;
@@ -219,7 +237,7 @@ test_maxpool2d (void)
       int N = 1 + dls_rng_below (&rng, 3), C = 1 + dls_rng_below (&rng, 3);
 
       if (i == 0)
-        k = 2, s = 2, p = 0, H = 7, W = 9;  /* U-Net's pooling on an odd size */
+        k = 2, s = 2, p = 0, H = 7, W = 9; /* U-Net's pooling on an odd size */
       case_init (&c, "maxpool2d N%d C%d %d×%d k%d s%d p%d", N, C, H, W, k, s, p);
       c.a.pool.k = k, c.a.pool.s = s, c.a.pool.p = p;
       leaf_input (&c, "x", DLS_SHAPE (N, C, H, W), true, -1, 1, &rng);
@@ -256,7 +274,7 @@ static void
 test_upsample_nearest (void)
 {
   static const int sizes[][4] = { { 5, 7, 11, 13 }, { 6, 6, 12, 12 }, { 7, 5, 3, 4 },
-                                  { 4, 4, 4, 4 }, { 3, 9, 10, 2 }, { 1, 1, 5, 3 } };
+                                  { 4, 4, 4, 4 },   { 3, 9, 10, 2 },  { 1, 1, 5, 3 } };
 
   for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
     {
@@ -305,9 +323,9 @@ test_linear (void)
       int OUT = 1 + dls_rng_below (&rng, 9);
       case_init (&c, "linear N%d %d→%d", N, IN, OUT);
       leaf_input (&c, "x", DLS_SHAPE_FLAT (N, IN), true, -1, 1, &rng);
-      leaf_weight (&c, "w", 2, (int64_t[]) { OUT, IN }, true, -0.5, 0.5, &rng);
+      leaf_weight (&c, "w", 2, (int64_t[]){ OUT, IN }, true, -0.5, 0.5, &rng);
       if (i % 3)
-        leaf_weight (&c, "b", 1, (int64_t[]) { OUT }, true, -0.5, 0.5, &rng);
+        leaf_weight (&c, "b", 1, (int64_t[]){ OUT }, true, -0.5, 0.5, &rng);
       c.out = DLS_SHAPE_FLAT (N, OUT);
       c.ref_forward = linear_fwd;
       c.ref_backward = linear_bwd;
@@ -394,8 +412,8 @@ run_bn (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode)
   leaf_input (&c, "x", s, true, -2, 2, &rng);
   if (affine)
     {
-      leaf_weight (&c, "gamma", 1, (int64_t[]) { s.c }, true, 0.5, 1.5, &rng);
-      leaf_weight (&c, "beta", 1, (int64_t[]) { s.c }, true, -0.5, 0.5, &rng);
+      leaf_weight (&c, "gamma", 1, (int64_t[]){ s.c }, true, 0.5, 1.5, &rng);
+      leaf_weight (&c, "beta", 1, (int64_t[]){ s.c }, true, -0.5, 0.5, &rng);
     }
   if (mode == DLS_BN_RUNNING_STATS)
     {
@@ -417,7 +435,7 @@ test_batchnorm (void)
   run_bn (DLS_SHAPE (2, 3, 5, 7), true, false, DLS_BN_RUNNING_STATS);
   run_bn (DLS_SHAPE (3, 2, 4, 1), false, false, DLS_BN_RUNNING_STATS);
   run_bn (DLS_SHAPE (1, 4, 9, 8), true, true, DLS_BN_RUNNING_STATS);
-  run_bn (DLS_SHAPE (2, 3, 6, 5), true, true, DLS_BN_BATCH_STATS);   /* eval, still batch */
+  run_bn (DLS_SHAPE (2, 3, 6, 5), true, true, DLS_BN_BATCH_STATS); /* eval, still batch */
   run_bn (DLS_SHAPE (2, 5, 3, 3), false, false, DLS_BN_BATCH_STATS);
   /* BatchNorm1d: (N, C) */
   run_bn (DLS_SHAPE_FLAT (6, 4), true, false, DLS_BN_RUNNING_STATS);
@@ -428,12 +446,36 @@ test_batchnorm (void)
 
 /* ---- activations ---- */
 
-static void relu_fwd (Case *c, double *o) { dls_ref_relu_forward (o, c->leaf[0].v, c->leaf[0].n); }
-static void relu_bwd (Case *c, const double *d, double **g) { dls_ref_relu_backward (g[0], d, c->leaf[0].v, c->leaf[0].n); }
-static DlsNode relu_build (Case *c, DlsGraph *g, const DlsNode *l) { return dls_graph_relu (g, l[0]); }
-static void sig_fwd (Case *c, double *o) { dls_ref_sigmoid_forward (o, c->leaf[0].v, c->leaf[0].n); }
-static void sig_bwd (Case *c, const double *d, double **g) { dls_ref_sigmoid_backward (g[0], d, c->leaf[0].v, c->leaf[0].n); }
-static DlsNode sig_build (Case *c, DlsGraph *g, const DlsNode *l) { return dls_graph_sigmoid (g, l[0]); }
+static void
+relu_fwd (Case *c, double *o)
+{
+  dls_ref_relu_forward (o, c->leaf[0].v, c->leaf[0].n);
+}
+static void
+relu_bwd (Case *c, const double *d, double **g)
+{
+  dls_ref_relu_backward (g[0], d, c->leaf[0].v, c->leaf[0].n);
+}
+static DlsNode
+relu_build (Case *c, DlsGraph *g, const DlsNode *l)
+{
+  return dls_graph_relu (g, l[0]);
+}
+static void
+sig_fwd (Case *c, double *o)
+{
+  dls_ref_sigmoid_forward (o, c->leaf[0].v, c->leaf[0].n);
+}
+static void
+sig_bwd (Case *c, const double *d, double **g)
+{
+  dls_ref_sigmoid_backward (g[0], d, c->leaf[0].v, c->leaf[0].n);
+}
+static DlsNode
+sig_build (Case *c, DlsGraph *g, const DlsNode *l)
+{
+  return dls_graph_sigmoid (g, l[0]);
+}
 
 static void
 soft_fwd (Case *c, double *o)
@@ -449,7 +491,11 @@ soft_bwd (Case *c, const double *d, double **g)
   dls_ref_softmax_backward (g[0], d, c->leaf[0].v, s.n, s.c, s.h * s.w);
 }
 
-static DlsNode soft_build (Case *c, DlsGraph *g, const DlsNode *l) { return dls_graph_softmax (g, l[0]); }
+static DlsNode
+soft_build (Case *c, DlsGraph *g, const DlsNode *l)
+{
+  return dls_graph_softmax (g, l[0]);
+}
 
 static void
 run_unary (const char *name, DlsShape s, void (*fwd) (Case *, double *),
@@ -742,9 +788,9 @@ static void
 ce_fwd (Case *c, double *out)
 {
   DlsShape s = c->leaf[0].shape;
-  out[0] = dls_ref_cross_entropy_forward (c->leaf[0].v, c->leaf[1].labels, s.n, s.c, s.h * s.w,
-                                          c->a.ce.ignore, c->a.ce.weighted ? c->a.ce.weights
-                                                                           : NULL);
+  out[0]
+      = dls_ref_cross_entropy_forward (c->leaf[0].v, c->leaf[1].labels, s.n, s.c, s.h * s.w,
+                                       c->a.ce.ignore, c->a.ce.weighted ? c->a.ce.weights : NULL);
 }
 
 static void
@@ -786,9 +832,9 @@ run_ce (DlsShape s, bool weighted, double ignore_fraction)
 static void
 masked_fwd (Case *c, double *out)
 {
-  out[0] = dls_ref_masked_forward (c->leaf[0].v, c->leaf[1].v,
-                                   c->a.loss.masked ? c->leaf[2].v : NULL, c->leaf[0].n,
-                                   c->a.loss.l1);
+  out[0]
+      = dls_ref_masked_forward (c->leaf[0].v, c->leaf[1].v, c->a.loss.masked ? c->leaf[2].v : NULL,
+                                c->leaf[0].n, c->a.loss.l1);
 }
 
 static void
@@ -802,7 +848,8 @@ static DlsNode
 masked_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
   DlsNode m = c->a.loss.masked ? l[2] : DLS_NODE_NONE;
-  return c->a.loss.l1 ? dls_graph_l1_masked (g, l[0], l[1], m) : dls_graph_mse_masked (g, l[0], l[1], m);
+  return c->a.loss.l1 ? dls_graph_l1_masked (g, l[0], l[1], m)
+                      : dls_graph_mse_masked (g, l[0], l[1], m);
 }
 
 static void
@@ -853,7 +900,7 @@ test_losses (void)
   run_ce (DLS_SHAPE (2, 4, 3, 5), false, 0.3);
   run_ce (DLS_SHAPE (2, 4, 3, 5), true, 0.3);
   run_ce (DLS_SHAPE (3, 2, 9, 11), true, 0.0);
-  run_ce (DLS_SHAPE (2, 5, 70, 67), true, 0.6);  /* several tasks */
+  run_ce (DLS_SHAPE (2, 5, 70, 67), true, 0.6); /* several tasks */
 
   for (int l1 = 0; l1 < 2; l1++)
     for (int masked = 0; masked < 2; masked++)
@@ -886,7 +933,7 @@ test_losses (void)
       leaf_input (&c, "t", s, false, 0, 1, &rng);
       for (int64_t i = 0; i < c.leaf[1].n; i++)
         if (i % 2)
-          c.leaf[1].v[i] = c.leaf[1].v[i] > 0.5;  /* mostly hard targets */
+          c.leaf[1].v[i] = c.leaf[1].v[i] > 0.5; /* mostly hard targets */
       c.out = DLS_SHAPE_FLAT (1, 1);
       run_simple (&c, binary_fwd, binary_bwd, binary_build);
     }

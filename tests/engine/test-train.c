@@ -16,7 +16,7 @@ one_weight (int n)
 {
   DlsParams *p = dls_params_new ();
 
-  dls_params_add (p, "w", DLS_PARAM_WEIGHT, 1, (int64_t[]) { n }, NULL);
+  dls_params_add (p, "w", DLS_PARAM_WEIGHT, 1, (int64_t[]){ n }, NULL);
   g_assert_true (dls_params_alloc (p, NULL));
   return p;
 }
@@ -27,7 +27,7 @@ static void
 test_adam_by_hand (void)
 {
   g_autoptr (DlsParams) p = one_weight (2);
-  g_autoptr (DlsOptimizer) opt = dls_optimizer_new_adam (p, &(DlsAdamArgs) { .lr = 0.1f });
+  g_autoptr (DlsOptimizer) opt = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.1f });
   float *w = dls_params_weights (p), *g = dls_params_grads (p);
 
   w[0] = 1.0f, w[1] = -2.0f;
@@ -47,8 +47,8 @@ static void
 test_adam_weight_decay (void)
 {
   g_autoptr (DlsParams) p = one_weight (1);
-  g_autoptr (DlsOptimizer) opt =
-    dls_optimizer_new_adam (p, &(DlsAdamArgs) { .lr = 0.01f, .weight_decay = 0.5f });
+  g_autoptr (DlsOptimizer) opt
+      = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.01f, .weight_decay = 0.5f });
   float *w = dls_params_weights (p);
 
   w[0] = 1.0f;
@@ -69,9 +69,8 @@ test_sgd_by_hand (void)
   for (int nest = 0; nest < 2; nest++)
     {
       g_autoptr (DlsParams) p = one_weight (1);
-      g_autoptr (DlsOptimizer) opt =
-        dls_optimizer_new_sgd (p, &(DlsSgdArgs) { .lr = 0.1f, .momentum = 0.9f,
-                                                  .nesterov = nest });
+      g_autoptr (DlsOptimizer) opt = dls_optimizer_new_sgd (
+          p, &(DlsSgdArgs){ .lr = 0.1f, .momentum = 0.9f, .nesterov = nest });
       for (int step = 0; step < 3; step++)
         {
           dls_params_grads (p)[0] = 1.0f;
@@ -94,8 +93,8 @@ test_batchnorm_running_stats (void)
   g_autoptr (DlsParams) p = dls_params_new ();
   DlsGraph *g = dls_graph_new (p);
   DlsNode x = dls_graph_input (g, "x", DLS_SHAPE (2, 1, 1, 2), false);
-  DlsNode rm = dls_graph_buffer (g, "bn.running_mean", 1, (int64_t[]) { 1 });
-  DlsNode rv = dls_graph_buffer (g, "bn.running_var", 1, (int64_t[]) { 1 });
+  DlsNode rm = dls_graph_buffer (g, "bn.running_mean", 1, (int64_t[]){ 1 });
+  DlsNode rv = dls_graph_buffer (g, "bn.running_var", 1, (int64_t[]){ 1 });
   DlsNode cnt = dls_graph_counter (g, "bn.num_batches_tracked");
   DlsNode y = dls_graph_batchnorm (g, x, DLS_NODE_NONE, DLS_NODE_NONE, rm, rv, cnt, NULL);
   float a[4] = { 1, 2, 3, 4 }, b[4] = { 2, 2, 2, 2 }, out[4];
@@ -105,7 +104,7 @@ test_batchnorm_running_stats (void)
   mean = dls_params_data (p, dls_params_find (p, "bn.running_mean"));
   var = dls_params_data (p, dls_params_find (p, "bn.running_var"));
   g_assert_cmpfloat (mean[0], ==, 0.0f);
-  g_assert_cmpfloat (var[0], ==, 1.0f);  /* PyTorch's initial running variance */
+  g_assert_cmpfloat (var[0], ==, 1.0f); /* PyTorch's initial running variance */
 
   dls_graph_set_input (g, x, a, NULL);
   dls_graph_forward (g);
@@ -181,9 +180,10 @@ make_blobs (float *img, int32_t *lab, int32_t *truth, int N, int S, DlsRng *rng)
     }
 }
 
-typedef struct {
+typedef struct
+{
   DlsGraph *g;
-  DlsNode   x, labels, logits, loss;
+  DlsNode x, labels, logits, loss;
 } Net;
 
 /* conv 3×3 (4) → BN → relu → conv 3×3 dilated 2 (4) → relu → conv 1×1 (2) → cross-entropy */
@@ -196,21 +196,22 @@ tiny_net (DlsParams *p, int N, int S)
 
   net.x = dls_graph_input (g, "x", DLS_SHAPE (N, 1, S, S), false);
   net.labels = dls_graph_input_labels (g, "y", N, S, S);
-  h = dls_graph_conv2d (g, net.x, dls_graph_param (g, "c0.weight", 4, (int64_t[]) { 4, 1, 3, 3 }),
-                        dls_graph_param (g, "c0.bias", 1, (int64_t[]) { 4 }),
-                        &(DlsConvArgs) { .padding = 1 });
-  h = dls_graph_batchnorm (g, h, dls_graph_param (g, "bn.weight", 1, (int64_t[]) { 4 }),
-                           dls_graph_param (g, "bn.bias", 1, (int64_t[]) { 4 }),
-                           dls_graph_buffer (g, "bn.running_mean", 1, (int64_t[]) { 4 }),
-                           dls_graph_buffer (g, "bn.running_var", 1, (int64_t[]) { 4 }),
+  h = dls_graph_conv2d (g, net.x, dls_graph_param (g, "c0.weight", 4, (int64_t[]){ 4, 1, 3, 3 }),
+                        dls_graph_param (g, "c0.bias", 1, (int64_t[]){ 4 }),
+                        &(DlsConvArgs){ .padding = 1 });
+  h = dls_graph_batchnorm (g, h, dls_graph_param (g, "bn.weight", 1, (int64_t[]){ 4 }),
+                           dls_graph_param (g, "bn.bias", 1, (int64_t[]){ 4 }),
+                           dls_graph_buffer (g, "bn.running_mean", 1, (int64_t[]){ 4 }),
+                           dls_graph_buffer (g, "bn.running_var", 1, (int64_t[]){ 4 }),
                            dls_graph_counter (g, "bn.num_batches_tracked"), NULL);
   h = dls_graph_relu (g, h);
-  h = dls_graph_conv2d (g, h, dls_graph_param (g, "c1.weight", 4, (int64_t[]) { 4, 4, 3, 3 }),
-                        dls_graph_param (g, "c1.bias", 1, (int64_t[]) { 4 }),
-                        &(DlsConvArgs) { .padding = 2, .dilation = 2, .pad_mode = DLS_PAD_REFLECT });
+  h = dls_graph_conv2d (g, h, dls_graph_param (g, "c1.weight", 4, (int64_t[]){ 4, 4, 3, 3 }),
+                        dls_graph_param (g, "c1.bias", 1, (int64_t[]){ 4 }),
+                        &(DlsConvArgs){ .padding = 2, .dilation = 2, .pad_mode = DLS_PAD_REFLECT });
   h = dls_graph_dropout (g, dls_graph_relu (g, h), 0.1f);
-  net.logits = dls_graph_conv2d (g, h, dls_graph_param (g, "c2.weight", 4, (int64_t[]) { 2, 4, 1, 1 }),
-                                 dls_graph_param (g, "c2.bias", 1, (int64_t[]) { 2 }), NULL);
+  net.logits
+      = dls_graph_conv2d (g, h, dls_graph_param (g, "c2.weight", 4, (int64_t[]){ 2, 4, 1, 1 }),
+                          dls_graph_param (g, "c2.bias", 1, (int64_t[]){ 2 }), NULL);
   net.loss = dls_graph_cross_entropy (g, net.logits, net.labels, -1, NULL);
   dls_graph_mark_output (g, net.logits);
   g_assert_true (dls_graph_compile (g, true, NULL));
@@ -225,7 +226,7 @@ train_blobs (int steps, uint64_t seed, float *accuracy)
   g_autoptr (DlsParams) p = dls_params_new ();
   Net net = tiny_net (p, N, S);
   g_autoptr (DlsOptimizer) opt = NULL;
-  g_autofree float *img = g_new (float, N * S * S), *logits = g_new (float, N * 2 * S * S);
+  g_autofree float *img = g_new (float, N *S *S), *logits = g_new (float, N * 2 * S * S);
   g_autofree int32_t *lab = g_new (int32_t, N * S * S), *truth = g_new (int32_t, N * S * S);
   DlsRng rng;
   int correct = 0;
@@ -235,7 +236,7 @@ train_blobs (int steps, uint64_t seed, float *accuracy)
   init_uniform (p, &rng);
   for (int c = 0; c < 4; c++)
     dls_params_data (p, dls_params_find (p, "bn.weight"))[c] = 1.0f;
-  opt = dls_optimizer_new_adam (p, &(DlsAdamArgs) { .lr = 0.02f });
+  opt = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.02f });
   dls_graph_set_seed (net.g, seed);
   for (int step = 0; step < steps; step++)
     {
@@ -303,10 +304,11 @@ test_learns_xor (void)
   DlsGraph *g = dls_graph_new (p);
   DlsNode x = dls_graph_input (g, "x", DLS_SHAPE_FLAT (4, 2), false);
   DlsNode y = dls_graph_input_labels (g, "y", 4, 1, 1);
-  DlsNode h = dls_graph_relu (g, dls_graph_linear (g, x, dls_graph_param (g, "l0.weight", 2, (int64_t[]) { 8, 2 }),
-                                                   dls_graph_param (g, "l0.bias", 1, (int64_t[]) { 8 })));
-  DlsNode logits = dls_graph_linear (g, h, dls_graph_param (g, "l1.weight", 2, (int64_t[]) { 2, 8 }),
-                                     dls_graph_param (g, "l1.bias", 1, (int64_t[]) { 2 }));
+  DlsNode h = dls_graph_relu (
+      g, dls_graph_linear (g, x, dls_graph_param (g, "l0.weight", 2, (int64_t[]){ 8, 2 }),
+                           dls_graph_param (g, "l0.bias", 1, (int64_t[]){ 8 })));
+  DlsNode logits = dls_graph_linear (g, h, dls_graph_param (g, "l1.weight", 2, (int64_t[]){ 2, 8 }),
+                                     dls_graph_param (g, "l1.bias", 1, (int64_t[]){ 2 }));
   DlsNode loss = dls_graph_cross_entropy (g, logits, y, -1, NULL);
   float in[8] = { 0, 0, 0, 1, 1, 0, 1, 1 }, out[8];
   int32_t lab[4] = { 0, 1, 1, 0 };
@@ -317,7 +319,7 @@ test_learns_xor (void)
   g_assert_true (dls_graph_compile (g, true, NULL));
   dls_rng_init (&rng, 5);
   init_uniform (p, &rng);
-  opt = dls_optimizer_new_adam (p, &(DlsAdamArgs) { .lr = 0.05f });
+  opt = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.05f });
   dls_graph_set_input (g, x, in, NULL);
   dls_graph_set_labels (g, y, lab, NULL);
   for (int step = 0; step < 400; step++)
@@ -347,8 +349,8 @@ test_learns_masked_regression (void)
   DlsNode x = dls_graph_input (g, "x", DLS_SHAPE (2, 1, S, S), false);
   DlsNode t = dls_graph_input (g, "t", DLS_SHAPE (2, 1, S, S), false);
   DlsNode m = dls_graph_input (g, "m", DLS_SHAPE (2, 1, S, S), false);
-  DlsNode y = dls_graph_conv2d (g, x, dls_graph_param (g, "w", 4, (int64_t[]) { 1, 1, 1, 1 }),
-                                dls_graph_param (g, "b", 1, (int64_t[]) { 1 }), NULL);
+  DlsNode y = dls_graph_conv2d (g, x, dls_graph_param (g, "w", 4, (int64_t[]){ 1, 1, 1, 1 }),
+                                dls_graph_param (g, "b", 1, (int64_t[]){ 1 }), NULL);
   DlsNode loss = dls_graph_mse_masked (g, y, t, m);
   g_autofree float *xs = g_new (float, 2 * S * S), *ts = g_new (float, 2 * S * S);
   g_autofree float *ms = g_new (float, 2 * S * S);
@@ -360,13 +362,13 @@ test_learns_masked_regression (void)
   for (int i = 0; i < 2 * S * S; i++)
     {
       xs[i] = (float) dls_rng_uniform (&rng);
-      ms[i] = (i / S) % 4 == 0 ? 0.0f : 1.0f;  /* a "detector gap" every fourth row */
+      ms[i] = (i / S) % 4 == 0 ? 0.0f : 1.0f; /* a "detector gap" every fourth row */
       ts[i] = ms[i] > 0 ? 2 * xs[i] - 1 : 100.0f;
     }
   dls_graph_set_input (g, x, xs, NULL);
   dls_graph_set_input (g, t, ts, NULL);
   dls_graph_set_input (g, m, ms, NULL);
-  opt = dls_optimizer_new_adam (p, &(DlsAdamArgs) { .lr = 0.05f });
+  opt = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.05f });
   for (int step = 0; step < 500; step++)
     {
       dls_params_zero_grad (p);
