@@ -145,6 +145,13 @@ dls_graph_add_node (DlsGraph *g, DlsOp op, DlsShape shape, int n_in, const DlsNo
                       dls_op_info (op)->name, s);
       return DLS_NODE_NONE;
     }
+  /* The depth axis is there for 3-D work later; no op handles it yet. */
+  if (shape.d != 1 && op != DLS_OP_PARAM)
+    {
+      dls_graph_fail (g, DLS_ERROR_SHAPE, "%s: 3-D tensors (depth %d) are not supported yet",
+                      dls_op_info (op)->name, shape.d);
+      return DLS_NODE_NONE;
+    }
   if (dls_shape_numel (shape) > ((int64_t) 1 << 40))
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE, "%s: the result would be too large",

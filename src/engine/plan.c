@@ -305,7 +305,8 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
           blocks[n_blocks].root = i;
           blocks[n_blocks].start = i;
           blocks[n_blocks].end = i;
-          blocks[n_blocks].size = round_up (root_floats (n) + 2 * n->halo + 64, 16);
+          /* slack after the last plane: vector loads of a row's last strip may run past it */
+          blocks[n_blocks].size = round_up (root_floats (n) + 2 * n->halo + 128, 16);
           n->grad_touch = -1;
           n_blocks++;
         }

@@ -516,6 +516,11 @@ test_build_errors (void)
                     &(DlsConvArgs){ .padding = 1, .pad_mode = DLS_PAD_REFLECT });
   expect_build_error (g, "both zero-padded and reflect-padded");
 
+  /* the depth axis is reserved */
+  g = dls_graph_new (NULL);
+  dls_graph_input (g, "v", (DlsShape){ 1, 1, 4, 8, 8 }, false);
+  expect_build_error (g, "3-D tensors");
+
   /* a node from nowhere */
   g = dls_graph_new (NULL);
   dls_graph_relu (g, 12345);
