@@ -21,7 +21,9 @@
 #define PASTE(a, b)  PASTE2 (a, b)
 #define NAME(f)      PASTE (f, DLS_ISA)
 
-#if defined(__AVX512F__)
+#if defined(DLS_FORCE_V)
+#define V DLS_FORCE_V /* tests: AVX-512's lane count on a machine without it */
+#elif defined(__AVX512F__)
 #define V 16
 #elif defined(__AVX__)
 #define V 8

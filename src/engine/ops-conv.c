@@ -4,14 +4,15 @@
  *
  * Two implementations of conv2d.  Layers with few output channels and a 3×3 "same" kernel run the
  * direct kernels of ops-conv-direct.c.  Everything else is im2col + one single-threaded sgemm per
- * tile of output rows, with tiles spread over the pool's tasks: im2col reads the input's halo,
- * which the planner made as wide as the padding and filled with zeros or the reflection, so it
- * never tests an edge.  The transposed convolution is the same machinery run backwards:
- * its forward is conv2d's input gradient (col2im) and its input gradient is conv2d's forward.
+ * tile of rows, with tiles spread over the pool's tasks: im2col reads the input's halo, which the
+ * planner made as wide as the padding and filled with zeros or the reflection.  The GEMMs read
+ * and write whole padded rows of the tensors in place.  A stride-1 input gradient is itself a
+ * convolution (of dY with the flipped kernel), gathered per tile of input rows; a strided one is
+ * a col2im scatter split by channel ranges, so no two tasks write the same pixel.  The
+ * transposed convolution is the same machinery run backwards.
  *
  * Weight and bias gradients are summed per task into private partials and reduced in task order,
- * so results are deterministic for a fixed thread count.  col2im (scatter) work is split by
- * channel ranges of its destination, so no two tasks write the same pixel.
+ * so results are deterministic for a fixed thread count.
  *
  * The reference loops at the end define the maths; tests compare both paths against them.
  */
@@ -48,6 +49,7 @@ DECLARE_DIRECT (generic)
 #ifdef DLS_HAVE_X86_KERNELS
 DECLARE_DIRECT (avx2)
 DECLARE_DIRECT (avx512)
+DECLARE_DIRECT (wide)
 #endif
 
 void
@@ -61,8 +63,13 @@ dls_direct_kernels_init (void)
   if (force && strcmp (force, "generic") == 0)
     return;
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
-    dls_direct_kernels = DIRECT (avx2);
-  if (force && strcmp (force, "avx2") == 0)
+    {
+      dls_direct_kernels = DIRECT (avx2);
+      /* tests only: the AVX-512 strip widths in AVX2 code */
+      if (force && strcmp (force, "wide") == 0)
+        dls_direct_kernels = DIRECT (wide);
+    }
+  if (force && (strcmp (force, "avx2") == 0 || strcmp (force, "wide") == 0))
     return;
   if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
       && __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
