@@ -135,19 +135,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (DlsParams, dls_params_unref)
  * Optimizers, with PyTorch's semantics (torch.optim.Adam and SGD, weight decay as L2 added to the
  * gradient).  Moments live in contiguous buffers beside the parameters.
  */
+/* Hyperparameters are doubles, as Python floats are in torch.optim: 1 − β2 is then computed
+ * from 0.999, not from its float approximation. */
 typedef struct {
-  float lr;            /* 1e-3 when 0 */
-  float beta1, beta2;  /* 0.9, 0.999 when both 0 */
-  float eps;           /* 1e-8 when 0 */
-  float weight_decay;
+  double lr;            /* 1e-3 when 0 */
+  double beta1, beta2;  /* 0.9, 0.999 when both 0 */
+  double eps;           /* 1e-8 when 0 */
+  double weight_decay;
 } DlsAdamArgs;
 
 typedef struct {
-  float lr;
-  float momentum;
-  float dampening;
-  float weight_decay;
-  bool  nesterov;
+  double lr;
+  double momentum;
+  double dampening;
+  double weight_decay;
+  bool   nesterov;
 } DlsSgdArgs;
 
 typedef struct _DlsOptimizer DlsOptimizer;
@@ -155,7 +157,7 @@ typedef struct _DlsOptimizer DlsOptimizer;
 DlsOptimizer *dls_optimizer_new_adam (DlsParams *p, const DlsAdamArgs *args);
 DlsOptimizer *dls_optimizer_new_sgd  (DlsParams *p, const DlsSgdArgs *args);
 void          dls_optimizer_step     (DlsOptimizer *opt);
-void          dls_optimizer_set_lr   (DlsOptimizer *opt, float lr);
+void          dls_optimizer_set_lr   (DlsOptimizer *opt, double lr);
 int64_t       dls_optimizer_steps    (DlsOptimizer *opt);
 void          dls_optimizer_free     (DlsOptimizer *opt);
 

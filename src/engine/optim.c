@@ -47,14 +47,14 @@ dls_optimizer_new_adam (DlsParams *p, const DlsAdamArgs *args)
 
   opt->adam = args ? *args : (DlsAdamArgs){ 0 };
   if (opt->adam.lr <= 0)
-    opt->adam.lr = 1e-3f;
+    opt->adam.lr = 1e-3;
   if (opt->adam.beta1 == 0 && opt->adam.beta2 == 0)
     {
-      opt->adam.beta1 = 0.9f;
-      opt->adam.beta2 = 0.999f;
+      opt->adam.beta1 = 0.9;
+      opt->adam.beta2 = 0.999;
     }
   if (opt->adam.eps <= 0)
-    opt->adam.eps = 1e-8f;
+    opt->adam.eps = 1e-8;
   return opt;
 }
 
@@ -63,7 +63,7 @@ dls_optimizer_new_sgd (DlsParams *p, const DlsSgdArgs *args)
 {
   DlsOptimizer *opt = optimizer_new (p, OPT_SGD);
 
-  opt->sgd = args ? *args : (DlsSgdArgs){ .lr = 1e-2f };
+  opt->sgd = args ? *args : (DlsSgdArgs){ .lr = 1e-2 };
   return opt;
 }
 
@@ -79,7 +79,7 @@ dls_optimizer_free (DlsOptimizer *opt)
 }
 
 void
-dls_optimizer_set_lr (DlsOptimizer *opt, float lr)
+dls_optimizer_set_lr (DlsOptimizer *opt, double lr)
 {
   if (opt->kind == OPT_ADAM)
     opt->adam.lr = lr;
@@ -98,22 +98,23 @@ adam_step (DlsOptimizer *opt)
 {
   float *p = dls_params_weights (opt->params), *grad = dls_params_grads (opt->params);
   const DlsAdamArgs *a = &opt->adam;
-  /* PyTorch computes the bias corrections in double (Python floats), then uses them as
-   * scalars in float arithmetic. */
+  /* PyTorch computes the bias corrections in double (Python floats), then applies every
+   * hyperparameter as a float scalar to float tensors. */
   double bc1 = 1.0 - pow (a->beta1, (double) opt->steps);
   double bc2 = 1.0 - pow (a->beta2, (double) opt->steps);
-  float step_size = (float) (a->lr / bc1);
-  float bc2_sqrt = (float) sqrt (bc2);
+  float step_size = (float) (a->lr / bc1), bc2_sqrt = (float) sqrt (bc2);
+  float b1 = (float) a->beta1, b2 = (float) a->beta2, eps = (float) a->eps;
   float one_b1 = (float) (1.0 - a->beta1), one_b2 = (float) (1.0 - a->beta2);
+  float wd = (float) a->weight_decay;
 
   for (int64_t i = 0; i < opt->n; i++)
     {
       float g = grad[i];
-      if (a->weight_decay != 0.0f)
-        g = g + a->weight_decay * p[i];
-      opt->m[i] = opt->m[i] * a->beta1 + one_b1 * g;
-      opt->v[i] = opt->v[i] * a->beta2 + one_b2 * g * g;
-      p[i] -= step_size * (opt->m[i] / (sqrtf (opt->v[i]) / bc2_sqrt + a->eps));
+      if (wd != 0.0f)
+        g = g + wd * p[i];
+      opt->m[i] = opt->m[i] * b1 + one_b1 * g;
+      opt->v[i] = opt->v[i] * b2 + one_b2 * g * g;
+      p[i] -= step_size * (opt->m[i] / (sqrtf (opt->v[i]) / bc2_sqrt + eps));
     }
 }
 
@@ -122,21 +123,23 @@ sgd_step (DlsOptimizer *opt)
 {
   float *p = dls_params_weights (opt->params), *grad = dls_params_grads (opt->params);
   const DlsSgdArgs *a = &opt->sgd;
+  float lr = (float) a->lr, mom = (float) a->momentum, wd = (float) a->weight_decay;
+  float one_damp = (float) (1.0 - a->dampening);
 
   for (int64_t i = 0; i < opt->n; i++)
     {
       float d = grad[i];
-      if (a->weight_decay != 0.0f)
-        d = d + a->weight_decay * p[i];
-      if (a->momentum != 0.0f)
+      if (wd != 0.0f)
+        d = d + wd * p[i];
+      if (mom != 0.0f)
         {
           if (opt->steps == 1)
             opt->m[i] = d;
           else
-            opt->m[i] = opt->m[i] * a->momentum + (1.0f - a->dampening) * d;
-          d = a->nesterov ? d + a->momentum * opt->m[i] : opt->m[i];
+            opt->m[i] = opt->m[i] * mom + one_damp * d;
+          d = a->nesterov ? d + mom * opt->m[i] : opt->m[i];
         }
-      p[i] -= a->lr * d;
+      p[i] -= lr * d;
     }
 }
 

@@ -27,7 +27,7 @@ static void
 test_adam_by_hand (void)
 {
   g_autoptr (DlsParams) p = one_weight (2);
-  g_autoptr (DlsOptimizer) opt = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.1f });
+  g_autoptr (DlsOptimizer) opt = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.1 });
   float *w = dls_params_weights (p), *g = dls_params_grads (p);
 
   w[0] = 1.0f, w[1] = -2.0f;
@@ -48,7 +48,7 @@ test_adam_weight_decay (void)
 {
   g_autoptr (DlsParams) p = one_weight (1);
   g_autoptr (DlsOptimizer) opt
-      = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.01f, .weight_decay = 0.5f });
+      = dls_optimizer_new_adam (p, &(DlsAdamArgs){ .lr = 0.01, .weight_decay = 0.5 });
   float *w = dls_params_weights (p);
 
   w[0] = 1.0f;
