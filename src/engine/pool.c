@@ -51,7 +51,6 @@ static Pool pool = {
 };
 
 static __thread int thread_index;
-static int requested_threads;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 static inline void
@@ -188,8 +187,7 @@ init_once_fn (void)
 
   openblas_set_num_threads (1);
   dls_direct_kernels_init ();
-  requested_threads = n > 0 ? n : online_cores ();
-  start_workers (requested_threads);
+  start_workers (n > 0 ? MIN (n, 256) : online_cores ());
 }
 
 void
@@ -211,7 +209,6 @@ dls_engine_set_threads (int n_threads)
       stop_workers ();
       start_workers (n_threads);
     }
-  requested_threads = n_threads;
   openblas_set_num_threads (1);
   pthread_mutex_unlock (&pool.busy);
 }
@@ -220,7 +217,8 @@ int
 dls_engine_get_threads (void)
 {
   dls_engine_init ();
-  return requested_threads;
+  /* the threads that really started, which may be fewer than asked for */
+  return __atomic_load_n (&pool.n_threads, __ATOMIC_ACQUIRE);
 }
 
 const char *
