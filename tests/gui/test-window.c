@@ -1,0 +1,782 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * test-window.c: the application and its main window, driven the way a user would through
+ * actions, on a real display (Xvfb in CI).  Each test runs the application for real
+ * (g_application_run() with no arguments: register, startup, activate, shutdown) and runs its
+ * body from the main loop once the main window has been drawn; a body iterates the main context
+ * until what it waits for has happened, and app.quit ends the run.  Windows are rendered to PNG
+ * through the same code as --screenshot and their pixels checked, and the dlsia-studio binary
+ * (path in $DLSIA_STUDIO) is run to check --screenshot, its errors and its exit status.
+ *
+ * Without a display the program exits 77, which meson counts as skipped.  It does not test the
+ * look of the window beyond "has a header bar and is not blank": pictures are for people.
+ */
+#include "config.h"
+
+#include "application.h"
+#include "engine-summary.h"
+#include "engine.h"
+#include "screenshot.h"
+#include "window.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+
+typedef struct _Fixture Fixture;
+typedef void (*TestBody) (Fixture *f);
+
+typedef struct
+{
+  TestBody prepare; /* before the application runs, or NULL */
+  TestBody body;    /* while it runs, with its main window drawn */
+} TestCase;
+
+struct _Fixture
+{
+  const TestCase *test;
+  DlsApplication *app;
+  DlsWindow *window;   /* the main window, with a reference of the test's own */
+  GSettings *settings; /* the application's keys on the same (memory) backend */
+  char *tmpdir;
+  gboolean body_done;
+};
+
+static gboolean
+timeout_cb (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main context until cond holds; fails after 20 s instead of hanging. */
+#define WAIT_FOR(cond)                                                       \
+  G_STMT_START                                                               \
+  {                                                                          \
+    gboolean timed_out_ = FALSE;                                             \
+    guint timeout_id_ = g_timeout_add_seconds (20, timeout_cb, &timed_out_); \
+    while (!(cond) && !timed_out_)                                           \
+      g_main_context_iteration (NULL, TRUE);                                 \
+    if (!timed_out_)                                                         \
+      g_source_remove (timeout_id_);                                         \
+    g_assert_true (cond);                                                    \
+  }                                                                          \
+  G_STMT_END
+
+static void
+iterate_pending (void)
+{
+  while (g_main_context_pending (NULL))
+    g_main_context_iteration (NULL, FALSE);
+}
+
+/* What dls_screenshot_capture() hands over. */
+typedef struct
+{
+  gboolean done;
+  GdkTexture *texture;
+  GError *error;
+} Picture;
+
+static void
+picture_clear (Picture *picture)
+{
+  g_clear_object (&picture->texture);
+  g_clear_error (&picture->error);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Picture, picture_clear)
+
+static void
+picture_taken (GtkWidget *widget, GdkTexture *texture, const GError *error, gpointer user_data)
+{
+  Picture *picture = user_data;
+
+  picture->done = TRUE;
+  picture->texture = texture != NULL ? g_object_ref (texture) : NULL;
+  picture->error = error != NULL ? g_error_copy (error) : NULL;
+}
+
+/* Takes a picture of the widget the way --screenshot does, once it has been drawn. */
+static void
+take_picture (GtkWidget *widget, Picture *picture)
+{
+  dls_screenshot_capture (widget, picture_taken, picture);
+  WAIT_FOR (picture->done);
+}
+
+static void
+wait_until_drawn (GtkWidget *widget)
+{
+  g_auto (Picture) picture = { 0 };
+
+  take_picture (widget, &picture);
+  g_assert_no_error (picture.error);
+}
+
+static DlsWindow *
+find_main_window (DlsApplication *app)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (DLS_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+static gpointer
+find_window_of_type (DlsApplication *app, GType type)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (app)); l != NULL; l = l->next)
+    if (G_TYPE_CHECK_INSTANCE_TYPE (l->data, type))
+      return l->data;
+  return NULL;
+}
+
+static void
+remove_tmpdir (const char *path)
+{
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+      g_assert_cmpint (g_remove (child), ==, 0);
+    }
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+}
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+
+  f->test = data;
+
+  /* The memory backend lives as long as the process: start every test from the defaults. */
+  f->settings = g_settings_new (APP_ID);
+  g_settings_reset (f->settings, "window-width");
+  g_settings_reset (f->settings, "window-height");
+  g_settings_reset (f->settings, "window-maximized");
+
+  f->tmpdir = g_dir_make_tmp ("dlsia-gui-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  /* Non-unique: a running DLSIA Studio or a test beside this one must not take our calls. */
+  f->app = dls_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
+}
+
+/* Runs inside g_application_run(), after activation made the main window. */
+static void
+run_body (gpointer data)
+{
+  Fixture *f = data;
+  DlsWindow *window;
+
+  g_application_hold (G_APPLICATION (f->app));
+
+  window = find_main_window (f->app);
+  g_assert_nonnull (window);
+  f->window = g_object_ref (window);
+  wait_until_drawn (GTK_WIDGET (f->window));
+
+  f->test->body (f);
+  f->body_done = TRUE;
+
+  /* Leave as a user does: app.quit closes every window and ends the run. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
+  g_application_release (G_APPLICATION (f->app));
+}
+
+static void
+startup_cb (GApplication *app, Fixture *f)
+{
+  g_idle_add_once (run_body, f);
+}
+
+/* The application runs for real (register, startup, activate, main loop, shutdown), so it ends
+ * as it does for users; the test body runs from the main loop once the window is drawn. */
+static void
+run_test (Fixture *f, gconstpointer data)
+{
+  int status;
+
+  if (f->test->prepare != NULL)
+    f->test->prepare (f);
+
+  g_signal_connect_after (f->app, "startup", G_CALLBACK (startup_cb), f);
+  status = g_application_run (G_APPLICATION (f->app), 0, NULL);
+  g_assert_cmpint (status, ==, 0);
+  g_assert_true (f->body_done);
+  g_assert_null (gtk_application_get_windows (GTK_APPLICATION (f->app)));
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  iterate_pending ();
+  if (f->window != NULL)
+    g_assert_finalize_object (f->window);
+  g_assert_finalize_object (f->app);
+  g_assert_finalize_object (f->settings);
+
+  remove_tmpdir (f->tmpdir);
+  g_free (f->tmpdir);
+}
+
+static gpointer
+template_child (DlsWindow *window, const char *name)
+{
+  gpointer child = gtk_widget_get_template_child (GTK_WIDGET (window), DLS_TYPE_WINDOW, name);
+
+  g_assert_nonnull (child);
+  return child;
+}
+
+/* ---- the window ---- */
+
+static void
+test_window_title (Fixture *f)
+{
+  AdwWindowTitle *title;
+  AdwStatusPage *status_page;
+  GtkLabel *engine_label;
+  g_autofree char *blas = NULL;
+  int width, height;
+
+  g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (f->window)), ==, "DLSIA Studio");
+  title = template_child (f->window, "window_title");
+  g_assert_cmpstr (adw_window_title_get_title (title), ==, "DLSIA Studio");
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "");
+
+  status_page = template_child (f->window, "status_page");
+  g_assert_cmpstr (adw_status_page_get_title (status_page), ==, "Open a Volume");
+  g_assert_nonnull (strstr (adw_status_page_get_description (status_page), "TIFF stack"));
+
+  /* The start page reports the engine as the library sees it. */
+  engine_label = template_child (f->window, "engine_label");
+  blas = g_strdup_printf ("OpenBLAS %s", dls_engine_blas_corename ());
+  g_assert_nonnull (strstr (gtk_label_get_text (engine_label), blas));
+
+  gtk_window_get_default_size (GTK_WINDOW (f->window), &width, &height);
+  g_assert_cmpint (width, ==, 1280);
+  g_assert_cmpint (height, ==, 800);
+  g_assert_true (dls_window_get_settings (f->window) == dls_application_get_settings (f->app));
+}
+
+static void
+collect_menu_actions (GMenuModel *model, GPtrArray *actions)
+{
+  for (int i = 0; i < g_menu_model_get_n_items (model); i++)
+    {
+      g_autoptr (GMenuModel) section = NULL;
+      char *action = NULL;
+
+      if (g_menu_model_get_item_attribute (model, i, G_MENU_ATTRIBUTE_ACTION, "s", &action))
+        g_ptr_array_add (actions, action);
+      section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SECTION);
+      if (section != NULL)
+        collect_menu_actions (section, actions);
+    }
+}
+
+static void
+test_window_primary_menu (Fixture *f)
+{
+  g_autoptr (GPtrArray) actions = g_ptr_array_new_with_free_func (g_free);
+  GtkMenuButton *button = template_child (f->window, "primary_menu_button");
+
+  g_assert_true (gtk_menu_button_get_primary (button));
+  collect_menu_actions (gtk_menu_button_get_menu_model (button), actions);
+  g_ptr_array_add (actions, NULL);
+  g_assert_cmpstrv (actions->pdata, ((const char *const[]){ "win.show-help-overlay", "app.about",
+                                                            "app.quit", NULL }));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "about"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "quit"));
+  g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->window), "show-help-overlay"));
+}
+
+static void
+test_window_open_image (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->tmpdir, "volume.tif", NULL);
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GError) error = NULL;
+  AdwWindowTitle *title;
+
+  /* Never read: the content does not matter. */
+  g_file_set_contents (path, "not a TIFF", -1, &error);
+  g_assert_no_error (error);
+
+  /* As a second `dlsia-studio volume.tif` would: the running window takes the image. */
+  g_application_open (G_APPLICATION (f->app), &file, 1, "");
+  g_assert_true (find_main_window (f->app) == f->window);
+
+  title = template_child (f->window, "window_title");
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "volume.tif");
+  g_assert_true (g_file_equal (dls_window_get_image_file (f->window), file));
+
+  dls_window_set_image_file (f->window, NULL);
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "");
+}
+
+static void
+prepare_restore_state (Fixture *f)
+{
+  g_settings_set_int (f->settings, "window-width", 1000);
+  g_settings_set_int (f->settings, "window-height", 700);
+}
+
+static void
+test_window_restore_state (Fixture *f)
+{
+  int width, height;
+
+  gtk_window_get_default_size (GTK_WINDOW (f->window), &width, &height);
+  g_assert_cmpint (width, ==, 1000);
+  g_assert_cmpint (height, ==, 700);
+}
+
+static void
+test_window_close_saves_state (Fixture *f)
+{
+  GSettings *settings;
+  g_auto (GStrv) accels = NULL;
+
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 900, 600);
+
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app), "window.close");
+  g_assert_cmpstrv (accels, ((const char *const[]){ "<Control>w", NULL }));
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "window.close", NULL));
+  WAIT_FOR (find_main_window (f->app) == NULL);
+
+  /* Saved through the application's settings, read back through the test's. */
+  settings = f->settings;
+
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 900);
+  g_assert_cmpint (g_settings_get_int (settings, "window-height"), ==, 600);
+  g_assert_false (g_settings_get_boolean (settings, "window-maximized"));
+}
+
+/* ---- actions ---- */
+
+static void
+collect_accelerators (GtkWidget *widget, GPtrArray *accels)
+{
+  if (GTK_IS_SHORTCUT_LABEL (widget))
+    {
+      const char *accel = gtk_shortcut_label_get_accelerator (GTK_SHORTCUT_LABEL (widget));
+      if (accel != NULL && *accel != '\0')
+        g_ptr_array_add (accels, g_strdup (accel));
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_accelerators (child, accels);
+}
+
+static gboolean
+strv_contains_any (GPtrArray *array, const char *a, const char *b)
+{
+  for (guint i = 0; i < array->len; i++)
+    if (g_strstr_len (g_ptr_array_index (array, i), -1, a) != NULL
+        || (b != NULL && g_strstr_len (g_ptr_array_index (array, i), -1, b) != NULL))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_action_help_overlay (Fixture *f)
+{
+  g_autoptr (GPtrArray) accels = g_ptr_array_new_with_free_func (g_free);
+  g_auto (GStrv) overlay_accels = NULL;
+  GtkShortcutsWindow *overlay;
+
+  overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (f->window));
+  g_assert_nonnull (overlay);
+  overlay_accels
+      = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app), "win.show-help-overlay");
+  g_assert_true (g_strv_contains ((const char *const *) overlay_accels, "<Control>question"));
+
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-help-overlay", NULL));
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (overlay)));
+
+  /* The overlay lists the shortcuts the application really sets. */
+  collect_accelerators (GTK_WIDGET (overlay), accels);
+  g_assert_true (strv_contains_any (accels, "<Control>q", "<Primary>q"));
+  g_assert_true (strv_contains_any (accels, "<Control>w", "<Primary>w"));
+  g_assert_true (strv_contains_any (accels, "<Control>question", "<Primary>question"));
+  g_assert_true (strv_contains_any (accels, "F11", NULL));
+
+  gtk_window_close (GTK_WINDOW (overlay));
+  WAIT_FOR (!gtk_widget_get_visible (GTK_WIDGET (overlay)));
+}
+
+static void
+test_action_about (Fixture *f)
+{
+  AdwAboutWindow *about;
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "about", NULL);
+  about = find_window_of_type (f->app, ADW_TYPE_ABOUT_WINDOW);
+  g_assert_nonnull (about);
+  g_object_add_weak_pointer (G_OBJECT (about), (gpointer *) &about);
+  WAIT_FOR (gtk_widget_get_mapped (GTK_WIDGET (about)));
+
+  g_assert_cmpstr (adw_about_window_get_application_name (about), ==, "DLSIA Studio");
+  g_assert_cmpstr (adw_about_window_get_version (about), ==, PACKAGE_VERSION);
+  g_assert_cmpstr (adw_about_window_get_developer_name (about), ==, "DLSIA Studio developers");
+  g_assert_cmpint (adw_about_window_get_license_type (about), ==, GTK_LICENSE_MIT_X11);
+  g_assert_cmpstr (adw_about_window_get_application_icon (about), ==, APP_ID);
+  g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (about)) == GTK_WINDOW (f->window));
+
+  gtk_window_close (GTK_WINDOW (about));
+  WAIT_FOR (about == NULL);
+}
+
+static void
+test_action_fullscreen (Fixture *f)
+{
+  g_auto (GStrv) accels = NULL;
+
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app), "win.fullscreen");
+  g_assert_cmpstrv (accels, ((const char *const[]){ "F11", NULL }));
+
+  /* Whether the window really goes fullscreen is up to the window manager (Xvfb has none);
+   * the action must exist and toggle without complaint. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.fullscreen", NULL));
+  iterate_pending ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.fullscreen", NULL));
+  iterate_pending ();
+}
+
+static void
+test_action_quit (Fixture *f)
+{
+  GSettings *settings = dls_application_get_settings (f->app);
+  g_auto (GStrv) accels = NULL;
+
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1100, 650);
+
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app), "app.quit");
+  g_assert_cmpstrv (accels, ((const char *const[]){ "<Control>q", NULL }));
+
+  /* Quitting closes every window, which saves its state. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->app), "quit", NULL);
+  WAIT_FOR (gtk_application_get_windows (GTK_APPLICATION (f->app)) == NULL);
+  g_assert_cmpint (g_settings_get_int (settings, "window-width"), ==, 1100);
+}
+
+/* ---- pictures ---- */
+
+typedef struct
+{
+  guint8 r, g, b, a;
+} Rgba;
+
+/* The mean colour of a rectangle of CAIRO_FORMAT_ARGB32 pixels (native-endian 32-bit words,
+ * premultiplied: the same as straight alpha where opaque). */
+static Rgba
+mean_colour (const guint8 *pixels, gsize stride, int x0, int y0, int x1, int y1)
+{
+  guint64 sum[4] = { 0 };
+  guint64 n = (guint64) (x1 - x0) * (guint64) (y1 - y0);
+  Rgba mean;
+
+  for (int y = y0; y < y1; y++)
+    for (int x = x0; x < x1; x++)
+      {
+        guint32 p;
+        memcpy (&p, pixels + y * stride + x * 4, 4);
+        sum[0] += (p >> 16) & 0xff;
+        sum[1] += (p >> 8) & 0xff;
+        sum[2] += p & 0xff;
+        sum[3] += p >> 24;
+      }
+  mean.r = sum[0] / n;
+  mean.g = sum[1] / n;
+  mean.b = sum[2] / n;
+  mean.a = sum[3] / n;
+  return mean;
+}
+
+/* Loads a PNG and checks it is a plausible picture of the main window, of the size given or,
+ * when that is negative, of at most minus that size and at least 80 pixels less: the window's
+ * widget is its default size less the margins of its client-side frame, and those depend on
+ * the windowing system (resize borders on plain X11, shadows under a compositor). */
+static void
+check_window_png (const char *path, int expected_width, int expected_height)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
+  g_autoptr (GHashTable) colours = NULL;
+  g_autofree guint8 *pixels = NULL;
+  int width, height;
+  gsize stride;
+  Rgba header, content;
+  int diff;
+
+  texture = gdk_texture_new_from_filename (path, &error);
+  g_assert_no_error (error);
+  width = gdk_texture_get_width (texture);
+  height = gdk_texture_get_height (texture);
+  if (expected_width >= 0)
+    {
+      g_assert_cmpint (width, ==, expected_width);
+      g_assert_cmpint (height, ==, expected_height);
+    }
+  else
+    {
+      g_assert_cmpint (width, <=, -expected_width);
+      g_assert_cmpint (width, >=, -expected_width - 80);
+      g_assert_cmpint (height, <=, -expected_height);
+      g_assert_cmpint (height, >=, -expected_height - 80);
+    }
+
+  /* GdkTextureDownloader is GTK 4.10; 4.8 has gdk_texture_download (cairo's ARGB32). */
+  stride = (gsize) width * 4;
+  pixels = g_malloc (stride * height);
+  gdk_texture_download (texture, pixels, stride);
+
+  colours = g_hash_table_new (NULL, NULL);
+  for (int y = 0; y < height; y += 2)
+    for (int x = 0; x < width; x += 2)
+      {
+        guint32 p;
+        memcpy (&p, pixels + y * stride + x * 4, 4);
+        g_hash_table_add (colours, GUINT_TO_POINTER (p));
+      }
+  g_test_message ("%s: %dx%d, %u colours", path, width, height, g_hash_table_size (colours));
+  g_assert_cmpuint (g_hash_table_size (colours), >, 16);
+
+  /* A band of the header bar (left of the title, away from the corners) against a band of
+   * the start page below the text: both opaque, and of different colours. */
+  header = mean_colour (pixels, stride, 40, 12, width / 4, 30);
+  content = mean_colour (pixels, stride, 40, height - 60, width / 4, height - 30);
+  g_assert_cmpuint (header.a, ==, 255);
+  g_assert_cmpuint (content.a, ==, 255);
+  diff = ABS (header.r - content.r) + ABS (header.g - content.g) + ABS (header.b - content.b);
+  g_test_message ("header %d,%d,%d content %d,%d,%d", header.r, header.g, header.b, content.r,
+                  content.g, content.b);
+  g_assert_cmpint (diff, >, 6);
+}
+
+static void
+test_screenshot_render (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->tmpdir, "window.png", NULL);
+  g_auto (Picture) picture = { 0 };
+  g_autoptr (GError) error = NULL;
+
+  /* GTK drops the window's last render node when it is queued for drawing: the capture must
+   * still get a picture, from the next frame. */
+  gtk_widget_queue_draw (GTK_WIDGET (f->window));
+
+  take_picture (GTK_WIDGET (f->window), &picture);
+  g_assert_no_error (picture.error);
+  g_assert_nonnull (picture.texture);
+
+  g_assert_true (dls_screenshot_save_texture (picture.texture, path, &error));
+  g_assert_no_error (error);
+  check_window_png (path, gtk_widget_get_width (GTK_WIDGET (f->window)),
+                    gtk_widget_get_height (GTK_WIDGET (f->window)));
+
+  g_assert_false (dls_screenshot_save_texture (picture.texture, "/nonexistent/dir/x.png", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+}
+
+static void
+test_screenshot_not_drawn (void)
+{
+  GtkWidget *label = g_object_ref_sink (gtk_label_new ("never shown"));
+  g_autoptr (GError) error = NULL;
+  GdkTexture *texture;
+
+  texture = dls_screenshot_render (label, &error);
+  g_assert_null (texture);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED);
+  g_assert_finalize_object (label);
+}
+
+/* ---- the engine line ---- */
+
+static void
+test_engine_summary (void)
+{
+  g_autofree char *a = dls_engine_summary_format ("avx512", 16, "Haswell");
+  g_autofree char *b = dls_engine_summary_format ("generic", 1, NULL);
+  g_autofree char *c = dls_engine_summary_new ();
+
+  g_assert_cmpstr (a, ==, "Compute engine: AVX-512 kernels · 16 threads · OpenBLAS Haswell");
+  g_assert_cmpstr (b, ==, "Compute engine: generic kernels · 1 thread · OpenBLAS unknown");
+  g_assert_true (g_str_has_prefix (c, "Compute engine: "));
+}
+
+/* ---- the dlsia-studio binary ---- */
+
+typedef struct
+{
+  int exit_status; /* -1 when it did not exit normally */
+  char *out;
+  char *err;
+} RunResult;
+
+static void
+run_result_clear (RunResult *r)
+{
+  g_free (r->out);
+  g_free (r->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RunResult, run_result_clear)
+
+static gboolean
+run_studio (RunResult *result, const char *arg1, const char *arg2)
+{
+  const char *binary = g_getenv ("DLSIA_STUDIO");
+  const char *argv[] = { binary, arg1, arg2, NULL };
+  g_autoptr (GError) error = NULL;
+  int wait_status;
+
+  if (binary == NULL)
+    {
+      g_test_skip ("DLSIA_STUDIO is not set");
+      return FALSE;
+    }
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &result->out, &result->err,
+                &wait_status, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s %s %s: stdout \"%s\" stderr \"%s\"", binary, arg1, arg2 ? arg2 : "",
+                  result->out, result->err);
+
+  result->exit_status = -1;
+  if (g_spawn_check_wait_status (wait_status, &error))
+    result->exit_status = 0;
+  else if (g_error_matches (error, G_SPAWN_EXIT_ERROR, error->code))
+    result->exit_status = error->code;
+  return TRUE;
+}
+
+static void
+test_binary_screenshot (void)
+{
+  g_autofree char *tmpdir = g_dir_make_tmp ("dlsia-gui-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (tmpdir, "shot.png", NULL);
+  g_autofree char *arg = g_strconcat ("--screenshot=", path, NULL);
+  g_auto (RunResult) result = { 0 };
+
+  if (!run_studio (&result, arg, NULL))
+    return;
+  g_assert_cmpint (result.exit_status, ==, 0);
+  g_assert_cmpstr (result.err, ==, "");
+  /* The default size: a screenshot ignores the size the user left the window at. */
+  check_window_png (path, -1280, -800);
+
+  remove_tmpdir (tmpdir);
+}
+
+static void
+test_binary_screenshot_unwritable (void)
+{
+  g_auto (RunResult) result = { 0 };
+
+  if (!run_studio (&result, "--screenshot=/nonexistent/dir/x.png", NULL))
+    return;
+  g_assert_cmpint (result.exit_status, !=, 0);
+  g_assert_nonnull (strstr (result.err, "Cannot save the screenshot"));
+  g_assert_nonnull (strstr (result.err, "/nonexistent/dir/x.png"));
+}
+
+static void
+test_binary_missing_image (void)
+{
+  g_autofree char *tmpdir = g_dir_make_tmp ("dlsia-gui-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (tmpdir, "shot.png", NULL);
+  g_autofree char *arg = g_strconcat ("--screenshot=", path, NULL);
+  g_auto (RunResult) result = { 0 };
+
+  if (!run_studio (&result, arg, "/nonexistent/volume.tif"))
+    return;
+  g_assert_cmpint (result.exit_status, ==, 1);
+  g_assert_nonnull (strstr (result.err, "/nonexistent/volume.tif"));
+  g_assert_nonnull (strstr (result.err, "no such file"));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+
+  remove_tmpdir (tmpdir);
+}
+
+static void
+test_binary_image (void)
+{
+  g_autofree char *tmpdir = g_dir_make_tmp ("dlsia-gui-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (tmpdir, "shot.png", NULL);
+  g_autofree char *image = g_build_filename (tmpdir, "volume.tif", NULL);
+  g_autofree char *arg = g_strconcat ("--screenshot=", path, NULL);
+  g_auto (RunResult) result = { 0 };
+
+  g_assert_true (g_file_set_contents (image, "not a TIFF", -1, NULL));
+  if (!run_studio (&result, arg, image))
+    return;
+  g_assert_cmpint (result.exit_status, ==, 0);
+  check_window_png (path, -1280, -800);
+
+  remove_tmpdir (tmpdir);
+}
+
+#define ADD(path, ...)                                                                    \
+  G_STMT_START                                                                            \
+  {                                                                                       \
+    static const TestCase test_case_ = { __VA_ARGS__ };                                   \
+    g_test_add (path, Fixture, &test_case_, fixture_set_up, run_test, fixture_tear_down); \
+  }                                                                                       \
+  G_STMT_END
+
+int
+main (int argc, char *argv[])
+{
+  GSettingsSchemaSource *source;
+  g_autoptr (GSettingsSchema) schema = NULL;
+
+  /* Assertions compare English strings, whatever the locale of the machine. */
+  gtk_disable_setlocale ();
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_printerr ("No display: skipping the GUI tests (run them under xvfb-run)\n");
+      return 77;
+    }
+
+  /* The tests read and reset the settings themselves, so they need the schema. */
+  source = g_settings_schema_source_get_default ();
+  if (source != NULL)
+    schema = g_settings_schema_source_lookup (source, APP_ID, TRUE);
+  if (schema == NULL)
+    {
+      g_printerr ("The schema %s is not found: run the tests with `meson test`, which points "
+                  "GSETTINGS_SCHEMA_DIR at the build's data directory\n",
+                  APP_ID);
+      return 1;
+    }
+
+  ADD ("/gui/window/title", .body = test_window_title);
+  ADD ("/gui/window/primary-menu", .body = test_window_primary_menu);
+  ADD ("/gui/window/open-image", .body = test_window_open_image);
+  ADD ("/gui/window/restore-state", .prepare = prepare_restore_state,
+       .body = test_window_restore_state);
+  ADD ("/gui/window/close-saves-state", .body = test_window_close_saves_state);
+  ADD ("/gui/window/actions/help-overlay", .body = test_action_help_overlay);
+  ADD ("/gui/window/actions/about", .body = test_action_about);
+  ADD ("/gui/window/actions/fullscreen", .body = test_action_fullscreen);
+  ADD ("/gui/window/actions/quit", .body = test_action_quit);
+  ADD ("/gui/window/screenshot/render", .body = test_screenshot_render);
+  g_test_add_func ("/gui/window/screenshot/not-drawn", test_screenshot_not_drawn);
+  g_test_add_func ("/gui/window/engine-summary", test_engine_summary);
+  g_test_add_func ("/gui/app/screenshot", test_binary_screenshot);
+  g_test_add_func ("/gui/app/screenshot/unwritable", test_binary_screenshot_unwritable);
+  g_test_add_func ("/gui/app/screenshot/missing-image", test_binary_missing_image);
+  g_test_add_func ("/gui/app/screenshot/image", test_binary_image);
+
+  return g_test_run ();
+}
