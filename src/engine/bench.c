@@ -215,6 +215,13 @@ dls_bench_conv (FILE *out, const DlsBenchArgs *args)
                100 * msd_rate[t] / sgemm[t]);
     }
 
+  if (a.quick)
+    {
+      fprintf (out, "\n# quick run: the three smallest U-Net layers and two MSDNet widths; run "
+                    "without --quick for the figures the targets refer to\n");
+      dls_engine_set_threads (all);
+      return 0;
+    }
   fprintf (out, "\n# summary (forward + backward, all layers of each kind)\n");
   for (int t = 0; t < n_counts; t++)
     fprintf (out,
