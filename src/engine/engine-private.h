@@ -115,6 +115,9 @@ struct _DlsNodeImpl {
   int         root_c0;    /* first channel inside the root buffer */
   int         last_use;   /* index of the last node reading this one */
   int         grad_touch; /* root only: first node (in backward order) writing its gradient */
+  DlsNode     grad_assigner;      /* root only: that node, when it writes the whole gradient */
+  bool        grad_assign_now;    /* root only, during backward: its assigner may overwrite */
+  bool        assigns_input_grad; /* this node's backward can overwrite its input 0's gradient */
   int         halo;       /* root only: border width */
   DlsHaloMode halo_mode;  /* root only */
   bool        halo_zero_req, halo_reflect_req;
@@ -218,6 +221,11 @@ dls_node_halo_mode (DlsGraph *g, const DlsNodeImpl *n)
 /* ---- halo service (exec.c) ---- */
 void dls_fill_halo     (DlsView v, int n, int c, int h, int w, DlsHaloMode mode);
 void dls_finalize_grad (DlsView v, int n, int c, int h, int w, DlsHaloMode mode);
+/* Zeros every element of the planes outside rows [−e, h + e) × columns [−e, w + e): what an op
+ * overwriting a gradient in place of adding to it does not write itself. */
+void dls_zero_outside  (DlsView v, int n, int c, int h, int w, int e);
+/* Whether node n may overwrite its input i's gradient now (and forget the permission). */
+bool dls_take_grad_assign (DlsGraph *g, DlsNodeImpl *n, int i);
 
 /* ---- worker pool (pool.c) ---- */
 typedef void (*DlsTaskFn) (void *ctx, int task, int n_tasks);
@@ -255,9 +263,10 @@ typedef struct {
   /* dW (OC·C·9) and db (OC) partial sums over output rows [y0, y1), overwritten */
   void (*backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC, int W,
                             int dil, int y0, int y1, int n);
-  /* dX += over rows [y0, y1) and columns [xb, xe) (may reach into the halo) */
+  /* dX += (or = when assign) over rows [y0, y1) and columns [xb, xe), which may reach into
+   * the halo */
   void (*backward_input)   (DlsView dx, DlsView dy, const float *w, int C, int OC, int xb,
-                            int xe, int dil, int y0, int y1, int n);
+                            int xe, int dil, int y0, int y1, int n, bool assign);
   const char *isa;
 } DlsDirectKernels;
 

@@ -132,6 +132,42 @@ dls_parallel_rows (DlsGraph *g, DlsShape shape, DlsRowFn fn, void *ctx)
   dls_parallel (tasks, rows_task, &job);
 }
 
+void
+dls_zero_outside (DlsView v, int n, int c, int h, int w, int e)
+{
+  int hl = v.halo;
+  int64_t wp = w + 2 * hl;
+
+  if (v.p == NULL)
+    return;
+  for (int in = 0; in < n; in++)
+    for (int ic = 0; ic < c; ic++)
+      {
+        float *p = dls_view_at (v, in, ic, 0, 0);
+        for (int y = -hl; y < h + hl; y++)
+          {
+            float *r = p + (int64_t) y * v.sh;
+            if (y < -e || y >= h + e)
+              memset (r - hl, 0, sizeof (float) * wp);
+            else
+              {
+                memset (r - hl, 0, sizeof (float) * (hl - e));
+                memset (r + w + e, 0, sizeof (float) * (hl - e));
+              }
+          }
+      }
+}
+
+bool
+dls_take_grad_assign (DlsGraph *g, DlsNodeImpl *n, int i)
+{
+  DlsNodeImpl *r = &g->nodes[g->nodes[n->in[i]].root];
+  bool ok = r->grad_assign_now && r->grad_assigner == n - g->nodes;
+
+  r->grad_assign_now = false;
+  return ok;
+}
+
 /* ---- copies between user arrays and views ---- */
 
 static void
@@ -375,6 +411,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
   for (int i = 0; i < g->n_grad_roots; i++)
     {
       DlsNodeImpl *r = &g->nodes[g->grad_roots[i]];
+      r->grad_assign_now = false;
       if (r->grad_touch > from || g->grad_roots[i] == f->root)
         zero_root_grad (g, r);
     }
@@ -401,8 +438,15 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
       while (next_root < g->n_grad_roots && g->nodes[g->grad_roots[next_root]].grad_touch == k)
         {
           DlsNode r = g->grad_roots[next_root++];
-          if (r != f->root)
-            zero_root_grad (g, &g->nodes[r]);
+          DlsNodeImpl *root = &g->nodes[r];
+          if (r == f->root)
+            continue;
+          /* Its first writer overwrites it, if that writer runs now and computes this gradient. */
+          if (root->grad_assigner == k && g->ancestor[k] && n->requires_grad
+              && g->nodes[n->in[0]].requires_grad)
+            root->grad_assign_now = true;
+          else
+            zero_root_grad (g, root);
         }
       if (!n->requires_grad || !g->ancestor[k] || n->op == DLS_OP_PARAM)
         continue;

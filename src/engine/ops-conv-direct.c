@@ -251,14 +251,15 @@ NAME (dls_direct_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView 
 }
 
 /* dX[n, c, y0:y1, x0:x1] += Σ_oc correlation of dY[oc] with the flipped kernel w[oc, c], for
- * every c.  The region may reach into dX's halo (reflect padding: the border's gradient is
- * folded back later); dY must then have a zero halo of 2·d. */
+ * every c (= when assign: the first writer of dX need not read it).  The region may reach into
+ * dX's halo (reflect padding: the border's gradient is folded back later); dY must then have a
+ * zero halo of 2·d. */
 void NAME (dls_direct_backward_input) (DlsView dx, DlsView dy, const float *w, int C, int OC,
-                                       int xb, int xe, int d, int y0, int y1, int n);
+                                       int xb, int xe, int d, int y0, int y1, int n, bool assign);
 
 void
 NAME (dls_direct_backward_input) (DlsView dx, DlsView dy, const float *w, int C, int OC, int xb,
-                                  int xe, int d, int y0, int y1, int n)
+                                  int xe, int d, int y0, int y1, int n, bool assign)
 {
   /* rows in blocks of RB: the dY rows a block reads stay in cache across the channels */
   for (int r0 = y0; r0 < y1; r0 += RB)
@@ -276,13 +277,19 @@ NAME (dls_direct_backward_input) (DlsView dx, DlsView dy, const float *w, int C,
               int nx = MIN (SW, xe - x0);
               const float *src = dls_view_at (dy, n, 0, row, x0);
 
-              if (ahead)
+              if (ahead && !assign)
                 for (int r = 0; r < NR; r++)
                   for (int j = 0; j < SW; j += 16)
                     __builtin_prefetch (ahead + r * dx.sh + x0 + j, 1, 3);
 
               for (int r = 0; r < nr; r++)
-                load_strip (acc[r], dls_view_at (dx, n, c, row + r, x0), nx);
+                {
+                  if (assign)
+                    for (int j = 0; j < NV; j++)
+                      acc[r][j] = splat (0.0f);
+                  else
+                    load_strip (acc[r], dls_view_at (dx, n, c, row + r, x0), nx);
+                }
               /* weights of channel c for output oc sit at w[(oc·C + c)·9]: stride C·9 over oc */
               if (nr == NR)
                 strip_accumulate (acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9, OC,

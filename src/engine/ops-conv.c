@@ -40,7 +40,7 @@ DlsDirectKernels dls_direct_kernels;
   void dls_direct_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int, \
                                           int, int, int);                                         \
   void dls_direct_backward_input_##isa (DlsView, DlsView, const float *, int, int, int, int, int, \
-                                        int, int, int);
+                                        int, int, int, bool);
 #define DIRECT(isa)                                                                 \
   ((DlsDirectKernels){ dls_direct_forward_##isa, dls_direct_backward_weights_##isa, \
                        dls_direct_backward_input_##isa, #isa })
@@ -205,11 +205,12 @@ typedef struct
   const float *w, *b;
   const float *wt; /* conv2d backward: flipped, transposed weights (C × OC·KK) */
   int64_t wlen;
-  bool need_dw;  /* the weight or bias wants a gradient */
-  int rows;      /* rows per tile */
-  int n_tiles;   /* per sample */
-  int row0;      /* first row of the tiled grid (−e for reflect gradients) */
-  int grid_rows; /* rows of the tiled grid */
+  bool need_dw;   /* the weight or bias wants a gradient */
+  bool assign_dx; /* the first writer of dX: overwrite instead of adding */
+  int rows;       /* rows per tile */
+  int n_tiles;    /* per sample */
+  int row0;       /* first row of the tiled grid (−e for reflect gradients) */
+  int grid_rows;  /* rows of the tiled grid */
 } ConvJob;
 
 static float *
@@ -339,8 +340,8 @@ conv_gemm_dx_gather_task (void *data, int task, int n_tasks)
       im2col (col, job->dy, n, geo->OC, geo->OH, geo->OW, geo->KH, geo->KW, 1, flip_pad, geo->dil,
               r0, r1, -hx, Wx);
       /* dX (C × P) += Wt (C × OC·KK) · col (OC·KK × P) */
-      dls_sgemm (false, false, geo->C, P, geo->OC * KK, 1.0f, job->wt, geo->OC * KK, col, P, 1.0f,
-                 dls_view_at (job->dx, n, 0, r0, -hx), job->dx.sc);
+      dls_sgemm (false, false, geo->C, P, geo->OC * KK, 1.0f, job->wt, geo->OC * KK, col, P,
+                 job->assign_dx ? 0.0f : 1.0f, dls_view_at (job->dx, n, 0, r0, -hx), job->dx.sc);
     }
 }
 
@@ -422,7 +423,7 @@ conv_direct_backward_task (void *data, int task, int n_tasks)
     {
       int n = lo / HE, y0 = lo % HE, y1 = MIN (HE, y0 + (hi - lo));
       dls_direct_kernels.backward_input (job->dx, job->dy, job->w, geo->C, geo->OC, -e, geo->W + e,
-                                         geo->dil, y0 - e, y1 - e, n);
+                                         geo->dil, y0 - e, y1 - e, n, job->assign_dx);
       lo += y1 - y0;
     }
 }
@@ -475,6 +476,7 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
   if (use_direct (geo))
     {
       n->kernel = KERNEL_DIRECT;
+      n->assigns_input_grad = true;
       /* the input gradient is a gather over dY: it needs dY's border, twice as wide when it
        * also covers the input's reflected border */
       dls_plan_request_halo (g, n - g->nodes,
@@ -490,6 +492,7 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
       int rows_dx = tile_rows (geo->OC * KK, gx, wx, geo->N, T);
 
       n->kernel = KERNEL_GEMM;
+      n->assigns_input_grad = dx_gathers (geo);
       dls_plan_request_scratch (g, (size_t) K * rows * wy);
       if (dx_gathers (geo))
         dls_plan_request_scratch (g, (size_t) geo->OC * KK * rows_dx * wx);
@@ -542,6 +545,12 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
   const DlsConvGeom *geo = &n->a.conv.geo;
   DlsNodeImpl *w = dls_input_node (g, n, 1);
   DlsNodeImpl *b = n->a.conv.has_bias ? dls_input_node (g, n, 2) : NULL;
+
+  /* The first writer of a gradient buffer that it covers whole overwrites it: no zeroing pass
+   * before, no read of zeros during.  It zeros what it will not write itself. */
+  job.assign_dx = job.dx.p != NULL && dls_take_grad_assign (g, n, 0);
+  if (job.assign_dx)
+    dls_zero_outside (job.dx, geo->N, geo->C, geo->H, geo->W, dx_border (geo));
 
   if (n->kernel == KERNEL_DIRECT)
     dls_parallel (dls_graph_tasks (g), conv_direct_backward_task, &job);

@@ -437,6 +437,23 @@ dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
     if (g->nodes[blocks[b].root].grad.p != NULL)
       g->grad_roots[g->n_grad_roots++] = blocks[b].root;
   g_qsort_with_data (g->grad_roots, g->n_grad_roots, sizeof (DlsNode), by_touch_desc, g);
+  /* A root's first writer in backward may overwrite its gradient instead of zeroing and adding,
+   * when it reads the whole root as its first input and nothing else of it. */
+  for (int i = 0; i < g->n_grad_roots; i++)
+    {
+      DlsNode r = g->grad_roots[i];
+      DlsNodeImpl *k;
+      bool sole = true;
+
+      g->nodes[r].grad_assigner = DLS_NODE_NONE;
+      if (g->nodes[r].grad_touch < 0)
+        continue;
+      k = &g->nodes[g->nodes[r].grad_touch];
+      for (int j = 1; j < k->n_in; j++)
+        sole &= k->in[j] == DLS_NODE_NONE || g->nodes[k->in[j]].root != r;
+      if (k->assigns_input_grad && k->in[0] == r && sole)
+        g->nodes[r].grad_assigner = g->nodes[r].grad_touch;
+    }
   g->with_backward = with_backward;
   g->compiled = true;
   return TRUE;
