@@ -452,7 +452,10 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
         continue;
       if (cancelled (g))
         return FALSE;
-      if (dls_node_owns_values (n) && n->grad.halo > 0)
+      /* Fold the gradient's border back into the image (reflect), or clear it (zeros) before
+       * the producer reads it; an input has no producer, so only reflect matters there. */
+      if (dls_node_owns_values (n) && n->grad.halo > 0
+          && (n->op != DLS_OP_INPUT || dls_node_halo_mode (g, n) == DLS_HALO_REFLECT))
         dls_finalize_grad (n->grad, n->shape.n, n->shape.c, n->shape.h, n->shape.w,
                            dls_node_halo_mode (g, n));
       if (dls_op_info (n->op)->backward)
