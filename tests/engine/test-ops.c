@@ -451,26 +451,31 @@ relu_fwd (Case *c, double *o)
 {
   dls_ref_relu_forward (o, c->leaf[0].v, c->leaf[0].n);
 }
+
 static void
 relu_bwd (Case *c, const double *d, double **g)
 {
   dls_ref_relu_backward (g[0], d, c->leaf[0].v, c->leaf[0].n);
 }
+
 static DlsNode
 relu_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
   return dls_graph_relu (g, l[0]);
 }
+
 static void
 sig_fwd (Case *c, double *o)
 {
   dls_ref_sigmoid_forward (o, c->leaf[0].v, c->leaf[0].n);
 }
+
 static void
 sig_bwd (Case *c, const double *d, double **g)
 {
   dls_ref_sigmoid_backward (g[0], d, c->leaf[0].v, c->leaf[0].n);
 }
+
 static DlsNode
 sig_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
