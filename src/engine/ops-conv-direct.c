@@ -7,8 +7,10 @@
  * Maps are planar with a halo at least as wide as the dilation, so no loop tests an edge.  The
  * loops are written with GCC vector types, not intrinsics: the compiler maps them to AVX-512,
  * AVX2 or SSE.  meson builds this file once per instruction set with DLS_ISA set, and
- * ops-conv.c picks one at start-up.  Each output strip keeps 2 rows × 4 vectors of accumulators
- * in registers (eight independent FMA chains), so one broadcast weight feeds eight FMAs.
+ * ops-conv.c picks one at start-up.  Rows are processed in combs of four rows d apart, whose
+ * 3×3 taps share input rows: each vector loaded feeds up to three FMAs, with the comb's
+ * accumulators (eight or sixteen independent chains) in registers.  The backward passes go
+ * through blocks of rows so that dY stays in cache while every channel meets it.
  *
  * Not here: strided or non-3×3 kernels (they take the GEMM path).
  */
@@ -31,13 +33,25 @@
 #define V 4
 #endif
 
-#define NV 4 /* vectors per strip row */
-#define NR 2 /* rows per strip */
-#define SW (NV * V)
+/* combs: KMAX rows × CNV vectors of accumulators, plus three weights and one input vector, fit
+ * the 16 vector registers of AVX2 (CNV = 2) and the 32 of AVX-512 (CNV = 4) */
+#define KMAX 4
+#if V == 16
+#define CNV 4
+#else
+#define CNV 2
+#endif
+#define CSW (CNV * V)
+/* the weight gradient's combs: nine accumulators per vector of the strip */
+#if V == 16
+#define DCNV 2
+#else
+#define DCNV 1
+#endif
 #ifndef CB
 #define CB 8 /* input channels per pass of the forward */
 #endif
-#define RB 32 /* rows per block in the backward passes */
+#define RB 128 /* rows per block in the backward passes */
 
 typedef float vf __attribute__ ((vector_size (V * sizeof (float))));
 
@@ -70,54 +84,82 @@ hsum (vf v)
   return s;
 }
 
-/* Stores the first nx floats of a strip row. */
+/* The comb: K output rows d apart (y, y + d, …, y + (K − 1)·d) computed together.  Their 3×3
+ * taps read the K + 2 input rows y − d, …, y + K·d, and each input vector loaded feeds up to
+ * three output rows (one per kernel row), so a strip does ~1.6 FMAs per load instead of one.
+ * sign = +1: forward (acc[k] += Σ w[ky][kx]·src[row y + (k + ky − 1)·d, x + (kx − 1)·d]);
+ * sign = −1: the gathered input gradient, with the kernel flipped. */
 static inline __attribute__ ((always_inline)) void
-store_strip (float *dst, const vf *acc, int nx)
-{
-  if (nx == SW)
-    {
-      for (int j = 0; j < NV; j++)
-        store (dst + j * V, acc[j]);
-      return;
-    }
-  for (int j = 0; j < NV && nx > 0; j++, nx -= V)
-    {
-      if (nx >= V)
-        store (dst + j * V, acc[j]);
-      else
-        for (int i = 0; i < nx; i++)
-          dst[j * V + i] = acc[j][i];
-    }
-}
-
-/* acc[r][j] += Σ_c Σ_k w[c·9 + k] · src_c[row r + (ky − 1)·dy_step][x + j·V + (kx − 1)·d]
- * over rows [row, row + nr) of one strip: the body shared by the forward pass (src = x,
- * dy_step = +d) and the gathered input gradient (src = dY, weights flipped: dy_step = −d). */
-static inline __attribute__ ((always_inline)) void
-strip_accumulate (vf acc[NR][NV], const float *src, int64_t sc, int64_t sh, const float *w,
-                  int64_t wstride, int C, int d, int sign, int nr)
+comb_accumulate (vf acc[KMAX][CNV], const float *src, int64_t sc, int64_t sh, const float *w,
+                 int64_t wstride, int C, int d, const int sign, const int K)
 {
   for (int c = 0; c < C; c++)
     {
       const float *base = src + c * sc;
       const float *wc = w + c * wstride;
-      for (int ky = 0; ky < 3; ky++)
-        for (int kx = 0; kx < 3; kx++)
-          {
-            const float *p = base + sign * ((ky - 1) * d * sh + (kx - 1) * d);
-            vf wv = splat (wc[ky * 3 + kx]);
-            for (int r = 0; r < nr; r++)
-              for (int j = 0; j < NV; j++)
-                acc[r][j] += wv * load (p + r * sh + j * V);
-          }
+      for (int kx = 0; kx < 3; kx++)
+        {
+          vf wk[3] = { splat (wc[kx]), splat (wc[3 + kx]), splat (wc[6 + kx]) };
+          const float *col = base + sign * (kx - 1) * d;
+#pragma GCC unroll 8
+          for (int j = -1; j <= K; j++)
+            {
+              const float *p = col + (int64_t) j * d * sh;
+#pragma GCC unroll 4
+              for (int v = 0; v < CNV; v++)
+                {
+                  vf iv = load (p + v * V);
+#pragma GCC unroll 4
+                  for (int k = 0; k < K; k++)
+                    {
+                      int ky = sign > 0 ? j - k + 1 : k - j + 1;
+                      if (ky >= 0 && ky <= 2)
+                        acc[k][v] += wk[ky] * iv;
+                    }
+                }
+            }
+        }
     }
 }
 
-/* Loads the first nx floats of a strip row (the rest of the lanes are zero). */
+/* Runs body (K) for every comb of rows in [y0, y1) with spacing d: combs of KMAX rows through
+ * chunks of KMAX·d rows, shorter ones at the end.  Every row is in exactly one comb. */
+#define FOR_EACH_COMB(y0, y1, d, Y, K, body)           \
+  for (int _b = (y0); _b < (y1); _b += KMAX * (d))     \
+    for (int _r = 0; _r < (d) && _b + _r < (y1); _r++) \
+      {                                                \
+        int Y = _b + _r;                               \
+        int K = MIN (KMAX, ((y1) -1 - Y) / (d) + 1);   \
+        body                                           \
+      }
+
+/* Calls comb_accumulate with a compile-time comb size. */
+#define COMB_DISPATCH(K, ...)               \
+  do                                        \
+    {                                       \
+      switch (K)                            \
+        {                                   \
+        case 4:                             \
+          comb_accumulate (__VA_ARGS__, 4); \
+          break;                            \
+        case 3:                             \
+          comb_accumulate (__VA_ARGS__, 3); \
+          break;                            \
+        case 2:                             \
+          comb_accumulate (__VA_ARGS__, 2); \
+          break;                            \
+        default:                            \
+          comb_accumulate (__VA_ARGS__, 1); \
+          break;                            \
+        }                                   \
+    }                                       \
+  while (0)
+
+/* Loads the first nx floats of a comb strip row (the other lanes are zero), stores them. */
 static inline __attribute__ ((always_inline)) void
-load_strip (vf *acc, const float *src, int nx)
+load_cstrip (vf *acc, const float *src, int nx)
 {
-  for (int j = 0; j < NV; j++)
+  for (int j = 0; j < CNV; j++)
     {
       if ((j + 1) * V <= nx)
         acc[j] = load (src + j * V);
@@ -131,10 +173,22 @@ load_strip (vf *acc, const float *src, int nx)
     }
 }
 
+static inline __attribute__ ((always_inline)) void
+store_cstrip (float *dst, const vf *acc, int nx)
+{
+  for (int j = 0; j < CNV && nx > 0; j++, nx -= V)
+    {
+      if (nx >= V)
+        store (dst + j * V, acc[j]);
+      else
+        for (int i = 0; i < nx; i++)
+          dst[j * V + i] = acc[j][i];
+    }
+}
+
 /* y[n, oc, y0:y1, :] = b[oc] + conv(x[n]), for every oc.  Input channels are taken CB at a
- * time over all the rows, the partial sums going through y: the 2·d + 2 input rows a block
- * needs at any moment stay in L2 (and their pages in the TLB), so each input row comes from
- * memory once, however many channels the layer has. */
+ * time over all the rows, the partial sums going through y, so the rows a block reads stay in
+ * L2 (and their pages in the TLB) however many channels the layer has; rows go in combs. */
 void NAME (dls_direct_forward) (DlsView y, DlsView x, const float *w, const float *b, int C, int OC,
                                 int H, int W, int d, int y0, int y1, int n);
 
@@ -150,35 +204,74 @@ NAME (dls_direct_forward) (DlsView y, DlsView x, const float *w, const float *b,
       for (int c0 = 0; c0 < C; c0 += CB)
         {
           int cb = MIN (CB, C - c0);
-          for (int row = y0; row < y1; row += NR)
-            {
-              int nr = MIN (NR, y1 - row);
-              for (int x0 = 0; x0 < W; x0 += SW)
-                {
-                  vf acc[NR][NV];
-                  int nx = MIN (SW, W - x0);
-                  const float *src = dls_view_at (x, n, c0, row, x0);
+          FOR_EACH_COMB (y0, y1, d, row, k, {
+            /* the first row of the comb after this one */
+            int next = _r + 1 < d ? row + 1 : _b + KMAX * d;
+            for (int x0 = 0; x0 < W; x0 += CSW)
+              {
+                vf acc[KMAX][CNV];
+                int nx = MIN (CSW, W - x0);
+                const float *src = dls_view_at (x, n, c0, row, x0);
 
-                  for (int r = 0; r < nr; r++)
+                for (int r = 0; r < k; r++)
+                  {
+                    if (c0 == 0)
+                      for (int j = 0; j < CNV; j++)
+                        acc[r][j] = splat (bias);
+                    else
+                      load_cstrip (acc[r], dls_view_at (y, n, oc, row + r * d, x0), nx);
+                  }
+                /* The next comb's rows, into L2 now: the hardware prefetchers lose track of
+                 * this many interleaved streams. */
+                for (int c = 0; c < cb; c++)
+                  for (int j = -1; j <= KMAX; j++)
+                    __builtin_prefetch (src + c * x.sc + (next - row + (int64_t) j * d) * x.sh, 0,
+                                        2);
+                COMB_DISPATCH (k, acc, src, x.sc, x.sh, woc + c0 * 9, 9, cb, d, 1);
+                for (int r = 0; r < k; r++)
+                  store_cstrip (dls_view_at (y, n, oc, row + r * d, x0), acc[r], nx);
+              }
+          })
+        }
+    }
+}
+
+/* One comb of K dY rows (g, g + d rows, …) against the K + 2 rows of x they pair with:
+ * acc[ky·3 + kx] += dY[row k] · x[row k + ky − 1, x + (kx − 1)·d], DCNV vectors at a time. */
+static inline __attribute__ ((always_inline)) void
+dw_comb (vf acc[9][DCNV], const float *g, const float *xr, int64_t gsh, int64_t xsh, int W, int d,
+         vf tail_mask, const int K)
+{
+  for (int x0 = 0; x0 < W; x0 += DCNV * V)
+    {
+      vf gv[KMAX][DCNV];
+
+      for (int k = 0; k < K; k++)
+        for (int v = 0; v < DCNV; v++)
+          {
+            int at = x0 + v * V;
+            /* lanes past the row's end pair with whatever lies there: weigh them zero */
+            gv[k][v] = at + V <= W
+                           ? load (g + k * d * gsh + at)
+                           : (at < W ? load (g + k * d * gsh + at) * tail_mask : splat (0.0f));
+          }
+      for (int kx = 0; kx < 3; kx++)
+        {
+#pragma GCC unroll 8
+          for (int j = -1; j <= K; j++)
+            {
+              const float *p = xr + (int64_t) j * d * xsh + (kx - 1) * d + x0;
+#pragma GCC unroll 4
+              for (int v = 0; v < DCNV; v++)
+                {
+                  vf xv = load (p + v * V);
+#pragma GCC unroll 4
+                  for (int k = 0; k < K; k++)
                     {
-                      if (c0 == 0)
-                        for (int j = 0; j < NV; j++)
-                          acc[r][j] = splat (bias);
-                      else
-                        load_strip (acc[r], dls_view_at (y, n, oc, row + r, x0), nx);
+                      int ky = j - k + 1;
+                      if (ky >= 0 && ky <= 2)
+                        acc[ky * 3 + kx][v] += gv[k][v] * xv;
                     }
-                  /* The rows the next row pair reads first: fetch them into L2 now.  The
-                   * hardware prefetchers lose track of this many interleaved streams. */
-                  for (int c = 0; c < cb; c++)
-                    for (int r = 0; r < NR; r++)
-                      for (int j = 0; j < SW; j += 16)
-                        __builtin_prefetch (src + c * x.sc + (NR + r + d) * x.sh + j, 0, 2);
-                  if (nr == NR)
-                    strip_accumulate (acc, src, x.sc, x.sh, woc + c0 * 9, 9, cb, d, 1, NR);
-                  else
-                    strip_accumulate (acc, src, x.sc, x.sh, woc + c0 * 9, 9, cb, d, 1, 1);
-                  for (int r = 0; r < nr; r++)
-                    store_strip (dls_view_at (y, n, oc, row + r, x0), acc[r], nx);
                 }
             }
         }
@@ -220,33 +313,47 @@ NAME (dls_direct_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView 
         }
       dbp[oc] = hsum (bacc);
 
-      /* dW[oc, c, k] = Σ dY[oc] · shifted x[c]: nine dot products per (oc, c). */
+      /* dW[oc, c, k] = Σ dY[oc] · shifted x[c]: nine dot products per (oc, c), over combs of
+       * dY rows so that each x vector loaded meets up to three of them. */
       for (int r0 = y0; r0 < y1; r0 += RB)
-        for (int c = 0; c < C; c++)
-          {
-            vf acc[9];
-            float *dst = dwp + ((int64_t) oc * C + c) * 9;
+        {
+          int r1 = MIN (r0 + RB, y1);
+          for (int c = 0; c < C; c++)
+            {
+              vf acc[9][DCNV];
+              float *dst = dwp + ((int64_t) oc * C + c) * 9;
 
-            for (int k = 0; k < 9; k++)
-              acc[k] = splat (0.0f);
-            for (int row = r0; row < MIN (r0 + RB, y1); row++)
-              {
+              for (int k = 0; k < 9; k++)
+                for (int v = 0; v < DCNV; v++)
+                  acc[k][v] = splat (0.0f);
+              FOR_EACH_COMB (r0, r1, d, row, k, {
                 const float *g = dls_view_at (dy, n, oc, row, 0);
                 const float *xr = dls_view_at (x, n, c, row, 0);
-                for (int x0 = 0; x0 < W; x0 += V)
+                switch (k)
                   {
-                    vf gv = load (g + x0);
-                    if (W - x0 < V)
-                      gv *= tail_mask;
-                    for (int ky = 0; ky < 3; ky++)
-                      for (int kx = 0; kx < 3; kx++)
-                        acc[ky * 3 + kx]
-                            += gv * load (xr + (ky - 1) * d * x.sh + (kx - 1) * d + x0);
+                  case 4:
+                    dw_comb (acc, g, xr, dy.sh, x.sh, W, d, tail_mask, 4);
+                    break;
+                  case 3:
+                    dw_comb (acc, g, xr, dy.sh, x.sh, W, d, tail_mask, 3);
+                    break;
+                  case 2:
+                    dw_comb (acc, g, xr, dy.sh, x.sh, W, d, tail_mask, 2);
+                    break;
+                  default:
+                    dw_comb (acc, g, xr, dy.sh, x.sh, W, d, tail_mask, 1);
+                    break;
                   }
-              }
-            for (int k = 0; k < 9; k++)
-              dst[k] += hsum (acc[k]);
-          }
+              })
+              for (int k = 0; k < 9; k++)
+                {
+                  vf t = acc[k][0];
+                  for (int v = 1; v < DCNV; v++)
+                    t += acc[k][v];
+                  dst[k] += hsum (t);
+                }
+            }
+        }
     }
 }
 
@@ -263,42 +370,37 @@ NAME (dls_direct_backward_input) (DlsView dx, DlsView dy, const float *w, int C,
 {
   /* rows in blocks of RB: the dY rows a block reads stay in cache across the channels */
   for (int r0 = y0; r0 < y1; r0 += RB)
-    for (int c = 0; c < C; c++)
-      for (int row = r0; row < MIN (r0 + RB, y1); row += NR)
-        {
-          int nr = MIN (NR, MIN (r0 + RB, y1) - row);
-          /* the dX rows this loop reads next: the next row pair, or the next channel's block */
-          bool last = row + NR >= MIN (r0 + RB, y1);
-          float *ahead = last ? (c + 1 < C ? dls_view_at (dx, n, c + 1, r0, 0) : NULL)
-                              : dls_view_at (dx, n, c, row + NR, 0);
-          for (int x0 = xb; x0 < xe; x0 += SW)
+    {
+      int r1 = MIN (r0 + RB, y1);
+      for (int c = 0; c < C; c++)
+        FOR_EACH_COMB (r0, r1, d, row, k, {
+          /* the dX rows read next: the next comb's, or the next channel's first */
+          int next = _r + 1 < d ? row + 1 : _b + KMAX * d;
+          float *ahead = next < r1 ? dls_view_at (dx, n, c, next, 0)
+                                   : (c + 1 < C ? dls_view_at (dx, n, c + 1, r0, 0) : NULL);
+          for (int x0 = xb; x0 < xe; x0 += CSW)
             {
-              vf acc[NR][NV];
-              int nx = MIN (SW, xe - x0);
+              vf acc[KMAX][CNV];
+              int nx = MIN (CSW, xe - x0);
               const float *src = dls_view_at (dy, n, 0, row, x0);
 
               if (ahead && !assign)
-                for (int r = 0; r < NR; r++)
-                  for (int j = 0; j < SW; j += 16)
-                    __builtin_prefetch (ahead + r * dx.sh + x0 + j, 1, 3);
-
-              for (int r = 0; r < nr; r++)
+                for (int m = 0; m < KMAX; m++)
+                  __builtin_prefetch (ahead + (int64_t) m * d * dx.sh + x0, 1, 3);
+              for (int r = 0; r < k; r++)
                 {
                   if (assign)
-                    for (int j = 0; j < NV; j++)
+                    for (int j = 0; j < CNV; j++)
                       acc[r][j] = splat (0.0f);
                   else
-                    load_strip (acc[r], dls_view_at (dx, n, c, row + r, x0), nx);
+                    load_cstrip (acc[r], dls_view_at (dx, n, c, row + r * d, x0), nx);
                 }
               /* weights of channel c for output oc sit at w[(oc·C + c)·9]: stride C·9 over oc */
-              if (nr == NR)
-                strip_accumulate (acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9, OC,
-                                  d, -1, NR);
-              else
-                strip_accumulate (acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9, OC,
-                                  d, -1, 1);
-              for (int r = 0; r < nr; r++)
-                store_strip (dls_view_at (dx, n, c, row + r, x0), acc[r], nx);
+              COMB_DISPATCH (k, acc, src, dy.sc, dy.sh, w + (int64_t) c * 9, (int64_t) C * 9, OC, d,
+                             -1);
+              for (int r = 0; r < k; r++)
+                store_cstrip (dls_view_at (dx, n, c, row + r * d, x0), acc[r], nx);
             }
-        }
+        })
+    }
 }
