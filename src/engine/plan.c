@@ -185,8 +185,24 @@ by_touch_desc (gconstpointer a, gconstpointer b, gpointer data)
   return tb - ta;
 }
 
+static gboolean compile (DlsGraph *g, bool with_backward, GError **error);
+
 gboolean
 dls_graph_compile (DlsGraph *g, bool with_backward, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (compile (g, with_backward, &local))
+    return TRUE;
+  /* A graph that failed to compile stays failed: its half-made plan is not reused. */
+  if (g->error == NULL && !g->compiled)
+    g->error = g_error_copy (local);
+  g_propagate_error (error, g_steal_pointer (&local));
+  return FALSE;
+}
+
+static gboolean
+compile (DlsGraph *g, bool with_backward, GError **error)
 {
   g_autofree Block *blocks = NULL;
   int n_blocks = 0;

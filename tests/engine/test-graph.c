@@ -408,6 +408,10 @@ expect_build_error (DlsGraph *g, const char *fragment)
   if (strstr (error->message, fragment) == NULL)
     g_error ("expected “%s” in the error, got “%s”", fragment, error->message);
   g_test_message ("error: %s", error->message);
+  /* and it stays failed */
+  g_clear_error (&error);
+  g_assert_false (dls_graph_compile (g, false, &error));
+  g_assert_nonnull (error);
   dls_graph_free (g);
 }
 
