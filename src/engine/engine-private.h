@@ -201,7 +201,6 @@ int  dls_plan_halo            (DlsGraph *g, DlsNode x);
 
 /* ---- graph building helpers (graph.c) ---- */
 gboolean dls_graph_failed     (DlsGraph *g);
-void     dls_graph_fail       (DlsGraph *g, DlsError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 DlsNode  dls_graph_add_node   (DlsGraph *g, DlsOp op, DlsShape shape, int n_in, const DlsNode *in);
 bool     dls_graph_check_node (DlsGraph *g, DlsNode x, const char *op, const char *what);
 

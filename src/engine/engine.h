@@ -184,10 +184,10 @@ typedef struct {
 } DlsConvArgs;
 
 typedef struct {
-  int stride;           /* 1 when 0 */
+  int stride;             /* 1 when 0 */
   int padding;
-  int output_padding;
-  int dilation;         /* 1 when 0 */
+  int output_padding[2];  /* height, width */
+  int dilation;           /* 1 when 0 */
 } DlsConvTransposeArgs;
 
 typedef enum {
@@ -209,6 +209,10 @@ int             dls_graph_n_nodes      (DlsGraph *g);
 DlsShape        dls_graph_shape        (DlsGraph *g, DlsNode x);
 const char     *dls_graph_node_name    (DlsGraph *g, DlsNode x);
 const char     *dls_graph_op_name      (DlsGraph *g, DlsNode x);
+
+/* Records a build error on the graph (the first one wins), for model builders' own checks. */
+void            dls_graph_fail         (DlsGraph *g, DlsError code, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
 
 /* Leaves.  Inputs are filled before each forward; parameters come from the DlsParams. */
 DlsNode dls_graph_input        (DlsGraph *g, const char *name, DlsShape shape, bool requires_grad);

@@ -391,18 +391,19 @@ dls_graph_conv_transpose2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b,
   a.dilation = a.dilation ? a.dilation : 1;
   xs = g->nodes[x].shape;
   ws = g->nodes[w].shape;
-  if (a.stride < 0 || a.dilation < 0 || a.padding < 0 || a.output_padding < 0)
+  if (a.stride < 0 || a.dilation < 0 || a.padding < 0 || a.output_padding[0] < 0
+      || a.output_padding[1] < 0)
     {
       dls_graph_fail (g, DLS_ERROR_ARGUMENT,
                       "conv_transpose2d: stride, dilation and paddings cannot be negative");
       return DLS_NODE_NONE;
     }
-  if (a.output_padding >= a.stride && a.output_padding >= a.dilation)
+  if (MAX (a.output_padding[0], a.output_padding[1]) >= MAX (a.stride, a.dilation))
     {
       dls_graph_fail (g, DLS_ERROR_ARGUMENT,
                       "conv_transpose2d: output padding (%d) must be smaller than the stride "
                       "(%d) or the dilation (%d)",
-                      a.output_padding, a.stride, a.dilation);
+                      MAX (a.output_padding[0], a.output_padding[1]), a.stride, a.dilation);
       return DLS_NODE_NONE;
     }
   /* PyTorch's transposed weight is [C, OC, KH, KW]. */
@@ -425,9 +426,9 @@ dls_graph_conv_transpose2d (DlsGraph *g, DlsNode x, DlsNode w, DlsNode b,
   geo.N = xs.n, geo.C = xs.c, geo.H = xs.h, geo.W = xs.w;
   geo.OC = ws.c, geo.KH = ws.h, geo.KW = ws.w;
   geo.stride = a.stride, geo.pad = a.padding, geo.dil = a.dilation;
-  geo.out_pad = a.output_padding;
-  geo.OH = (xs.h - 1) * a.stride - 2 * a.padding + a.dilation * (ws.h - 1) + a.output_padding + 1;
-  geo.OW = (xs.w - 1) * a.stride - 2 * a.padding + a.dilation * (ws.w - 1) + a.output_padding + 1;
+  geo.out_pad = a.output_padding[0];
+  geo.OH = (xs.h - 1) * a.stride - 2 * a.padding + a.dilation * (ws.h - 1) + a.output_padding[0] + 1;
+  geo.OW = (xs.w - 1) * a.stride - 2 * a.padding + a.dilation * (ws.w - 1) + a.output_padding[1] + 1;
   if (geo.OH <= 0 || geo.OW <= 0)
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE,

@@ -148,7 +148,7 @@ convt_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
   const DlsConvGeom *geo = &c->a.conv;
   DlsConvTransposeArgs args = {
-    .stride = geo->stride, .padding = geo->pad, .output_padding = geo->out_pad, .dilation = geo->dil
+    .stride = geo->stride, .padding = geo->pad, .output_padding = { geo->out_pad, geo->out_pad }, .dilation = geo->dil
   };
 
   return dls_graph_conv_transpose2d (g, l[0], l[1], c->n_leaves > 2 ? l[2] : DLS_NODE_NONE, &args);

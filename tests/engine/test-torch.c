@@ -281,7 +281,7 @@ test_conv (gconstpointer data)
     {
       DlsConvTransposeArgs a = { .stride = arg_int (c, "stride"),
                                  .padding = arg_int (c, "padding"),
-                                 .output_padding = arg_int (c, "output_padding"),
+                                 .output_padding = { arg_int (c, "output_padding"), arg_int (c, "output_padding") },
                                  .dilation = arg_int (c, "dilation") };
       y = dls_graph_conv_transpose2d (g, x, p[0], p[1], &a);
     }
