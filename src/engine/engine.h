@@ -294,6 +294,27 @@ void     dls_graph_read_grad   (DlsGraph *g, DlsNode x, float *out);
 float    dls_graph_scalar      (DlsGraph *g, DlsNode x);
 
 /* ---------------------------------------------------------------------------------------------
+ * MSDNet inference in eval mode (msd.c): DLSIA's layer layout — layer i convolves the C_in + i·w
+ * channels so far into w new ones, then ReLU and BatchNorm (running statistics, given here as
+ * scale a = γ/√(var + ε) and shift b = β − mean·a) run over the whole stack — computed without
+ * rewriting the stack each layer.  One image, C_in × H × W in, out_channels × H × W out.
+ */
+typedef struct {
+  int                 in_channels, out_channels, num_layers, width;
+  bool                input_relu;  /* DLSIA ReLUs the raw input first */
+  const int          *dilations;   /* num_layers × width */
+  const float *const *w;           /* num_layers × width weights of C_i × 3 × 3 */
+  const float *const *b;           /* num_layers × width biases (one float each) */
+  const float *const *bn_scale;    /* num_layers arrays of C_{i+1}, or NULL without BatchNorm */
+  const float *const *bn_shift;
+  const float        *final_w;     /* out_channels × (C_in + num_layers·width) */
+  const float        *final_b;     /* out_channels, or NULL */
+} DlsMsdEval;
+
+gboolean dls_msd_eval_forward (const DlsMsdEval *net, const float *x, int h, int w, float *out,
+                               const volatile int *cancel, GError **error);
+
+/* ---------------------------------------------------------------------------------------------
  * Benchmark (tests/bench and `dlsia bench`): conv2d forward+backward GFLOP/s beside cblas_sgemm.
  */
 typedef struct {

@@ -37,7 +37,7 @@ relu_fwd_row (void *data, int n, int c, int y)
   const float *src = dls_view_at (j->x, n, c, y, 0);
   float *dst = dls_view_at (j->y, n, c, y, 0);
 
-  for (int i = 0; i < j->W; i++)
+  for (int i = 0, W = j->W; i < W; i++)
     dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
 }
 
@@ -49,7 +49,7 @@ relu_bwd_row (void *data, int n, int c, int y)
   const float *gy = dls_view_at (j->dy, n, c, y, 0);
   float *gx = dls_view_at (j->dx, n, c, y, 0);
 
-  for (int i = 0; i < j->W; i++)
+  for (int i = 0, W = j->W; i < W; i++)
     gx[i] += out[i] > 0.0f ? gy[i] : 0.0f;
 }
 
@@ -76,7 +76,7 @@ sigmoid_fwd_row (void *data, int n, int c, int y)
   const float *src = dls_view_at (j->x, n, c, y, 0);
   float *dst = dls_view_at (j->y, n, c, y, 0);
 
-  for (int i = 0; i < j->W; i++)
+  for (int i = 0, W = j->W; i < W; i++)
     dst[i] = 1.0f / (1.0f + expf (-src[i]));
 }
 
@@ -88,7 +88,7 @@ sigmoid_bwd_row (void *data, int n, int c, int y)
   const float *gy = dls_view_at (j->dy, n, c, y, 0);
   float *gx = dls_view_at (j->dx, n, c, y, 0);
 
-  for (int i = 0; i < j->W; i++)
+  for (int i = 0, W = j->W; i < W; i++)
     gx[i] += gy[i] * out[i] * (1.0f - out[i]);
 }
 

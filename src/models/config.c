@@ -384,9 +384,10 @@ doubles_node (const double *v, int n)
 static const char *
 network_type_name (DlsSmsNetworkType t)
 {
-  return t == DLS_SMS_REGRESSION           ? "Regression"
-         : t == DLS_SMS_REGRESSION_SIGMOID ? "Regression_Sigmoid"
-                                           : "Classification";
+  return t == DLS_SMS_REGRESSION            ? "Regression"
+         : t == DLS_SMS_REGRESSION_SIGMOID  ? "Regression_Sigmoid"
+         : t == DLS_SMS_REGRESSION_POSITIVE ? "Regression_Positive"
+                                            : "Classification";
 }
 
 static const char *
@@ -874,6 +875,8 @@ dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
           c->network_type = DLS_SMS_REGRESSION;
         else if (g_strcmp0 (s, "Regression_Sigmoid") == 0)
           c->network_type = DLS_SMS_REGRESSION_SIGMOID;
+        else if (g_strcmp0 (s, "Regression_Positive") == 0)
+          c->network_type = DLS_SMS_REGRESSION_POSITIVE;
         else if (r.ok)
           {
             g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,

@@ -54,6 +54,7 @@ typedef enum {
   DLS_SMS_CLASSIFICATION,
   DLS_SMS_REGRESSION,
   DLS_SMS_REGRESSION_SIGMOID,
+  DLS_SMS_REGRESSION_POSITIVE,  /* 1×1 conv, BatchNorm (batch statistics), ReLU */
 } DlsSmsNetworkType;
 
 /* Everything the random SMSNet graph sampler needs (DLSIA's random_SMS_network arguments). */

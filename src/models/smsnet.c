@@ -11,7 +11,8 @@
  * Edge operators, as DLSIA builds them: an edge leaving the input is a 3×3 conv with dilation 1,
  * reflect padding, BatchNorm on batch statistics and ReLU, carrying in_channels (also I→O); a
  * hidden→hidden edge the same with its own dilation; a hidden→output edge a 1×1 conv without
- * bias; then Last_Action, a 1×1 conv with bias.  Nodes at other scales (the autoencoder halves)
+ * bias; then Last_Action, a 1×1 conv with bias (and a sigmoid, or BatchNorm and ReLU, for the
+ * regression types).  Nodes at other scales (the autoencoder halves)
  * are reached by strided convs going down and transposed convs (zero padding) going up.
  */
 #include "config.h"
@@ -503,6 +504,8 @@ dls_smsnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes
   o = dls_model_conv (g, "Last_Action.0", o, c->out_channels, 1, TRUE, &(DlsConvArgs){ 0 });
   if (c->network_type == DLS_SMS_REGRESSION_SIGMOID)
     o = dls_graph_sigmoid (g, o);
+  else if (c->network_type == DLS_SMS_REGRESSION_POSITIVE)
+    o = dls_graph_relu (g, dls_model_bn (g, "Last_Action.1", o, DLS_BN_BATCH_STATS));
   out->output = o;
   return o != DLS_NODE_NONE;
 }
