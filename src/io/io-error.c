@@ -4,4 +4,6 @@
  */
 #include "io-error.h"
 
+/* clang-format off */
 G_DEFINE_QUARK (dls-io-error-quark, dls_io_error)
+/* clang-format on */
