@@ -6,6 +6,8 @@
  * `dlsia COMMAND --help` explains it.
  */
 #include "config.h"
+
+#include "cli.h"
 #include "engine.h"
 
 #include <locale.h>
@@ -67,6 +69,9 @@ cmd_version (int argc, char **argv)
 }
 
 static const Command commands[] = {
+  { "info", "Describe a model file or a TIFF image", cmd_info },
+  { "init", "Write a new model (TUNet, MSDNet, SMSNet, MSAE, SAE)", cmd_init },
+  { "predict", "Run a model over a TIFF image or stack", cmd_predict },
   { "bench", "Time the convolution kernels against sgemm", cmd_bench },
   { "version", "Print the version and engine configuration", cmd_version },
   { "help", "Show this help", cmd_help },

@@ -1,14 +1,31 @@
 /* SPDX-License-Identifier: MIT
  *
  * test-cli.c: the dlsia command line as a user meets it: --version and --help, a clear message
- * and exit status 2 for an unknown command or a bad option, and a tiny benchmark run.  The
- * binary's path comes from the DLSIA environment variable (set by meson).
+ * and exit status 2 for an unknown command or a bad option, a tiny benchmark run, and the model
+ * commands — `init` for every architecture, `info` on models and TIFFs, `predict` checked
+ * against the library's predictor — with every kind of bad input ending in one clear line and
+ * a non-zero status.  The binary's path comes from the DLSIA environment variable (set by
+ * meson); the TIFFs are made at test time.
  */
 #include "config.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 #include <sys/wait.h>
+
+#include "predict.h"
+#include "safetensors.h"
+#include "tiff.h"
+
+static char *tmpdir;
+
+static char *
+tmp (const char *name)
+{
+  return g_build_filename (tmpdir, name, NULL);
+}
 
 typedef struct
 {
@@ -114,13 +131,319 @@ test_bench_runs (void)
   run_clear (&r);
 }
 
+/* One line on stderr, naming what went wrong, and a failure status. */
+static void
+assert_fails (Run *r, const char *fragment)
+{
+  if (r->status == 0 || strstr (r->err, fragment) == NULL)
+    g_error ("status %d, stderr “%s”: expected failure mentioning “%s”", r->status, r->err,
+             fragment);
+  g_assert_cmpint (strlen (r->err), >, 0);
+  g_assert_true (strchr (r->err, '\n') == r->err + strlen (r->err) - 1);
+  run_clear (r);
+}
+
+static void
+test_init_info (void)
+{
+  g_autofree char *m = tmp ("m.safetensors");
+  const char *archs[] = { "tunet", "msdnet", "smsnet", "msae", "sae" };
+  Run r = run ("init", "--arch", "msdnet", "--in-channels", "1", "--out-channels", "2",
+               "--num-layers", "50", "--max-dilation", "10", "--seed", "7", "-o", m, NULL);
+
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "msdnet, 14,279 parameters"));
+  run_clear (&r);
+  r = run ("info", m, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "architecture: msdnet"));
+  g_assert_nonnull (strstr (r.out, "14,279"));
+  g_assert_nonnull (strstr (r.out, "\"max_dilation\" : 10"));
+  g_assert_nonnull (strstr (r.out, "\"seed\" : 7"));
+  run_clear (&r);
+  for (size_t i = 0; i < G_N_ELEMENTS (archs); i++)
+    {
+      g_autofree char *path = tmp ("a.safetensors");
+      g_autoptr (GError) error = NULL;
+      DlsModel *model;
+
+      r = run ("init", "--arch", archs[i], "--seed", "3", "-o", path, NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      run_clear (&r);
+      model = dls_model_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (dls_arch_name (model->config.arch), ==, archs[i]);
+      g_assert_cmpint (model->config.seed, ==, 3);
+      dls_model_free (model);
+    }
+  /* DLSIA's defaults where options are left out: the ensemble builder's for smsnet */
+  {
+    g_autofree char *path = tmp ("s.safetensors");
+    g_autoptr (GError) error = NULL;
+    DlsModel *model;
+
+    r = run ("init", "--arch", "smsnet", "--out-channels", "3", "-o", path, NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    run_clear (&r);
+    model = dls_model_load (path, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (model->config.sms.n_hidden_out_channels, ==, 1);
+    g_assert_cmpint (model->config.sms.hidden_out_channels[0], ==, 9);
+    g_assert_cmpint (model->config.sms.n_dilation_choices, ==, 4);
+    g_assert_cmpfloat (model->config.sms.p_il, ==, 0.995);
+    g_assert_true (model->config.sms.io);
+    dls_model_free (model);
+  }
+}
+
+static void
+test_init_errors (void)
+{
+  g_autofree char *m = tmp ("bad.safetensors");
+  Run r = run ("init", "-o", m, NULL);
+
+  assert_fails (&r, "--arch");
+  r = run ("init", "--arch", "resnet", "-o", m, NULL);
+  assert_fails (&r, "not “resnet”");
+  r = run ("init", "--arch", "tunet", NULL);
+  assert_fails (&r, "-o MODEL");
+  r = run ("init", "--arch", "tunet", "--num-layers", "5", "-o", m, NULL);
+  assert_fails (&r, "--num-layers does not apply to tunet");
+  r = run ("init", "--arch", "msdnet", "--num-layers", "ten", "-o", m, NULL);
+  assert_fails (&r, "--num-layers needs a whole number");
+  r = run ("init", "--arch", "smsnet", "--dilation-choices", "1,x", "-o", m, NULL);
+  assert_fails (&r, "--dilation-choices");
+  r = run ("init", "--arch", "msdnet", "-o", "/nonexistent-dir/m.safetensors", NULL);
+  assert_fails (&r, "m.safetensors");
+  g_assert_false (g_file_test (m, G_FILE_TEST_EXISTS));
+}
+
+/* A two-slice float stack with values in [0, 1000]. */
+static float *
+make_stack (const char *path, int Z, int H, int W)
+{
+  g_autoptr (GError) error = NULL;
+  float *v = g_new (float, (size_t) Z * H * W);
+  DlsRng rng;
+
+  dls_rng_init (&rng, 5);
+  for (int64_t i = 0; i < (int64_t) Z * H * W; i++)
+    v[i] = (float) (1000 * dls_rng_uniform (&rng));
+  g_assert_true (dls_tiff_write_f32 (path, v, Z, H, W, &error));
+  g_assert_no_error (error);
+  return v;
+}
+
+static void
+test_predict (void)
+{
+  g_autofree char *m = tmp ("p.safetensors"), *in = tmp ("in stack.tif");
+  g_autofree char *probs = tmp ("probs.tif"), *classes = tmp ("classes.tif");
+  g_autofree float *vol = make_stack (in, 2, 23, 31);
+  g_autoptr (GError) error = NULL;
+  g_autofree float *p = NULL, *c = NULL;
+  DlsTiffInfo pi = { 0 }, ci = { 0 };
+  int64_t hw = 23 * 31;
+  Run r;
+
+  /* results are bit-identical for one thread count; compare at the same one */
+  dls_engine_set_threads (1);
+
+  for (int a = 0; a < 3; a++)
+    {
+      const char *arch = (const char *[]){ "msdnet", "smsnet", "tunet" }[a];
+      DlsModel *model;
+
+      r = run ("init", "--arch", arch, "--out-channels", "3", "--seed", "2", "-o", m, NULL);
+      g_assert_cmpint (r.status, ==, 0);
+      run_clear (&r);
+      r = run ("predict", m, in, "--probabilities", probs, "--classes", classes, "--threads", "1",
+               NULL);
+      if (r.status != 0)
+        g_error ("predict %s: %s", arch, r.err);
+      run_clear (&r);
+      p = dls_tiff_read_volume (probs, &pi, &error);
+      g_assert_no_error (error);
+      c = dls_tiff_read_volume (classes, &ci, &error);
+      g_assert_no_error (error);
+      /* slice 0's three classes, then slice 1's */
+      g_assert_cmpint (pi.depth, ==, 6);
+      g_assert_cmpint (pi.type, ==, DLS_SAMPLE_F32);
+      g_assert_cmpint (ci.depth, ==, 2);
+      g_assert_cmpint (ci.type, ==, DLS_SAMPLE_U8);
+      /* the library's predictor gives the same numbers; classes are its argmax + 1 */
+      model = dls_model_load (m, &error);
+      g_assert_no_error (error);
+      {
+        g_autoptr (DlsPredictor) pred = dls_predictor_new (model);
+        g_autofree float *want = g_new (float, 3 * hw);
+
+        for (int z = 0; z < 2; z++)
+          {
+            g_assert_true (dls_predictor_run (pred, vol + z * hw, 23, 31, want, NULL, &error));
+            for (int64_t i = 0; i < 3 * hw; i++)
+              if (want[i] != p[z * 3 * hw + i])
+                g_error ("%s slice %d value %" G_GINT64_FORMAT ": %.9g != %.9g", arch, z, i,
+                         want[i], p[z * 3 * hw + i]);
+            for (int64_t i = 0; i < hw; i++)
+              {
+                int best = 0;
+                float sum = want[i] + want[hw + i] + want[2 * hw + i];
+
+                g_assert_cmpfloat (fabsf (sum - 1.0f), <, 1e-5);
+                for (int k = 1; k < 3; k++)
+                  if (want[k * hw + i] > want[best * hw + i])
+                    best = k;
+                g_assert_cmpfloat (c[z * hw + i], ==, best + 1);
+              }
+          }
+      }
+      dls_model_free (model);
+      dls_tiff_info_clear (&pi);
+      dls_tiff_info_clear (&ci);
+      g_clear_pointer (&p, g_free);
+      g_clear_pointer (&c, g_free);
+    }
+}
+
+static void
+test_predict_errors (void)
+{
+  g_autofree char *m = tmp ("e.safetensors"), *m2 = tmp ("e2.safetensors");
+  g_autofree char *in = tmp ("e.tif"), *bad = tmp ("bad.tif"), *out = tmp ("out.tif");
+  g_autofree float *vol = make_stack (in, 1, 16, 16);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  Run r;
+
+  r = run ("init", "--arch", "msdnet", "-o", m, NULL);
+  run_clear (&r);
+  r = run ("predict", m, in, NULL);
+  assert_fails (&r, "--probabilities");
+  r = run ("predict", m, NULL);
+  assert_fails (&r, "give a model and an input");
+  r = run ("predict", m, "/nonexistent.tif", "--probabilities", out, NULL);
+  assert_fails (&r, "nonexistent.tif");
+  /* a truncated TIFF, random bytes, an empty file */
+  g_assert_true (g_file_get_contents (in, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (bad, bytes, (gssize) len / 2, NULL));
+  r = run ("predict", m, bad, "--probabilities", out, NULL);
+  assert_fails (&r, "bad.tif");
+  g_assert_true (g_file_set_contents (bad, "II*\0\x08\0\0\0\xff\xff garbage", 18, NULL));
+  r = run ("predict", m, bad, "--probabilities", out, NULL);
+  assert_fails (&r, "bad.tif");
+  g_assert_true (g_file_set_contents (bad, "", 0, NULL));
+  r = run ("predict", m, bad, "--probabilities", out, NULL);
+  assert_fails (&r, "bad.tif");
+  /* absurd dimensions: a 100000 × 100000 float page in a 200-byte file */
+  {
+    static const unsigned char hdr[] = {
+      'I', 'I', 42, 0, 8, 0, 0, 0, 8, 0,
+      0, 1, 4, 0, 1, 0, 0, 0, 0xa0, 0x86, 0x01, 0,   /* width 100000 */
+      1, 1, 4, 0, 1, 0, 0, 0, 0xa0, 0x86, 0x01, 0,   /* height 100000 */
+      2, 1, 3, 0, 1, 0, 0, 0, 32, 0, 0, 0,           /* 32 bits */
+      3, 1, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0,            /* no compression */
+      6, 1, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0,            /* min is black */
+      0x11, 1, 4, 0, 1, 0, 0, 0, 200, 0, 0, 0,       /* strip at 200 */
+      0x16, 1, 4, 0, 1, 0, 0, 0, 0xa0, 0x86, 0x01, 0, /* rows per strip */
+      0x17, 1, 4, 0, 1, 0, 0, 0, 0, 0x90, 0xd0, 0x03, /* strip bytes */
+      0x53, 1, 3, 0, 1, 0, 0, 0, 3, 0, 0, 0,         /* float */
+      0, 0, 0, 0,
+    };
+    g_assert_true (g_file_set_contents (bad, (const char *) hdr, sizeof hdr, NULL));
+    r = run ("predict", m, bad, "--probabilities", out, NULL);
+    assert_fails (&r, "bad.tif");
+  }
+  /* a model for two input channels on a one-channel image */
+  r = run ("init", "--arch", "msdnet", "--in-channels", "2", "-o", m2, NULL);
+  run_clear (&r);
+  r = run ("predict", m2, in, "--probabilities", out, NULL);
+  assert_fails (&r, "the model takes 2 input channels");
+  /* a model file with a tensor missing, or not a model at all */
+  {
+    g_autoptr (GError) error = NULL;
+    DlsModel *model = dls_model_load (m, &error);
+    g_autoptr (JsonNode) cfg = dls_model_config_to_json (&model->config);
+    g_autofree char *json = json_to_string (cfg, FALSE);
+    const char *meta[] = { "dlsia.config", json, NULL };
+    DlsTensorOut t = { "layer_0.conv_0.weight", DLS_DTYPE_F32, 4, { 1, 1, 3, 3 },
+                       dls_params_data (model->params, 0) };
+
+    g_assert_true (dls_safetensors_write (m2, &t, 1, meta, &error));
+    dls_model_free (model);
+    r = run ("predict", m2, in, "--probabilities", out, NULL);
+    assert_fails (&r, "is missing");
+    r = run ("info", m2, NULL);
+    assert_fails (&r, "is missing");
+  }
+  r = run ("predict", in, in, "--probabilities", out, NULL);
+  assert_fails (&r, "e.tif");
+  /* an autoencoder has no classes */
+  r = run ("init", "--arch", "msae", "--input-shape", "1x16x16", "-o", m2, NULL);
+  run_clear (&r);
+  r = run ("predict", m2, in, "--probabilities", out, NULL);
+  assert_fails (&r, "use --output");
+  r = run ("predict", m2, in, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  /* nothing written by a failed run */
+  g_unlink (out);
+  r = run ("predict", m, bad, "--probabilities", out, NULL);
+  assert_fails (&r, "bad.tif");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_info_tiff (void)
+{
+  g_autofree char *in = tmp ("info.tif");
+  g_autofree float *vol = make_stack (in, 3, 10, 12);
+  Run r = run ("info", in, NULL);
+
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "12 × 10"));
+  g_assert_nonnull (strstr (r.out, "3 slices"));
+  g_assert_nonnull (strstr (r.out, "float32"));
+  run_clear (&r);
+  r = run ("info", "/nonexistent", NULL);
+  assert_fails (&r, "does not exist");
+}
+
+static void
+remove_tree (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *p = g_build_filename (dir, name, NULL);
+
+      g_unlink (p);
+    }
+  if (d)
+    g_dir_close (d);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
+  int rc;
+
   g_test_init (&argc, &argv, NULL);
+  tmpdir = g_dir_make_tmp ("dlsia-cli-XXXXXX", NULL);
+  g_test_add_func ("/cli/init-info", test_init_info);
+  g_test_add_func ("/cli/init-errors", test_init_errors);
+  g_test_add_func ("/cli/info-tiff", test_info_tiff);
+  g_test_add_func ("/cli/predict", test_predict);
+  g_test_add_func ("/cli/predict-errors", test_predict_errors);
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/bench", test_bench_runs);
-  return g_test_run ();
+  rc = g_test_run ();
+  remove_tree (tmpdir);
+  g_free (tmpdir);
+  return rc;
 }
