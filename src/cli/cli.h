@@ -9,9 +9,13 @@
 
 G_BEGIN_DECLS
 
+int cmd_bench   (int argc, char **argv);
 int cmd_info    (int argc, char **argv);
 int cmd_init    (int argc, char **argv);
 int cmd_predict (int argc, char **argv);
+int cmd_train   (int argc, char **argv);
+int cmd_evaluate (int argc, char **argv);
+int cmd_synth   (int argc, char **argv);
 
 /* Each prints "dlsia CMD: --OPTION: reason" and returns FALSE on a bad value. */
 gboolean cli_parse_int    (const char *cmd, const char *opt, const char *s, int lo, int hi,

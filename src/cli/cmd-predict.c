@@ -1,200 +1,630 @@
 /* SPDX-License-Identifier: MIT
  *
- * cmd-predict.c: `dlsia predict MODEL INPUT.tif --probabilities OUT.tif [--classes OUT.tif]` —
- * the model over every slice of a TIFF image or stack, whole slices at once, one slice in memory
- * at a time, outputs written page by page and renamed into place only when complete.
+ * cmd-predict.c: `dlsia predict MODEL INPUT.tif --classes OUT.tif [--probabilities P.tif]
+ * [--uncertainty U.tif] …` — a model or an ensemble over the slices of a TIFF image or stack.
+ *
+ * Along Z (the default) one slice is in memory at a time and outputs are written page by page;
+ * along Y or X the volume is read whole and the outputs are put back in Z × Y × X order.  Every
+ * output appears only when complete.  --slices A:B takes part of the volume, so a cluster job
+ * array can split one.
  */
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "ensemble-file.h"
 #include "predict.h"
-#include "safetensors.h"
 #include "tiff.h"
+#include "uncertainty.h"
+
+typedef enum { M_MARGIN, M_ENTROPY, M_STD, M_SET_SIZE } Measure;
+
+typedef struct {
+  /* options */
+  char    *prob_path, *class_path, *out_path, *unc_path, *set_path, *certain_path, *possible_path;
+  char    *measure_s, *axis_s, *slices_s, *calibrate_path;
+  int      threads, tile, overlap, cls;
+  double   alpha;
+  /* state */
+  DlsEnsemble          *ens;
+  DlsEnsemblePredictor *pred;
+  gboolean              classifier, have_conformal;
+  DlsConformal          conf;
+  Measure               measure;
+  int                   K;
+} Predict;
+
+static const char *
+measure_name (Measure m)
+{
+  return (const char *[]){ "margin", "entropy", "std", "set-size" }[m];
+}
+
+/* Input slice s along the axis: C × rows × cols, from a whole volume (Z × C × Y × X). */
+static void
+cut_slice (const float *vol, const DlsTiffInfo *info, int axis, int64_t s, float *out)
+{
+  int64_t Z = info->depth, Y = info->height, X = info->width, C = info->channels;
+
+  for (int64_t c = 0; c < C; c++)
+    {
+      if (axis == 1) /* XZ: rows z, cols x */
+        for (int64_t z = 0; z < Z; z++)
+          memcpy (out + (c * Z + z) * X, vol + ((z * C + c) * Y + s) * X, sizeof (float) * X);
+      else /* YZ: rows z, cols y */
+        for (int64_t z = 0; z < Z; z++)
+          for (int64_t y = 0; y < Y; y++)
+            out[(c * Z + z) * Y + y] = vol[((z * C + c) * Y + y) * X + s];
+    }
+}
+
+/* The float maps of one slice (planes of rows × cols) put back into a Z × Y × X volume of
+ * `planes` planes, for axis Y or X. */
+static void
+put_slice (float *dst, const float *src, int planes, const DlsTiffInfo *info, int axis,
+           int64_t s, int64_t s0, int64_t ns)
+{
+  int64_t Z = info->depth, Y = info->height, X = info->width;
+
+  for (int p = 0; p < planes; p++)
+    if (axis == 1)
+      for (int64_t z = 0; z < Z; z++)
+        memcpy (dst + ((z * planes + p) * (ns) + (s - s0)) * X, src + ((int64_t) p * Z + z) * X,
+                sizeof (float) * X);
+    else
+      for (int64_t z = 0; z < Z; z++)
+        for (int64_t y = 0; y < Y; y++)
+          dst[((z * planes + p) * Y + y) * ns + (s - s0)] = src[((int64_t) p * Z + z) * Y + y];
+}
+
+/* The uncertainty map of one slice from the mean and std planes. */
+static void
+uncertainty_map (Predict *P, const float *mean, const float *std, int64_t hw, float *out)
+{
+  switch (P->measure)
+    {
+    case M_MARGIN:
+      dls_uncertainty_margin (mean, P->K, hw, out);
+      break;
+    case M_ENTROPY:
+      dls_uncertainty_entropy (mean, P->K, hw, out);
+      break;
+    case M_STD:
+      dls_uncertainty_std_of_argmax (mean, std, P->K, hw, out);
+      break;
+    case M_SET_SIZE:
+    default:
+      {
+        g_autofree uint8_t *s = g_new (uint8_t, hw);
+
+        dls_conformal_set_size (&P->conf, mean, P->K, hw, s);
+        for (int64_t i = 0; i < hw; i++)
+          out[i] = s[i];
+      }
+      break;
+    }
+}
+
+/* Calibrates the conformal sets on the labelled pixels of a label file (same size as the
+ * input), predicting only the slices (along Z) that hold labels. */
+static gboolean
+calibrate_from (Predict *P, DlsTiffReader *r, GError **error)
+{
+  const DlsTiffInfo *info = dls_tiff_reader_get_info (r);
+  g_autoptr (DlsTiffReader) lr = dls_tiff_reader_open (P->calibrate_path, error);
+  g_autoptr (DlsConformalBuilder) b = NULL;
+  int64_t hw = info->width * info->height;
+  g_autofree float *lab = NULL, *slice = NULL, *mean = NULL;
+  g_autofree uint8_t *l8 = NULL;
+  const DlsTiffInfo *li;
+
+  if (lr == NULL)
+    return FALSE;
+  li = dls_tiff_reader_get_info (lr);
+  if (li->width != info->width || li->height != info->height || li->depth != info->depth
+      || li->channels != 1)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” is not a one-channel label image of the input's size", P->calibrate_path);
+      return FALSE;
+    }
+  b = dls_conformal_builder_new (P->K);
+  lab = g_new (float, hw);
+  l8 = g_new (uint8_t, hw);
+  slice = g_new (float, hw * info->channels);
+  mean = g_new (float, hw * P->K);
+  for (int64_t z = 0; z < info->depth; z++)
+    {
+      gboolean any = FALSE;
+
+      if (!dls_tiff_reader_read_slice (lr, z, lab, error))
+        return FALSE;
+      for (int64_t i = 0; i < hw; i++)
+        {
+          l8[i] = lab[i] >= 1 && lab[i] <= P->K ? (uint8_t) lab[i] : 0;
+          any |= l8[i] != 0;
+        }
+      if (!any)
+        continue;
+      if (!dls_tiff_reader_read_slice (r, z, slice, error)
+          || !dls_ensemble_predictor_run (P->pred, slice, (int) info->height, (int) info->width,
+                                          mean, NULL, NULL, error))
+        return FALSE;
+      dls_conformal_builder_add (b, mean, l8, hw);
+    }
+  if (!dls_conformal_builder_finish (g_steal_pointer (&b), P->alpha, &P->conf, error))
+    return FALSE;
+  P->have_conformal = TRUE;
+  g_printerr ("dlsia predict: conformal sets at α = %g: q̂ = %.4f from %" G_GINT64_FORMAT
+              " labelled pixels\n",
+              P->alpha, P->conf.qhat, P->conf.n_calibration);
+  return TRUE;
+}
+
+typedef struct {
+  DlsTiffWriter *w;
+  const char    *path;
+  DlsSampleType  type;
+  int            planes;  /* pages per slice */
+  float         *vol;     /* axis Y/X: the whole output, Z × planes × Y × X */
+} Output;
+
+static gboolean
+output_open (Output *o, const char *path, DlsSampleType type, int planes, int64_t w, int64_t h,
+             int64_t pages, gboolean whole, int64_t vol_floats, GError **error)
+{
+  o->path = path;
+  o->type = type;
+  o->planes = planes;
+  if (path == NULL)
+    return TRUE;
+  if (whole)
+    {
+      o->vol = g_try_new0 (float, vol_floats);
+      if (o->vol == NULL)
+        {
+          g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY, "not enough memory for “%s”", path);
+          return FALSE;
+        }
+    }
+  o->w = dls_tiff_writer_new_stack (path, type, w, h, pages, error);
+  return o->w != NULL;
+}
+
+/* Writes one Z slice's planes (float) to the output, converting to its type. */
+static gboolean
+output_page (Output *o, const float *planes, int64_t hw, GError **error)
+{
+  for (int p = 0; p < o->planes; p++)
+    {
+      const float *src = planes + p * hw;
+
+      if (o->type == DLS_SAMPLE_U8)
+        {
+          g_autofree uint8_t *b = g_new (uint8_t, hw);
+
+          for (int64_t i = 0; i < hw; i++)
+            b[i] = (uint8_t) CLAMP (src[i], 0, 255);
+          if (!dls_tiff_writer_add_page (o->w, b, error))
+            return FALSE;
+        }
+      else if (!dls_tiff_writer_add_page (o->w, src, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+output_abort (Output *o)
+{
+  if (o->w)
+    dls_tiff_writer_abort (o->w);
+  o->w = NULL;
+  g_clear_pointer (&o->vol, g_free);
+}
+
+enum { O_PROB, O_CLASS, O_RAW, O_UNC, O_SET, O_CERTAIN, O_POSSIBLE, N_OUT };
+
+/* Everything computed for one slice (rows × cols = hw): per output, its float planes. */
+static void
+slice_outputs (Predict *P, const float *mean, const float *std, int64_t hw, float **res,
+               const Output *outs)
+{
+  int K = P->K;
+
+  if (outs[O_PROB].path || outs[O_RAW].path)
+    memcpy (res[outs[O_PROB].path ? O_PROB : O_RAW], mean, sizeof (float) * K * hw);
+  if (outs[O_PROB].path && outs[O_RAW].path)
+    memcpy (res[O_RAW], mean, sizeof (float) * K * hw);
+  if (outs[O_CLASS].path)
+    for (int64_t i = 0; i < hw; i++)
+      {
+        int best = 0;
+
+        for (int k = 1; k < K; k++)
+          if (mean[k * hw + i] > mean[best * hw + i])
+            best = k;
+        res[O_CLASS][i] = (float) (best + 1);
+      }
+  if (outs[O_UNC].path)
+    uncertainty_map (P, mean, std, hw, res[O_UNC]);
+  if (outs[O_SET].path || outs[O_CERTAIN].path || outs[O_POSSIBLE].path)
+    {
+      g_autofree uint8_t *b = g_new (uint8_t, hw);
+
+      if (outs[O_SET].path)
+        {
+          dls_conformal_set_size (&P->conf, mean, K, hw, b);
+          for (int64_t i = 0; i < hw; i++)
+            res[O_SET][i] = b[i];
+        }
+      if (outs[O_CERTAIN].path)
+        {
+          dls_conformal_certain (&P->conf, mean, K, hw, P->cls, b);
+          for (int64_t i = 0; i < hw; i++)
+            res[O_CERTAIN][i] = b[i];
+        }
+      if (outs[O_POSSIBLE].path)
+        {
+          dls_conformal_possible (&P->conf, mean, K, hw, P->cls, b);
+          for (int64_t i = 0; i < hw; i++)
+            res[O_POSSIBLE][i] = b[i];
+        }
+    }
+}
 
 int
 cmd_predict (int argc, char **argv)
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new ("MODEL INPUT.tif");
   g_autoptr (GError) error = NULL;
-  g_autofree char *prob_path = NULL, *class_path = NULL, *out_path = NULL;
-  g_autofree float *slice = NULL, *probs = NULL;
-  g_autofree guint8 *classes = NULL;
-  g_autoptr (DlsPredictor) pred = NULL;
-  DlsTiffWriter *wp = NULL, *wc = NULL, *wo = NULL;
-  DlsTiffReader *r = NULL;
-  const DlsTiffInfo *info;
-  DlsModel *m = NULL;
-  int threads = 0, rc = 1, K;
-  gboolean tty = isatty (2), classifier;
-  gint64 t0 = g_get_monotonic_time (), last = 0;
+  Predict P = { .alpha = 0.1, .cls = 0 };
   GOptionEntry entries[] = {
-    { "probabilities", 'p', 0, G_OPTION_ARG_FILENAME, &prob_path,
-      "Softmax probabilities, float32: all classes of slice 0, then of slice 1, …", "OUT.tif" },
-    { "classes", 'c', 0, G_OPTION_ARG_FILENAME, &class_path,
-      "Most probable class per pixel, uint8, 1..K (0 stays free for “unlabelled”)", "OUT.tif" },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &out_path,
-      "The raw network output, float32, channel pages per slice (regression, autoencoders)",
+    { "classes", 'c', 0, G_OPTION_ARG_FILENAME, &P.class_path,
+      "Most probable class per pixel, uint8, 1..K like the label files", "OUT.tif" },
+    { "probabilities", 'p', 0, G_OPTION_ARG_FILENAME, &P.prob_path,
+      "Softmax probabilities (the ensemble mean), float32: slice 0 class 1, slice 0 class 2, …, "
+      "then slice 1",
       "OUT.tif" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)", "N" },
+    { "uncertainty", 'u', 0, G_OPTION_ARG_FILENAME, &P.unc_path,
+      "Uncertainty per pixel, float32 (see --measure)", "OUT.tif" },
+    { "measure", 'm', 0, G_OPTION_ARG_STRING, &P.measure_s,
+      "margin: 1 − (p1 − p2) (default); entropy: −Σ p ln p; std: standard deviation across "
+      "ensemble members of the predicted class; set-size: classes in the conformal set",
+      "NAME" },
+    { "set-size", 0, 0, G_OPTION_ARG_FILENAME, &P.set_path,
+      "Conformal prediction set size per pixel, uint8", "OUT.tif" },
+    { "certain", 0, 0, G_OPTION_ARG_FILENAME, &P.certain_path,
+      "uint8 1 where the conformal set is exactly {--class}", "OUT.tif" },
+    { "possible", 0, 0, G_OPTION_ARG_FILENAME, &P.possible_path,
+      "uint8 1 where --class is in the conformal set", "OUT.tif" },
+    { "class", 0, 0, G_OPTION_ARG_INT, &P.cls, "The class of --certain/--possible (1..K)", "K" },
+    { "calibrate", 0, 0, G_OPTION_ARG_FILENAME, &P.calibrate_path,
+      "Calibrate the conformal sets on the labelled pixels of this label TIFF (held out from "
+      "training!) instead of the model's stored calibration",
+      "LABELS.tif" },
+    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &P.alpha, "Conformal miscoverage for --calibrate (0.1)",
+      "A" },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &P.out_path,
+      "The raw network output, float32 (regression, autoencoders)", "OUT.tif" },
+    { "axis", 0, 0, G_OPTION_ARG_STRING, &P.axis_s,
+      "Predict XY slices (z, default), XZ slices (y) or YZ slices (x); y and x read the whole "
+      "volume",
+      "z|y|x" },
+    { "slices", 0, 0, G_OPTION_ARG_STRING, &P.slices_s,
+      "Only slices A to B − 1 along the axis (for splitting a volume over jobs)", "A:B" },
+    { "tile", 0, 0, G_OPTION_ARG_INT, &P.tile,
+      "Predict in blended tiles of this side when a slice is larger (0: whole slices)", "N" },
+    { "overlap", 0, 0, G_OPTION_ARG_INT, &P.overlap, "Tile overlap in pixels (32)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &P.threads, "Worker threads (default: all cores)",
+      "N" },
     { NULL }
   };
+  Output outs[N_OUT] = { 0 };
+  g_autoptr (DlsTiffReader) r = NULL;
+  g_autofree float *vol = NULL, *slice = NULL, *mean = NULL, *std = NULL;
+  float *res[N_OUT] = { 0 };
+  const DlsTiffInfo *info;
+  DlsTiffInfo vinfo = { 0 };
+  int axis = 0, rc = 1;
+  int64_t s0 = 0, s1 = -1, n_slices, rows, cols, hw;
+  gboolean tty = isatty (2);
+  gint64 t0 = g_get_monotonic_time (), last = 0;
 
   g_option_context_set_summary (
-      ctx, "Runs MODEL on every slice of INPUT (a TIFF image or stack, or a folder of slices),\n"
-           "whole slices at once.  The input goes through the normalisation stored in the\n"
-           "model and nothing else (a model fresh from “dlsia init” takes raw values).  Pages\n"
-           "of --probabilities are ordered class by class within each slice: slice 0 class 1,\n"
-           "slice 0 class 2, …, then slice 1.  Outputs appear only when complete.");
+      ctx,
+      "Runs MODEL (a model file, or an ensemble manifest from “dlsia train --ensemble”) on\n"
+      "INPUT (a TIFF image or stack, or a folder of slices), applying the input normalisation\n"
+      "stored in the model and nothing else.  Ensembles average their members' softmax.\n"
+      "Outputs keep the input's Z × Y × X order and appear only when complete.");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       g_printerr ("dlsia predict: %s\n", error->message);
-      return 2;
+      rc = 2;
+      goto out;
     }
   if (argc != 3)
     {
       g_printerr ("dlsia predict: give a model and an input image (see --help)\n");
-      return 2;
+      rc = 2;
+      goto out;
     }
-  if (prob_path == NULL && class_path == NULL && out_path == NULL)
+  if (!P.prob_path && !P.class_path && !P.out_path && !P.unc_path && !P.set_path
+      && !P.certain_path && !P.possible_path)
     {
-      g_printerr ("dlsia predict: say what to write: --probabilities, --classes or --output\n");
-      return 2;
+      g_printerr ("dlsia predict: say what to write: --classes, --probabilities, --uncertainty, "
+                  "--set-size, --certain, --possible or --output\n");
+      rc = 2;
+      goto out;
     }
-  if (threads < 0 || threads > 1024)
+  P.measure = M_MARGIN;
+  if (P.measure_s)
     {
-      g_printerr ("dlsia predict: --threads must be 0 (all cores) to 1024\n");
-      return 2;
-    }
-  if (threads > 0)
-    dls_engine_set_threads (threads);
+      gboolean found = FALSE;
 
-  m = dls_model_load (argv[1], &error);
-  if (m == NULL)
+      for (int m = 0; m <= M_SET_SIZE; m++)
+        if (g_strcmp0 (P.measure_s, measure_name (m)) == 0)
+          {
+            P.measure = m;
+            found = TRUE;
+          }
+      if (!found)
+        {
+          g_printerr ("dlsia predict: --measure is margin, entropy, std or set-size, not “%s”\n",
+                      P.measure_s);
+          rc = 2;
+          goto out;
+        }
+    }
+  if (P.axis_s)
+    {
+      if (strlen (P.axis_s) != 1 || !strchr ("zyxZYX", P.axis_s[0]))
+        {
+          g_printerr ("dlsia predict: --axis is z, y or x, not “%s”\n", P.axis_s);
+          rc = 2;
+          goto out;
+        }
+      axis = g_ascii_tolower (P.axis_s[0]) == 'z' ? 0 : g_ascii_tolower (P.axis_s[0]) == 'y' ? 1
+                                                                                          : 2;
+    }
+  if (P.slices_s)
+    {
+      char *colon = strchr (P.slices_s, ':');
+      g_autofree char *a = colon ? g_strndup (P.slices_s, colon - P.slices_s) : NULL;
+      int ia, ib;
+
+      if (colon == NULL || !cli_parse_int ("predict", "slices", a, 0, G_MAXINT, &ia)
+          || !cli_parse_int ("predict", "slices", colon + 1, 1, G_MAXINT, &ib) || ib <= ia)
+        {
+          g_printerr ("dlsia predict: --slices needs A:B with A < B, e.g. 0:64\n");
+          rc = 2;
+          goto out;
+        }
+      s0 = ia;
+      s1 = ib;
+    }
+  if (P.threads < 0 || P.tile < 0 || (P.tile > 0 && P.tile < 16) || P.overlap < 0
+      || !(P.alpha > 0 && P.alpha < 1))
+    {
+      g_printerr ("dlsia predict: --threads ≥ 0, --tile 0 or ≥ 16, --overlap ≥ 0, --alpha in "
+                  "(0, 1)\n");
+      rc = 2;
+      goto out;
+    }
+  if (P.threads > 0)
+    dls_engine_set_threads (P.threads);
+
+  P.ens = dls_ensemble_load (argv[1], &error);
+  if (P.ens == NULL)
     goto fail;
-  classifier = dls_model_is_classifier (m);
-  K = m->config.out_channels;
-  if (!classifier && (prob_path || class_path))
+  P.K = P.ens->models[0]->config.out_channels;
+  P.classifier = dls_model_is_classifier (P.ens->models[0]);
+  if (!P.classifier
+      && (P.prob_path || P.class_path || P.unc_path || P.set_path || P.certain_path
+          || P.possible_path))
     {
       g_printerr ("dlsia predict: “%s” is a %s model without classes; use --output\n", argv[1],
-                  dls_arch_name (m->config.arch));
+                  dls_arch_name (P.ens->models[0]->config.arch));
       goto out;
     }
-  if (class_path && K > 255)
+  if (P.class_path && P.K > 255)
     {
-      g_printerr ("dlsia predict: %d classes do not fit a uint8 class map\n", K);
+      g_printerr ("dlsia predict: %d classes do not fit a uint8 class map\n", P.K);
       goto out;
+    }
+  if ((P.certain_path || P.possible_path) && (P.cls < 1 || P.cls > P.K))
+    {
+      g_printerr ("dlsia predict: --certain and --possible need --class 1..%d\n", P.K);
+      goto out;
+    }
+  if (P.measure == M_STD && P.unc_path && P.ens->n < 2)
+    g_printerr ("dlsia predict: warning: --measure std of a single model is 0 everywhere\n");
+  /* conformal: stored in the manifest or the model unless --calibrate */
+  if (P.ens->has_conformal)
+    {
+      P.conf = (DlsConformal){ P.ens->alpha, P.ens->qhat, P.ens->n_calibration };
+      P.have_conformal = TRUE;
+    }
+  else if (P.ens->n == 1 && P.ens->models[0]->config.conformal_set)
+    {
+      const DlsModelConfig *c = &P.ens->models[0]->config;
+
+      P.conf = (DlsConformal){ c->conformal_alpha, c->conformal_qhat, c->conformal_n };
+      P.have_conformal = TRUE;
     }
   r = dls_tiff_reader_open (argv[2], &error);
   if (r == NULL)
     goto fail;
   info = dls_tiff_reader_get_info (r);
-  if (info->channels != m->config.in_channels)
+  if (info->channels != P.ens->models[0]->config.in_channels)
     {
-      g_printerr ("dlsia predict: the model takes %d input channel%s, “%s” has %d\n",
-                  m->config.in_channels, m->config.in_channels == 1 ? "" : "s", argv[2],
-                  info->channels);
+      int c = P.ens->models[0]->config.in_channels;
+
+      g_printerr ("dlsia predict: the model takes %d input channel%s, “%s” has %d\n", c,
+                  c == 1 ? "" : "s", argv[2], info->channels);
       goto out;
     }
   if (info->width > 65536 || info->height > 65536)
     {
       g_printerr ("dlsia predict: slices of %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
-                  " are too large to predict whole\n",
+                  " are too large to predict; use --tile\n",
                   info->width, info->height);
       goto out;
     }
-  {
-    int64_t hw = info->width * info->height;
-    int h = (int) info->height, w = (int) info->width;
+  P.pred = dls_ensemble_predictor_new (P.ens->models, P.ens->n,
+                                       &(DlsTileArgs){ .tile = P.tile, .overlap = P.overlap });
+  if (P.calibrate_path && !calibrate_from (&P, r, &error))
+    goto fail;
+  if ((P.set_path || P.certain_path || P.possible_path || (P.unc_path && P.measure == M_SET_SIZE))
+      && !P.have_conformal)
+    {
+      g_printerr ("dlsia predict: the model has no conformal calibration; train it with dlsia "
+                  "train or give --calibrate LABELS.tif\n");
+      goto out;
+    }
 
-    slice = g_try_new (float, hw * info->channels);
-    probs = g_try_new (float, hw * K);
-    classes = class_path ? g_try_new (guint8, hw) : NULL;
-    if (slice == NULL || probs == NULL || (class_path && classes == NULL))
+  n_slices = axis == 0 ? info->depth : axis == 1 ? info->height : info->width;
+  rows = axis == 0 ? info->height : info->depth;
+  cols = axis == 2 ? info->height : info->width;
+  if (s1 < 0)
+    s1 = n_slices;
+  if (s1 > n_slices)
+    {
+      g_printerr ("dlsia predict: --slices goes to %" G_GINT64_FORMAT " but there are %" G_GINT64_FORMAT
+                  " slices along %c\n",
+                  s1, n_slices, "zyx"[axis]);
+      goto out;
+    }
+  hw = rows * cols;
+  {
+    int planes[N_OUT] = { P.K, 1, P.K, 1, 1, 1, 1 };
+    const char *paths[N_OUT] = { P.prob_path, P.class_path, P.out_path, P.unc_path, P.set_path,
+                                 P.certain_path, P.possible_path };
+    DlsSampleType types[N_OUT] = { DLS_SAMPLE_F32, DLS_SAMPLE_U8, DLS_SAMPLE_F32, DLS_SAMPLE_F32,
+                                   DLS_SAMPLE_U8, DLS_SAMPLE_U8, DLS_SAMPLE_U8 };
+    /* output volume: Z × Y × X restricted to the slice range along the axis */
+    int64_t oz = axis == 0 ? s1 - s0 : info->depth, oy = axis == 1 ? s1 - s0 : info->height;
+    int64_t ox = axis == 2 ? s1 - s0 : info->width;
+
+    for (int o = 0; o < N_OUT; o++)
       {
-        g_printerr ("dlsia predict: not enough memory for slices of %d × %d\n", w, h);
+        if (!output_open (&outs[o], paths[o], types[o], planes[o], ox, oy, oz * planes[o],
+                          axis != 0, oz * oy * ox * planes[o], &error))
+          goto fail;
+        if (paths[o])
+          res[o] = g_new (float, planes[o] * hw);
+      }
+    if (axis != 0)
+      {
+        vol = dls_tiff_read_volume (argv[2], &vinfo, &error);
+        if (vol == NULL)
+          goto fail;
+      }
+    slice = g_try_new (float, hw * info->channels);
+    mean = g_try_new (float, hw * P.K);
+    std = g_try_new (float, hw * P.K);
+    if (slice == NULL || mean == NULL || std == NULL)
+      {
+        g_printerr ("dlsia predict: not enough memory for slices of %" G_GINT64_FORMAT
+                    " × %" G_GINT64_FORMAT "\n",
+                    cols, rows);
         goto out;
       }
-    if (prob_path
-        && !(wp = dls_tiff_writer_new_stack (prob_path, DLS_SAMPLE_F32, w, h, info->depth * K,
-                                             &error)))
-      goto fail;
-    if (out_path
-        && !(wo = dls_tiff_writer_new_stack (out_path, DLS_SAMPLE_F32, w, h, info->depth * K,
-                                             &error)))
-      goto fail;
-    if (class_path
-        && !(wc = dls_tiff_writer_new_stack (class_path, DLS_SAMPLE_U8, w, h, info->depth, &error)))
-      goto fail;
-    pred = dls_predictor_new (m);
-    for (int64_t z = 0; z < info->depth; z++)
+    for (int64_t s = s0; s < s1; s++)
       {
-        if (!dls_tiff_reader_read_slice (r, z, slice, &error)
-            || !dls_predictor_run (pred, slice, h, w, probs, NULL, &error))
+        if (axis == 0)
+          {
+            if (!dls_tiff_reader_read_slice (r, s, slice, &error))
+              goto fail;
+          }
+        else
+          cut_slice (vol, info, axis, s, slice);
+        if (!dls_ensemble_predictor_run (P.pred, slice, (int) rows, (int) cols, mean,
+                                         P.ens->n > 1 ? std : NULL, NULL, &error))
           goto fail;
-        for (int k = 0; k < K; k++)
-          {
-            if (wp && !dls_tiff_writer_add_page (wp, probs + k * hw, &error))
-              goto fail;
-            if (wo && !dls_tiff_writer_add_page (wo, probs + k * hw, &error))
-              goto fail;
-          }
-        if (wc)
-          {
-            for (int64_t i = 0; i < hw; i++)
-              {
-                int best = 0;
-
-                for (int k = 1; k < K; k++)
-                  if (probs[k * hw + i] > probs[best * hw + i])
-                    best = k;
-                classes[i] = (guint8) (best + 1);
-              }
-            if (!dls_tiff_writer_add_page (wc, classes, &error))
-              goto fail;
-          }
+        if (P.ens->n == 1)
+          memset (std, 0, sizeof (float) * hw * P.K);
+        slice_outputs (&P, mean, std, hw, res, outs);
+        for (int o = 0; o < N_OUT; o++)
+          if (outs[o].path)
+            {
+              if (axis == 0)
+                {
+                  if (!output_page (&outs[o], res[o], hw, &error))
+                    goto fail;
+                }
+              else
+                put_slice (outs[o].vol, res[o], outs[o].planes, info, axis, s, s0, s1 - s0);
+            }
         {
           gint64 now = g_get_monotonic_time ();
 
-          if (tty && (now - last > 200000 || z + 1 == info->depth))
+          if (tty && (now - last > 200000 || s + 1 == s1))
             {
-              g_printerr ("\rdlsia predict: slice %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
-                          "  %.1f s",
-                          z + 1, info->depth, (now - t0) / 1e6);
+              double el = (now - t0) / 1e6, eta = el / (s - s0 + 1) * (s1 - s - 1);
+
+              g_printerr ("\r\033[Kdlsia predict: slice %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+                          "  %.1f s, ETA %.0f s",
+                          s - s0 + 1, s1 - s0, el, eta);
               last = now;
             }
         }
       }
     if (tty)
-      g_printerr ("\n");
+      g_printerr ("\r\033[K");
+    if (axis != 0)
+      for (int o = 0; o < N_OUT; o++)
+        if (outs[o].path)
+          {
+            int64_t page = oy * ox;
+
+            for (int64_t z = 0; z < oz; z++)
+              if (!output_page (&outs[o], outs[o].vol + z * outs[o].planes * page, page, &error))
+                goto fail;
+          }
+    for (int o = 0; o < N_OUT; o++)
+      if (outs[o].w)
+        {
+          DlsTiffWriter *w = outs[o].w;
+
+          outs[o].w = NULL;
+          if (!dls_tiff_writer_commit (w, &error))
+            goto fail;
+        }
   }
-  if ((wp && !dls_tiff_writer_commit (g_steal_pointer (&wp), &error))
-      || (wo && !dls_tiff_writer_commit (g_steal_pointer (&wo), &error))
-      || (wc && !dls_tiff_writer_commit (g_steal_pointer (&wc), &error)))
-    goto fail;
   g_printerr ("dlsia predict: %" G_GINT64_FORMAT " slice%s of %" G_GINT64_FORMAT
-              " × %" G_GINT64_FORMAT " in %.2f s\n",
-              info->depth, info->depth == 1 ? "" : "s", info->width, info->height,
+              " × %" G_GINT64_FORMAT " with %d model%s in %.2f s\n",
+              s1 - s0, s1 - s0 == 1 ? "" : "s", cols, rows, P.ens->n, P.ens->n == 1 ? "" : "s",
               (g_get_monotonic_time () - t0) / 1e6);
   rc = 0;
   goto out;
 fail:
   if (tty)
-    g_printerr ("\n");
+    g_printerr ("\r\033[K");
   g_printerr ("dlsia predict: %s\n", error->message);
 out:
-  if (wp)
-    dls_tiff_writer_abort (wp);
-  if (wo)
-    dls_tiff_writer_abort (wo);
-  if (wc)
-    dls_tiff_writer_abort (wc);
-  g_clear_pointer (&pred, dls_predictor_free);
-  if (r)
-    dls_tiff_reader_free (r);
-  dls_model_free (m);
+  for (int o = 0; o < N_OUT; o++)
+    {
+      output_abort (&outs[o]);
+      g_free (res[o]);
+    }
+  dls_tiff_info_clear (&vinfo);
+  g_clear_pointer (&P.pred, dls_ensemble_predictor_free);
+  g_clear_pointer (&P.ens, dls_ensemble_free);
+  g_free (P.prob_path);
+  g_free (P.class_path);
+  g_free (P.out_path);
+  g_free (P.unc_path);
+  g_free (P.set_path);
+  g_free (P.certain_path);
+  g_free (P.possible_path);
+  g_free (P.measure_s);
+  g_free (P.axis_s);
+  g_free (P.slices_s);
+  g_free (P.calibrate_path);
   return rc;
 }

@@ -21,43 +21,6 @@ typedef struct
   int (*run) (int argc, char **argv);
 } Command;
 
-static int
-cmd_bench (int argc, char **argv)
-{
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("— time the convolution kernels");
-  g_autoptr (GError) error = NULL;
-  gboolean quick = FALSE;
-  int size = 256, repeats = 5, threads = 0;
-  GOptionEntry entries[]
-      = { { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "A few shapes only", NULL },
-          { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side in pixels (default 256)", "N" },
-          { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats,
-            "Timed repetitions per shape (default 5)", "N" },
-          { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)",
-            "N" },
-          { NULL } };
-
-  g_option_context_set_summary (
-      ctx,
-      "Times conv2d forward and backward for U-Net and MSDNet layer shapes and prints GFLOP/s\n"
-      "beside cblas_sgemm measured in the same run, on one thread and on all of them.");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      g_printerr ("dlsia bench: %s\n", error->message);
-      return 2;
-    }
-  if (size < 8 || size > 8192 || repeats < 1 || repeats > 1000 || threads < 0)
-    {
-      g_printerr ("dlsia bench: --size must be 8–8192, --repeats 1–1000, --threads ≥ 0\n");
-      return 2;
-    }
-  if (threads > 0)
-    dls_engine_set_threads (threads);
-  return dls_bench_conv (stdout,
-                         &(DlsBenchArgs){ .size = size, .repeats = repeats, .quick = quick });
-}
-
 static int cmd_help (int argc, char **argv);
 
 static int
@@ -72,6 +35,9 @@ static const Command commands[] = {
   { "info", "Describe a model file or a TIFF image", cmd_info },
   { "init", "Write a new model (TUNet, MSDNet, SMSNet, MSAE, SAE)", cmd_init },
   { "predict", "Run a model over a TIFF image or stack", cmd_predict },
+  { "train", "Train a model or an ensemble from sparse labels", cmd_train },
+  { "evaluate", "Score a class map against ground truth (F1, IoU)", cmd_evaluate },
+  { "synth", "Make synthetic volumes with ground truth", cmd_synth },
   { "bench", "Time the convolution kernels against sgemm", cmd_bench },
   { "version", "Print the version and engine configuration", cmd_version },
   { "help", "Show this help", cmd_help },

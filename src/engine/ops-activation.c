@@ -38,7 +38,7 @@ relu_fwd_row (void *data, int n, int c, int y)
   float *dst = dls_view_at (j->y, n, c, y, 0);
 
   for (int i = 0, W = j->W; i < W; i++)
-    dst[i] = src[i] > 0.0f ? src[i] : 0.0f;
+    dst[i] = src[i] < 0.0f ? 0.0f : src[i]; /* NaN stays NaN, as in PyTorch */
 }
 
 static void

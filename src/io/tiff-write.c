@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  *
- * tiff-write.c: uint8 and float32 stacks as TIFF, one page per slice, atomically.
+ * tiff-write.c: uint8, uint16 and float32 stacks as TIFF, one page per slice, atomically.
  *
  * The file is written under a hidden temporary name in the target folder, flushed with fsync
  * and renamed over `path` at commit, so a reader never sees half a file and a failed or aborted
@@ -112,10 +112,11 @@ writer_new (const char *path, DlsSampleType type, int64_t width, int64_t height,
   w->name = dls_tiff_display_name (path);
   w->type = type;
   w->depth = depth;
-  if (type != DLS_SAMPLE_U8 && type != DLS_SAMPLE_F32)
+  if (type != DLS_SAMPLE_U8 && type != DLS_SAMPLE_U16 && type != DLS_SAMPLE_F32)
     {
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_UNSUPPORTED,
-                   "Cannot write “%s”: %s images are not supported (uint8 and float32 are)",
+                   "Cannot write “%s”: %s images are not supported (uint8, uint16 and float32 "
+                   "are)",
                    w->name, dls_sample_type_name (type));
       return NULL;
     }
@@ -207,7 +208,7 @@ set_page_fields (DlsTiffWriter *w)
   TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, w->width);
   TIFFSetField (tif, TIFFTAG_IMAGELENGTH, w->height);
   TIFFSetField (tif, TIFFTAG_SAMPLESPERPIXEL, 1);
-  TIFFSetField (tif, TIFFTAG_BITSPERSAMPLE, f32 ? 32 : 8);
+  TIFFSetField (tif, TIFFTAG_BITSPERSAMPLE, 8 * dls_sample_type_size (w->type));
   TIFFSetField (tif, TIFFTAG_SAMPLEFORMAT, f32 ? SAMPLEFORMAT_IEEEFP : SAMPLEFORMAT_UINT);
   TIFFSetField (tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_MINISBLACK);
   TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
@@ -421,6 +422,13 @@ dls_tiff_write_u8 (const char *path, const uint8_t *data, int64_t pages, int64_t
                    int64_t width, GError **error)
 {
   return write_stack (path, DLS_SAMPLE_U8, data, pages, height, width, error);
+}
+
+gboolean
+dls_tiff_write_u16 (const char *path, const uint16_t *data, int64_t pages, int64_t height,
+                    int64_t width, GError **error)
+{
+  return write_stack (path, DLS_SAMPLE_U16, data, pages, height, width, error);
 }
 
 gboolean

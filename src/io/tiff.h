@@ -5,8 +5,9 @@
  * Reading turns every supported layout (multi-page, BigTIFF, strips or tiles, any codec this
  * libtiff has, 8/16/32-bit integers and 32/64-bit floats of either byte order, contiguous or
  * separate planes, predictors, RGB, ImageJ hyperstacks) into float32 slices of C × H × W with
- * the values unchanged.  Writing makes uint8 (labels) and float32 (probabilities) stacks that
- * Fiji opens as stacks, atomically: nothing appears under the final name until commit.
+ * the values unchanged.  Writing makes uint8 (labels), uint16 (raw volumes) and float32
+ * (probabilities) stacks that Fiji opens as stacks, atomically: nothing appears under the final
+ * name until commit.
  *
  * What it deliberately does not do: 1-, 4- and 12-bit samples, palette and YCbCr images, 16-bit
  * floats, 64-bit integers (all refused with a "not supported" error), scaling of values,
@@ -85,14 +86,15 @@ typedef enum {
   DLS_TIFF_COMPRESSION_NONE,
   DLS_TIFF_COMPRESSION_DEFLATE_PREDICTOR, /* float32: Deflate with the floating-point predictor,
                                            * smaller; libtiff, tifffile and Bio-Formats read it,
-                                           * ImageJ 1.x does not.  uint8: plain Deflate. */
+                                           * ImageJ 1.x does not.  uint8, uint16: plain
+                                           * Deflate. */
 } DlsTiffCompression;
 
 typedef struct _DlsTiffWriter DlsTiffWriter;
 
-/* type DLS_SAMPLE_U8 (labels, class maps) or DLS_SAMPLE_F32 (probabilities, uncertainty),
- * Deflate unless told otherwise.  Writes to a temporary file beside `path`; nothing appears
- * under `path` until commit.
+/* type DLS_SAMPLE_U8 (labels, class maps), DLS_SAMPLE_U16 (raw volumes, in the machine's byte
+ * order) or DLS_SAMPLE_F32 (probabilities, uncertainty), Deflate unless told otherwise.  Writes
+ * to a temporary file beside `path`; nothing appears under `path` until commit.
  *
  * dls_tiff_writer_new() does not know the page count: it writes a classic TIFF (an error once
  * the file would pass 4 GB) and fills in the ImageJ page count at commit.
@@ -125,6 +127,12 @@ void           dls_tiff_writer_abort           (DlsTiffWriter       *w);
 /* pages × height × width, Deflate, atomically. */
 gboolean       dls_tiff_write_u8               (const char          *path,
                                                 const uint8_t       *data,
+                                                int64_t              pages,
+                                                int64_t              height,
+                                                int64_t              width,
+                                                GError             **error);
+gboolean       dls_tiff_write_u16              (const char          *path,
+                                                const uint16_t      *data,
                                                 int64_t              pages,
                                                 int64_t              height,
                                                 int64_t              width,

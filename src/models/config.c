@@ -17,7 +17,8 @@
  * input_shape, depth, base_channels, growth_rate, latent_dimension, max_dilation, MS_depth,
  * final_action.  sae: in_shape, latent_shape, latent_sequence, dropout_p, depth, dilations,
  * hidden_channels, alpha_range, gamma_range, max_degree, min_degree, pIL, pLO, IO, stride_base,
- * final_transform, encoder_graph, decoder_graph.  Every model may carry
+ * final_transform, encoder_graph, decoder_graph.  msdnet and tunet say "task": "classification"
+ * or "regression" (inpainting).  Every model may carry
  * "input_normalization": {"method": "percentile", "low_percentile", "high_percentile", "low",
  * "high"}.
  */
@@ -508,6 +509,8 @@ dls_model_config_to_json (const DlsModelConfig *c)
     default:
       break;
     }
+  if (c->arch == DLS_ARCH_MSDNET || c->arch == DLS_ARCH_TUNET)
+    json_object_set_string_member (o, "task", c->regression ? "regression" : "classification");
   if (c->norm_set)
     {
       JsonObject *n = json_object_new ();
@@ -518,6 +521,15 @@ dls_model_config_to_json (const DlsModelConfig *c)
       json_object_set_double_member (n, "low", c->norm_low);
       json_object_set_double_member (n, "high", c->norm_high);
       json_object_set_object_member (o, "input_normalization", n);
+    }
+  if (c->conformal_set)
+    {
+      JsonObject *n = json_object_new ();
+
+      json_object_set_double_member (n, "alpha", c->conformal_alpha);
+      json_object_set_double_member (n, "qhat", c->conformal_qhat);
+      json_object_set_int_member (n, "n_calibration", c->conformal_n);
+      json_object_set_object_member (o, "conformal", n);
     }
   json_object_set_int_member (o, "seed", (gint64) c->seed);
   json_node_take_object (node, o);
@@ -943,6 +955,38 @@ dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
         c->norm_high = get_num (&r, no, "high", TRUE, 1);
         c->norm_p_low = get_num (&r, no, "low_percentile", FALSE, 1);
         c->norm_p_high = get_num (&r, no, "high_percentile", FALSE, 99);
+      }
+  }
+  {
+    const char *task = get_str (&r, o, "task");
+
+    if (task && g_strcmp0 (task, "regression") != 0 && g_strcmp0 (task, "classification") != 0
+        && r.ok)
+      {
+        g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
+                     "model config: task “%s” is neither classification nor regression", task);
+        r.ok = FALSE;
+      }
+    c->regression = g_strcmp0 (task, "regression") == 0;
+  }
+  {
+    JsonNode *cn = member (&r, o, "conformal", FALSE);
+
+    if (cn && JSON_NODE_HOLDS_OBJECT (cn))
+      {
+        JsonObject *co = json_node_get_object (cn);
+
+        c->conformal_set = TRUE;
+        c->conformal_alpha = get_num (&r, co, "alpha", TRUE, 0.1);
+        c->conformal_qhat = get_num (&r, co, "qhat", TRUE, 1);
+        c->conformal_n = (int64_t) get_num (&r, co, "n_calibration", FALSE, 0);
+        if (r.ok && !(c->conformal_alpha > 0 && c->conformal_alpha < 1 && c->conformal_qhat >= 0
+                      && c->conformal_qhat <= 1))
+          {
+            g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
+                         "model config: the conformal alpha or qhat is out of range");
+            r.ok = FALSE;
+          }
       }
   }
   if (!r.ok)

@@ -85,6 +85,15 @@ typedef struct {
   double   norm_low, norm_high;          /* the raw values mapped to 0 and 1 */
   double   norm_p_low, norm_p_high;      /* the percentiles they came from */
 
+  /* msdnet, tunet: trained for regression (inpainting) rather than classes ("task"). */
+  gboolean regression;
+
+  /* Split-conformal calibration from held-out labelled pixels (DLSIA's 1 − p_true score):
+   * class c is in a pixel's prediction set when p_c > 1 − qhat. */
+  gboolean conformal_set;
+  double   conformal_alpha, conformal_qhat;
+  int64_t  conformal_n;
+
   /* msdnet */
   int      num_layers, layer_width, max_dilation;
   int     *custom_dilations;             /* NULL: ((i·w + j) mod max_dilation) + 1 */

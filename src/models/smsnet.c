@@ -513,58 +513,69 @@ dls_smsnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes
 /* ---- ensembles ---- */
 
 DlsModelConfig *
-dls_ensemble_configs (const DlsModelConfig *base, const DlsEnsembleArgs *args, GError **error)
+dls_ensemble_configs (const DlsModelConfig *base_in, const DlsEnsembleArgs *args, GError **error)
 {
   int n = args->n_networks, max_draws = args->max_draws > 0 ? args->max_draws : 100 * n;
-  DlsModelConfig *cfgs;
+  g_autoptr (GError) last = NULL;
+  DlsModelConfig base, *cfgs;
   DlsRng rng;
   int draws = 0;
 
-  if (n < 1 || n > 1000 || base->arch != DLS_ARCH_SMSNET)
+  if (n < 1 || n > 1000 || base_in->arch != DLS_ARCH_SMSNET)
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
                    "an SMSNet ensemble needs 1 to 1000 networks");
       return NULL;
     }
+  /* the base with its defaults filled in (hidden channels, maximum degree) */
+  dls_model_config_copy (&base, base_in);
+  if (!dls_model_config_finish (&base, error))
+    {
+      dls_model_config_clear (&base);
+      return NULL;
+    }
   cfgs = g_new0 (DlsModelConfig, n);
-  dls_rng_init (&rng, base->seed);
+  dls_rng_init (&rng, base.seed);
   for (int k = 0; k < n; k++)
     {
       int64_t p = 0;
 
-      dls_model_config_copy (&cfgs[k], base);
+      dls_model_config_copy (&cfgs[k], &base);
       dls_sms_graph_clear (&cfgs[k].graph);
       for (;;)
         {
-          g_autoptr (GError) local = NULL;
+          DlsRng grng;
 
           if (draws >= max_draws)
             {
-              g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                           "no SMSNet with between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
-                           " parameters after %d random graphs (%d of %d networks found); "
-                           "widen the bounds or change the layers or channels",
-                           args->params_lo, args->params_hi, draws, k, n);
+              if (args->params_lo <= 0 && args->params_hi <= 0 && last != NULL)
+                g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
+                             "no usable SMSNet graph after %d random graphs: %s", draws,
+                             last->message);
+              else
+                g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
+                             "no SMSNet with between %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT
+                             " parameters after %d random graphs (%d of %d networks found); "
+                             "widen the bounds or change the layers or channels",
+                             args->params_lo, args->params_hi, draws, k, n);
               for (int j = 0; j <= k; j++)
                 dls_model_config_clear (&cfgs[j]);
               g_free (cfgs);
+              dls_model_config_clear (&base);
               return NULL;
             }
           draws++;
           cfgs[k].seed = dls_rng_next (&rng);
-          {
-            DlsRng grng;
-
-            dls_rng_init (&grng, cfgs[k].seed);
-            if (!dls_sms_graph_sample (&cfgs[k].graph, &base->sms, base->in_channels, &grng,
-                                       &local))
-              continue;
-          }
-          p = dls_sms_graph_n_params (&cfgs[k].graph, base->in_channels, base->out_channels);
+          dls_rng_init (&grng, cfgs[k].seed);
+          g_clear_error (&last);
+          if (!dls_sms_graph_sample (&cfgs[k].graph, &base.sms, base.in_channels, &grng, &last))
+            continue;
+          p = dls_sms_graph_n_params (&cfgs[k].graph, base.in_channels, base.out_channels);
           if ((args->params_lo <= 0 || p > args->params_lo)
               && (args->params_hi <= 0 || p < args->params_hi))
             break;
         }
     }
+  dls_model_config_clear (&base);
   return cfgs;
 }

@@ -151,7 +151,7 @@ dls_model_is_classifier (const DlsModel *m)
     {
     case DLS_ARCH_MSDNET:
     case DLS_ARCH_TUNET:
-      return TRUE;
+      return !m->config.regression;
     case DLS_ARCH_SMSNET:
       return m->config.network_type == DLS_SMS_CLASSIFICATION;
     default:
@@ -204,6 +204,22 @@ softmax_planes (float *x, int K, int64_t hw)
     }
 }
 
+/* Softmax for a classifier; raw units for a regression model (its targets were scaled like
+ * its input). */
+static void
+finish_output (DlsModel *m, float *out, int64_t hw)
+{
+  if (dls_model_is_classifier (m))
+    softmax_planes (out, m->config.out_channels, hw);
+  else if (m->config.norm_set)
+    {
+      double lo = m->config.norm_low, span = m->config.norm_high - m->config.norm_low;
+
+      for (int64_t i = 0; i < m->config.out_channels * hw; i++)
+        out[i] = (float) (out[i] * span + lo);
+    }
+}
+
 gboolean
 dls_predictor_run (DlsPredictor *p, const float *image, int h, int w, float *out,
                    const volatile int *cancel, GError **error)
@@ -225,7 +241,7 @@ dls_predictor_run (DlsPredictor *p, const float *image, int h, int w, float *out
       dls_model_normalize (m, image, x, C * hw);
       if (!dls_msd_eval_forward (&p->msd, x, h, w, out, cancel, error))
         return FALSE;
-      softmax_planes (out, m->config.out_channels, hw);
+      finish_output (m, out, hw);
       return TRUE;
     }
   if (p->graph == NULL || p->h != h || p->w != w)
@@ -262,7 +278,61 @@ dls_predictor_run (DlsPredictor *p, const float *image, int h, int w, float *out
       return FALSE;
     }
   dls_graph_read (p->graph, p->nodes.output, out);
-  if (dls_model_is_classifier (m))
-    softmax_planes (out, m->config.out_channels, hw);
+  finish_output (m, out, hw);
   return TRUE;
+}
+
+int
+dls_model_encode (DlsModel *m, const float *images, int64_t n, int h, int w, float *latent,
+                  GError **error)
+{
+  int B = (int) MIN (n, 64), C = m->config.in_channels, L;
+  int64_t per = (int64_t) C * h * w;
+  DlsModelNodes nodes;
+  DlsGraph *g;
+  g_autofree float *x = NULL, *z = NULL;
+
+  if (n < 1)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "no images to encode");
+      return 0;
+    }
+  g = dls_model_build_graph (m, B, h, w, &nodes, error);
+  if (g == NULL)
+    return 0;
+  if (nodes.latent == DLS_NODE_NONE)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "a %s has no latent vector",
+                   dls_arch_name (m->config.arch));
+      dls_graph_free (g);
+      return 0;
+    }
+  if (!dls_graph_compile (g, false, error))
+    {
+      dls_graph_free (g);
+      return 0;
+    }
+  dls_graph_set_training (g, false);
+  L = dls_graph_shape (g, nodes.latent).c;
+  x = g_new (float, B * per);
+  z = g_new (float, (gsize) B * L);
+  for (int64_t i0 = 0; i0 < n; i0 += B)
+    {
+      int nb = (int) MIN (B, n - i0);
+
+      /* a short last batch is padded by repeating its last image */
+      for (int b = 0; b < B; b++)
+        dls_model_normalize (m, images + (i0 + MIN (b, nb - 1)) * per, x + b * per, per);
+      if (!dls_graph_set_input (g, nodes.input, x, error) || !dls_graph_forward (g))
+        {
+          if (error && *error == NULL)
+            g_set_error (error, DLS_ERROR, DLS_ERROR_CANCELLED, "encoding cancelled");
+          dls_graph_free (g);
+          return 0;
+        }
+      dls_graph_read (g, nodes.latent, z);
+      memcpy (latent + i0 * L, z, sizeof (float) * nb * L);
+    }
+  dls_graph_free (g);
+  return L;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "ensemble-file.h"
 #include "predict.h"
 #include "safetensors.h"
 #include "tiff.h"
@@ -409,6 +410,199 @@ test_info_tiff (void)
   assert_fails (&r, "does not exist");
 }
 
+/* A tiny segmentation problem on disk: bright squares (class 2) on a dark noisy background,
+ * its truth and a sparse label file. */
+static void
+make_problem (const char *vol_path, const char *truth_path, const char *labels_path)
+{
+  int Z = 10, H = 40, W = 44;
+  int64_t n = (int64_t) Z * H * W;
+  g_autofree float *v = g_new (float, n);
+  g_autofree uint8_t *t = g_new (uint8_t, n), *l = g_new0 (uint8_t, n);
+  g_autoptr (GError) error = NULL;
+  DlsRng rng;
+
+  dls_rng_init (&rng, 9);
+  for (int64_t i = 0; i < n; i++)
+    {
+      int64_t y = i / W % H, x = i % W;
+
+      t[i] = ((y / 8) + (x / 8)) % 3 == 0 ? 2 : 1;
+      v[i] = (t[i] == 2 ? 700.0f : 300.0f) + 60.0f * (float) dls_rng_normal (&rng);
+      if (dls_rng_uniform (&rng) < 0.08)
+        l[i] = t[i];
+    }
+  g_assert_true (dls_tiff_write_f32 (vol_path, v, Z, H, W, &error));
+  g_assert_true (dls_tiff_write_u8 (truth_path, t, Z, H, W, &error));
+  g_assert_true (dls_tiff_write_u8 (labels_path, l, Z, H, W, &error));
+}
+
+static double
+json_number (const char *json, const char *key)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+
+  g_assert_true (json_parser_load_from_data (p, json, -1, NULL));
+  return json_object_get_double_member (json_node_get_object (json_parser_get_root (p)), key);
+}
+
+/* train → predict → evaluate, as in the README: an SMSNet ensemble learns the problem, the
+ * manifest lists its members with a conformal calibration, predict writes every output, and
+ * evaluate scores the class map. */
+static void
+test_train_predict_evaluate (void)
+{
+  g_autofree char *vol = tmp ("t vol.tif"), *truth = tmp ("t truth.tif"), *lab = tmp ("t lab.tif");
+  g_autofree char *man = tmp ("ens.json"), *m0 = tmp ("ens.m0.safetensors");
+  g_autofree char *cls = tmp ("t cls.tif"), *unc = tmp ("t unc.tif"), *set = tmp ("t set.tif");
+  g_autofree char *prob = tmp ("t prob.tif"), *cls_y = tmp ("t cls y.tif"), *part = tmp ("part.tif");
+  g_autofree char *tiled = tmp ("t tiled.tif");
+  g_autoptr (GError) error = NULL;
+  DlsTiffInfo info = { 0 };
+  g_autofree float *a = NULL, *b = NULL;
+  Run r;
+
+  make_problem (vol, truth, lab);
+  r = run ("train", vol, lab, "--arch", "smsnet", "--layers", "5", "--ensemble", "2", "--epochs",
+           "3", "--patch", "32", "--seed", "1", "--threads", "1", "-o", man, NULL);
+  if (r.status != 0)
+    g_error ("train: %s", r.err);
+  g_assert_nonnull (strstr (r.err, "member 2/2"));
+  g_assert_nonnull (strstr (r.err, "conformal sets"));
+  run_clear (&r);
+  g_assert_true (g_file_test (m0, G_FILE_TEST_EXISTS));
+  {
+    DlsEnsemble *e = dls_ensemble_load (man, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (e->n, ==, 2);
+    g_assert_true (e->has_conformal);
+    g_assert_true (e->models[0]->config.norm_set);
+    dls_ensemble_free (e);
+  }
+  r = run ("predict", man, vol, "--classes", cls, "--probabilities", prob, "--uncertainty", unc,
+           "--measure", "std", "--set-size", set, "--threads", "1", NULL);
+  if (r.status != 0)
+    g_error ("predict: %s", r.err);
+  run_clear (&r);
+  r = run ("evaluate", cls, truth, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_test_message ("evaluate: %s", r.out);
+  g_assert_cmpfloat (json_number (r.out, "mean_f1"), >, 0.8);
+  run_clear (&r);
+  /* uncertainty and set sizes have the volume's shape and sane values */
+  a = dls_tiff_read_volume (unc, &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info.depth, ==, 10);
+  for (int64_t i = 0; i < 10 * 40 * 44; i++)
+    g_assert_true (a[i] >= 0 && a[i] <= 0.71);
+  dls_tiff_info_clear (&info);
+  g_free (a);
+  a = dls_tiff_read_volume (set, &info, &error);
+  for (int64_t i = 0; i < 10 * 40 * 44; i++)
+    g_assert_true (a[i] >= 0 && a[i] <= 2);
+  dls_tiff_info_clear (&info);
+  g_clear_pointer (&a, g_free);
+
+  /* along Y, the class map comes back in Z × Y × X order and agrees with Z mostly (the
+   * networks see other slices, so not exactly) */
+  r = run ("predict", man, vol, "--classes", cls_y, "--axis", "y", "--threads", "1", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  r = run ("evaluate", cls_y, truth, NULL);
+  g_assert_cmpfloat (json_number (r.out, "mean_f1"), >, 0.5);
+  run_clear (&r);
+  a = dls_tiff_read_volume (cls_y, &info, &error);
+  g_assert_cmpint (info.depth, ==, 10);
+  g_assert_cmpint (info.height, ==, 40);
+  g_assert_cmpint (info.width, ==, 44);
+  dls_tiff_info_clear (&info);
+  g_clear_pointer (&a, g_free);
+
+  /* --slices 1:3 gives slices 1 and 2, equal to the full run's; tiles of 32 stay close */
+  r = run ("predict", man, vol, "--classes", part, "--slices", "1:3", "--threads", "1", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  a = dls_tiff_read_volume (part, &info, &error);
+  b = dls_tiff_read_volume (cls, NULL, &error);
+  g_assert_cmpint (info.depth, ==, 2);
+  g_assert_cmpmem (a, 2 * 40 * 44 * 4, b + 40 * 44, 2 * 40 * 44 * 4);
+  dls_tiff_info_clear (&info);
+  g_clear_pointer (&a, g_free);
+  r = run ("predict", man, vol, "--classes", tiled, "--tile", "32", "--overlap", "16", "--threads",
+           "1", NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  a = dls_tiff_read_volume (tiled, &info, &error);
+  {
+    int64_t same = 0;
+
+    for (int64_t i = 0; i < 10 * 40 * 44; i++)
+      same += a[i] == b[i];
+    g_assert_cmpfloat ((double) same / (10 * 40 * 44), >, 0.9);
+  }
+  dls_tiff_info_clear (&info);
+
+  /* bad input: labels of another size, classes beyond the model's, a zero time budget */
+  {
+    g_autofree char *small = tmp ("small.tif");
+    uint8_t z[4] = { 1, 2, 0, 0 };
+
+    g_assert_true (dls_tiff_write_u8 (small, z, 1, 2, 2, &error));
+    r = run ("train", vol, small, "-o", man, NULL);
+    assert_fails (&r, "the labels are 1 × 2 × 2");
+    r = run ("train", vol, lab, "--time", "0", "-o", man, NULL);
+    assert_fails (&r, "time budget of zero");
+    r = run ("train", vol, lab, "--classes", "1", "-o", man, NULL);
+    assert_fails (&r, "class 2");
+    r = run ("predict", man, vol, "--certain", cls, NULL);
+    assert_fails (&r, "--class");
+    r = run ("evaluate", cls, small, NULL);
+    assert_fails (&r, "differ in size");
+  }
+}
+
+/* Regression: a TUNet fills masked gaps; evaluate reports the CC over the gap pixels. */
+static void
+test_train_regression (void)
+{
+  g_autofree char *full = tmp ("r full.tif"), *in = tmp ("r in.tif"), *mask = tmp ("r mask.tif");
+  g_autofree char *model = tmp ("r.safetensors"), *out = tmp ("r out.tif");
+  g_autoptr (GError) error = NULL;
+  int Z = 3, H = 32, W = 32;
+  int64_t n = (int64_t) Z * H * W;
+  g_autofree float *f = g_new (float, n), *g = g_new (float, n);
+  g_autofree uint8_t *m = g_new (uint8_t, n);
+  Run r;
+
+  for (int64_t i = 0; i < n; i++)
+    {
+      int64_t z = i / (H * W), y = i / W % H, x = i % W;
+
+      f[i] = (float) (100 + 80 * sin (0.3 * x + z) * cos (0.25 * y));
+      m[i] = x == 15 || x == 16;
+      g[i] = m[i] ? 0.0f : f[i];
+    }
+  g_assert_true (dls_tiff_write_f32 (full, f, Z, H, W, &error));
+  g_assert_true (dls_tiff_write_f32 (in, g, Z, H, W, &error));
+  g_assert_true (dls_tiff_write_u8 (mask, m, Z, H, W, &error));
+  r = run ("train", in, "--target", full, "--mask", mask, "--arch", "tunet", "--depth", "2",
+           "--base-channels", "8", "--patch", "32", "--epochs", "30", "--lr", "0.003",
+           "--threads", "1", "-o", model, NULL);
+  if (r.status != 0)
+    g_error ("train: %s", r.err);
+  g_assert_nonnull (strstr (r.err, "val CC"));
+  run_clear (&r);
+  r = run ("predict", model, in, "--output", out, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  r = run ("evaluate", "--regression", out, full, "--mask", mask, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  g_test_message ("evaluate: %s", r.out);
+  g_assert_cmpfloat (json_number (r.out, "cc"), >, 0.8);
+  run_clear (&r);
+}
+
 static void
 remove_tree (const char *dir)
 {
@@ -438,6 +632,8 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/info-tiff", test_info_tiff);
   g_test_add_func ("/cli/predict", test_predict);
   g_test_add_func ("/cli/predict-errors", test_predict_errors);
+  g_test_add_func ("/cli/train-predict-evaluate", test_train_predict_evaluate);
+  g_test_add_func ("/cli/train-regression", test_train_regression);
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/bad-input", test_bad_input);

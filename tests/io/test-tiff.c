@@ -1295,6 +1295,59 @@ test_write_f32 (void)
   tmp_dir_remove (dir);
 }
 
+/* Raw volumes: every value of the range survives, high bytes included, with each compression. */
+static void
+test_write_u16 (void)
+{
+  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *path = g_build_filename (dir, "volume.tif", NULL);
+  const int Z = 3, H = 70, W = 1000; /* 65536 values and a little more; two strips a page */
+  g_autofree uint16_t *data = g_new (uint16_t, Z * H * W);
+  g_autoptr (GError) error = NULL;
+
+  for (int i = 0; i < Z * H * W; i++)
+    data[i] = (uint16_t) (i < 65536 ? (unsigned) i : ((unsigned) i * 40503u) >> 3);
+  for (int compression = 0; compression < 3; compression++)
+    {
+      g_auto (DlsTiffInfo) info = { 0 };
+      g_autoptr (DlsTiffWriter) w
+          = dls_tiff_writer_new_stack (path, DLS_SAMPLE_U16, W, H, Z, &error);
+      g_autofree float *v = NULL;
+
+      g_assert_no_error (error);
+      dls_tiff_writer_set_compression (w, compression);
+      for (int z = 0; z < Z; z++)
+        g_assert_true (dls_tiff_writer_add_page (w, data + z * H * W, &error));
+      g_assert_true (dls_tiff_writer_commit (g_steal_pointer (&w), &error));
+      g_assert_no_error (error);
+
+      v = dls_tiff_read_volume (path, &info, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (info.type, ==, DLS_SAMPLE_U16);
+      g_assert_cmpstr (info.compression, ==,
+                       compression == DLS_TIFF_COMPRESSION_NONE ? "none" : "Deflate");
+      g_assert_cmpint (info.depth, ==, Z);
+      g_assert_cmpint (info.height, ==, H);
+      g_assert_cmpint (info.width, ==, W);
+      for (int i = 0; i < Z * H * W; i++)
+        g_assert_cmpfloat (v[i], ==, data[i]);
+    }
+
+  g_assert_true (dls_tiff_write_u16 (path, data, Z, H, W, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (dir_count (dir), ==, 1);
+  {
+    g_autofree char *desc = description_of (path);
+    g_autofree float *v = dls_tiff_read_volume (path, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (desc, ==, "ImageJ=1.11a\nimages=3\nslices=3\n");
+    g_assert_cmpfloat (v[65535], ==, 65535);
+    g_assert_cmpfloat (v[256], ==, 256);
+  }
+  tmp_dir_remove (dir);
+}
+
 /* A writer that does not know the page count fills it in at commit. */
 static void
 test_write_streaming (void)
@@ -1538,6 +1591,7 @@ main (int argc, char **argv)
   g_test_add_func ("/io/tiff/bad/absurd", test_bad_absurd);
   g_test_add_func ("/io/tiff/bad/volume-cap", test_bad_volume_cap);
   g_test_add_func ("/io/tiff/write/u8", test_write_u8);
+  g_test_add_func ("/io/tiff/write/u16", test_write_u16);
   g_test_add_func ("/io/tiff/write/f32", test_write_f32);
   g_test_add_func ("/io/tiff/write/streaming", test_write_streaming);
   g_test_add_func ("/io/tiff/write/bigtiff", test_write_bigtiff);

@@ -54,7 +54,7 @@ test_case (gconstpointer data)
   g_autofree char *iopath = g_test_build_filename (G_TEST_DIST, "torch", iofile, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (DlsSafetensors) io = NULL;
-  const DlsTensorInfo *ti, *to, *tl = NULL;
+  const DlsTensorInfo *ti = NULL, *to = NULL, *tl = NULL;
   const float *x, *want, *want_latent;
   g_autofree float *got = NULL;
   DlsModelNodes nodes;

@@ -1,0 +1,801 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * cmd-train.c: `dlsia train VOLUME.tif LABELS.tif -o MODEL` — a segmentation model (or an
+ * ensemble of them) from sparse labels.  The volume's 1–99 % percentiles become the model's
+ * input normalisation; labelled pixels are split into training and validation; each member is
+ * saved as soon as it finishes (with the manifest rewritten), and Ctrl+C stops within one step
+ * keeping the best weights so far.  After training, the validation pixels calibrate the
+ * conformal prediction sets stored with the model.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "ensemble-file.h"
+#include "predict.h"
+#include "safetensors.h"
+#include "tiff.h"
+#include "trainer.h"
+#include "uncertainty.h"
+
+static volatile int interrupted;
+
+static void
+on_sigint (int sig)
+{
+  (void) sig;
+  interrupted = 1;
+}
+
+typedef struct {
+  gboolean tty;
+  gint64   last;
+} Progress;
+
+static void
+format_time (char *buf, size_t n, double s)
+{
+  if (s < 0 || !isfinite (s))
+    g_strlcpy (buf, "?", n);
+  else if (s < 60)
+    g_snprintf (buf, n, "%.0fs", s);
+  else if (s < 3600)
+    g_snprintf (buf, n, "%dm%02ds", (int) s / 60, (int) s % 60);
+  else
+    g_snprintf (buf, n, "%dh%02dm", (int) s / 3600, (int) s / 60 % 60);
+}
+
+static void
+on_progress (const DlsTrainProgress *p, void *user_data)
+{
+  Progress *pr = user_data;
+  gint64 now = g_get_monotonic_time ();
+  char eta[32];
+
+  format_time (eta, sizeof eta, p->eta);
+  if (p->epoch_done)
+    {
+      g_autofree char *ep = p->n_epochs ? g_strdup_printf ("%d/%d", p->epoch + 1, p->n_epochs)
+                                        : g_strdup_printf ("%d", p->epoch + 1);
+
+      if (pr->tty)
+        g_printerr ("\r\033[K");
+      if (isfinite (p->cc))
+        g_printerr ("member %d/%d  epoch %s  loss %.5f  val loss %.5f  val CC %.4f%s\n",
+                    p->member + 1, p->n_members, ep, p->loss, p->val_loss, p->cc,
+                    p->improved ? "  (best)" : "");
+      else
+        g_printerr ("member %d/%d  epoch %s  loss %.4f  val loss %.4f  val F1 micro %.3f macro "
+                    "%.3f%s\n",
+                    p->member + 1, p->n_members, ep, p->loss, p->val_loss, p->f1_micro,
+                    p->f1_macro, p->improved ? "  (best)" : "");
+      return;
+    }
+  if (!pr->tty || now - pr->last < 100000)
+    return;
+  pr->last = now;
+  {
+    int width = 24, filled = p->n_steps ? width * p->step / p->n_steps : 0;
+    char bar[32];
+
+    for (int i = 0; i < width; i++)
+      bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    char total[16] = "";
+
+    if (p->n_epochs)
+      g_snprintf (total, sizeof total, "/%d", p->n_epochs);
+    g_printerr ("\r\033[Kmember %d/%d  epoch %d%s  [%s] %d/%d  loss %.4f  ETA %s",
+                p->member + 1, p->n_members, p->epoch + 1, total, bar, p->step, p->n_steps,
+                p->loss, eta);
+  }
+}
+
+/* Labels as uint8 0..255, refusing non-integers, negatives, several channels. */
+static uint8_t *
+read_labels (const char *path, DlsTiffInfo *info, GError **error)
+{
+  g_autofree float *v = dls_tiff_read_volume (path, info, error);
+  int64_t n;
+  uint8_t *out;
+
+  if (v == NULL)
+    return NULL;
+  if (info->channels != 1)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” has %d channels; a label image has one", path, info->channels);
+      return NULL;
+    }
+  n = info->depth * info->height * info->width;
+  out = g_new (uint8_t, n);
+  for (int64_t i = 0; i < n; i++)
+    {
+      if (!(v[i] >= 0 && v[i] <= 255 && v[i] == floorf (v[i])))
+        {
+          g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                       "“%s” holds %g; labels are whole numbers 0 (unlabelled) to 255", path,
+                       v[i]);
+          g_free (out);
+          return NULL;
+        }
+      out[i] = (uint8_t) v[i];
+    }
+  return out;
+}
+
+/* Conformal calibration on the validation pixels: the ensemble's mean probabilities over the
+ * XY slices that hold validation pixels. */
+static gboolean
+calibrate (DlsModel **models, int n, const DlsVolume *raw, const DlsLabels *labels,
+           DlsDataset *ds, double alpha, DlsConformal *out, GError **error)
+{
+  g_autoptr (DlsEnsemblePredictor) p = dls_ensemble_predictor_new (models, n, NULL);
+  int K = models[0]->config.out_channels, C = raw->channels;
+  int64_t H = raw->height, W = raw->width, hw = H * W;
+  g_autofree float *mean = g_new (float, K * hw);
+  g_autofree uint8_t *val = g_new (uint8_t, hw);
+  DlsConformalBuilder *b = dls_conformal_builder_new (K);
+
+  for (int64_t z = 0; z < raw->depth; z++)
+    {
+      gboolean any = FALSE;
+
+      for (int64_t i = 0; i < hw; i++)
+        {
+          uint8_t l = labels->data[z * hw + i];
+
+          val[i] = l && dls_dataset_is_validation (ds, z * hw + i) ? l : 0;
+          any |= val[i] != 0;
+        }
+      if (!any)
+        continue;
+      if (!dls_ensemble_predictor_run (p, raw->data + z * C * hw, (int) H, (int) W, mean, NULL,
+                                       &interrupted, error))
+        {
+          dls_conformal_builder_finish (b, alpha, out, NULL);
+          return FALSE;
+        }
+      dls_conformal_builder_add (b, mean, val, hw);
+    }
+  return dls_conformal_builder_finish (b, alpha, out, error);
+}
+
+/* ---- regression and autoencoders ---- */
+
+typedef struct {
+  const char *input, *target, *mask, *output, *arch_name, *pct;
+  gboolean    autoencoder, l1, time_given;
+  int         epochs, batch, patch, patience, threads, ensemble, latent, layers, depth, base;
+  double      time_budget, lr, val_fraction;
+  uint64_t    seed;
+} RegressionJob;
+
+static int
+train_regression (RegressionJob *j)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree float *in = NULL, *tg = NULL, *mk = NULL;
+  g_autofree uint8_t *mask = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  DlsTiffInfo ii = { 0 }, ti = { 0 }, mi = { 0 };
+  DlsArch arch = j->autoencoder ? DLS_ARCH_MSAE : DLS_ARCH_TUNET;
+  double p_low = 0, p_high = 100, lo, hi;
+  Progress pr = { .tty = isatty (2) };
+  int64_t n, hw;
+  int rc = 1, epochs = j->epochs;
+
+  if (j->arch_name && !dls_arch_from_name (j->arch_name, &arch))
+    arch = DLS_ARCH_COUNT;
+  if (j->autoencoder ? (arch != DLS_ARCH_MSAE && arch != DLS_ARCH_SAE)
+                     : (arch != DLS_ARCH_TUNET && arch != DLS_ARCH_MSDNET
+                        && arch != DLS_ARCH_SMSNET))
+    {
+      g_printerr ("dlsia train: --arch must be %s\n",
+                  j->autoencoder ? "msae or sae for an autoencoder"
+                                 : "tunet, msdnet or smsnet for regression");
+      return 2;
+    }
+  if (j->time_given && j->time_budget <= 0)
+    {
+      g_printerr ("dlsia train: a time budget of zero trains nothing; give --time above 0\n");
+      return 2;
+    }
+  if (epochs == 0 && j->time_budget == 0)
+    epochs = 20;
+  if (j->pct)
+    {
+      g_auto (GStrv) p = g_strsplit (j->pct, ",", -1);
+
+      if (g_strv_length (p) != 2 || !cli_parse_double ("train", "percentiles", p[0], 0, 100, &p_low)
+          || !cli_parse_double ("train", "percentiles", p[1], 0, 100, &p_high) || p_low >= p_high)
+        {
+          g_printerr ("dlsia train: --percentiles needs LO,HI with LO < HI\n");
+          return 2;
+        }
+    }
+  if (j->threads > 0)
+    dls_engine_set_threads (j->threads);
+  in = dls_tiff_read_volume (j->input, &ii, &error);
+  if (in == NULL)
+    goto fail;
+  if (j->target)
+    {
+      tg = dls_tiff_read_volume (j->target, &ti, &error);
+      if (tg == NULL)
+        goto fail;
+      if (ti.depth != ii.depth || ti.height != ii.height || ti.width != ii.width)
+        {
+          g_printerr ("dlsia train: “%s” and “%s” differ in size\n", j->input, j->target);
+          goto out;
+        }
+    }
+  if (j->mask)
+    {
+      mk = dls_tiff_read_volume (j->mask, &mi, &error);
+      if (mk == NULL)
+        goto fail;
+      if (mi.depth != ii.depth || mi.height != ii.height || mi.width != ii.width || mi.channels != 1)
+        {
+          g_printerr ("dlsia train: the mask “%s” is not one channel of the input's size\n",
+                      j->mask);
+          goto out;
+        }
+    }
+  hw = ii.height * ii.width;
+  n = ii.depth * ii.channels * hw;
+  /* one linear map for input and target (no clipping: the target's range matters) */
+  dls_volume_percentiles (in, n, p_low, p_high, &lo, &hi);
+  for (int64_t i = 0; i < n; i++)
+    in[i] = (float) ((in[i] - lo) / (hi - lo));
+  if (tg)
+    for (int64_t i = 0; i < ti.depth * ti.channels * hw; i++)
+      tg[i] = (float) ((tg[i] - lo) / (hi - lo));
+  if (mk)
+    {
+      int64_t on = 0;
+
+      mask = g_new (uint8_t, ii.depth * hw);
+      for (int64_t i = 0; i < ii.depth * hw; i++)
+        on += (mask[i] = mk[i] != 0);
+      if (on == 0)
+        {
+          g_printerr ("dlsia train: the mask “%s” is empty\n", j->mask);
+          goto out;
+        }
+    }
+  for (int k = 0; k < j->ensemble; k++)
+    {
+      DlsVolume vin = { ii.depth, ii.height, ii.width, ii.channels, in };
+      DlsVolume vtg = tg ? (DlsVolume){ ti.depth, ti.height, ti.width, ti.channels, tg } : vin;
+      DlsModelConfig c;
+      DlsTrainResult res;
+      DlsModel *m;
+      g_autofree char *file = NULL;
+
+      dls_model_config_init (&c, arch);
+      c.seed = j->seed + k;
+      c.in_channels = ii.channels;
+      c.out_channels = vtg.channels;
+      c.norm_set = TRUE;
+      c.norm_low = lo;
+      c.norm_high = hi;
+      c.norm_p_low = p_low;
+      c.norm_p_high = p_high;
+      c.regression = TRUE;
+      if (arch == DLS_ARCH_MSDNET)
+        c.num_layers = j->layers ? j->layers : 50;
+      if (arch == DLS_ARCH_SMSNET)
+        {
+          c.network_type = DLS_SMS_REGRESSION;
+          if (j->layers)
+            c.sms.layers = j->layers;
+        }
+      if (arch == DLS_ARCH_TUNET)
+        {
+          c.image_shape[0] = c.image_shape[1] = MIN (j->patch, (int) MIN (ii.height, ii.width));
+          if (j->depth)
+            c.depth = j->depth;
+          if (j->base)
+            c.base_channels = j->base;
+        }
+      if (arch == DLS_ARCH_MSAE)
+        {
+          c.input_shape[0] = (int) ii.channels;
+          c.input_shape[1] = (int) ii.height;
+          c.input_shape[2] = (int) ii.width;
+          if (j->latent)
+            c.latent_dimension = j->latent;
+          if (j->depth)
+            c.depth = j->depth;
+          if (j->base)
+            c.base_channels = j->base;
+        }
+      if (arch == DLS_ARCH_SAE)
+        {
+          int seq[2] = { 32, j->latent ? j->latent : 16 };
+
+          c.in_shape[0] = (int) ii.height;
+          c.in_shape[1] = (int) ii.width;
+          c.latent_shape[0] = MAX (1, (int) ii.height / 4);
+          c.latent_shape[1] = MAX (1, (int) ii.width / 4);
+          g_free (c.latent_sequence);
+          c.latent_sequence = g_memdup2 (seq, sizeof seq);
+          c.n_latent_sequence = 2;
+          if (j->layers)
+            c.depth = j->layers;
+        }
+      m = dls_model_new (&c, &error);
+      dls_model_config_clear (&c);
+      if (m == NULL)
+        goto fail;
+      dls_model_init_weights (m, m->config.seed);
+      if (!dls_train_regressor (m,
+                                &(DlsRegressionData){ .input = &vin, .target = &vtg,
+                                                      .mask = mask,
+                                                      .patch = j->autoencoder ? 0 : j->patch,
+                                                      .val_fraction = j->val_fraction > 0
+                                                                          ? j->val_fraction
+                                                                          : -1,
+                                                      .seed = j->seed },
+                                j->l1 ? DLS_REGRESSION_L1 : DLS_REGRESSION_MSE,
+                                &(DlsTrainArgs){ .epochs = epochs, .time_budget = j->time_budget,
+                                                 .batch = j->batch, .lr = j->lr,
+                                                 .patience = j->patience,
+                                                 .seed = j->seed + 1000 * k,
+                                                 .cancel = &interrupted,
+                                                 .progress = on_progress, .user_data = &pr,
+                                                 .member = k, .n_members = j->ensemble },
+                                &res, &error))
+        {
+          dls_model_free (m);
+          goto fail;
+        }
+      if (pr.tty)
+        g_printerr ("\r\033[K");
+      if (j->ensemble > 1)
+        {
+          g_autofree char *stem = g_str_has_suffix (j->output, ".json")
+                                      ? g_strndup (j->output, strlen (j->output) - 5)
+                                      : g_strdup (j->output);
+
+          file = g_strdup_printf ("%s.m%d.safetensors", stem, k);
+        }
+      else
+        file = g_strdup (j->output);
+      if (!dls_model_save (m, file, &error))
+        {
+          dls_model_free (m);
+          goto fail;
+        }
+      g_ptr_array_add (files, g_path_get_basename (file));
+      g_printerr ("dlsia train: member %d/%d: %d epochs in %.1f s, best epoch %d (val loss %.5f, "
+                  "CC %.4f)%s → %s\n",
+                  k + 1, j->ensemble, res.epochs_run, res.seconds, res.best_epoch + 1,
+                  res.best_val_loss, res.best_cc, res.cancelled ? ", interrupted" : "", file);
+      dls_model_free (m);
+      if (j->ensemble > 1
+          && !dls_ensemble_write_manifest (j->output, vtg.channels,
+                                           (const char *const *) files->pdata, k + 1, FALSE, 0,
+                                           0, 0, &error))
+        goto fail;
+      if (interrupted)
+        break;
+    }
+  rc = interrupted ? 130 : 0;
+  goto out;
+fail:
+  if (pr.tty)
+    g_printerr ("\r\033[K");
+  g_printerr ("dlsia train: %s\n", error->message);
+out:
+  dls_tiff_info_clear (&ii);
+  dls_tiff_info_clear (&ti);
+  dls_tiff_info_clear (&mi);
+  return rc;
+}
+
+int
+cmd_train (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("VOLUME.tif LABELS.tif -o MODEL");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *arch_name = NULL, *output = NULL, *weights_s = NULL;
+  g_autofree char *layers_s = NULL, *pct_s = NULL, *target_path = NULL, *mask_path = NULL;
+  g_autofree char *loss_s = NULL;
+  gboolean autoencoder = FALSE;
+  int latent = 0;
+  int ensemble = 1, epochs = 0, batch = 4, patch = 64, patience = 0, threads = 0, classes = 0;
+  int depth = 0, base = 0;
+  double time_budget = NAN, lr = 1e-3, val_fraction = 0.2, alpha = 0.1;
+  gint64 seed = 0;
+  gboolean xz = FALSE, yz = FALSE;
+  GOptionEntry entries[] = {
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      "The model file, or the ensemble manifest with --ensemble > 1", "MODEL" },
+    { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch_name, "smsnet (default), msdnet or tunet",
+      "ARCH" },
+    { "ensemble", 'e', 0, G_OPTION_ARG_INT, &ensemble, "Members (1); SMSNets each draw a graph",
+      "K" },
+    { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs per member (20 without --time)", "N" },
+    { "time", 0, 0, G_OPTION_ARG_DOUBLE, &time_budget, "Time budget per member, seconds", "S" },
+    { "batch", 'b', 0, G_OPTION_ARG_INT, &batch, "Patches per step (4)", "N" },
+    { "patch", 'p', 0, G_OPTION_ARG_INT, &patch, "Patch side (64)", "N" },
+    { "lr", 0, 0, G_OPTION_ARG_DOUBLE, &lr, "Adam learning rate (0.001)", "X" },
+    { "patience", 0, 0, G_OPTION_ARG_INT, &patience,
+      "Stop after N epochs without a better validation loss (0: never)", "N" },
+    { "val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &val_fraction,
+      "Labelled pixels held out for validation (0.2)", "F" },
+    { "classes", 'k', 0, G_OPTION_ARG_INT, &classes, "Classes (default: the largest label)",
+      "K" },
+    { "class-weights", 0, 0, G_OPTION_ARG_STRING, &weights_s, "Loss weight per class", "W,W,…" },
+    { "xz", 0, 0, G_OPTION_ARG_NONE, &xz, "Also train on XZ slices", NULL },
+    { "yz", 0, 0, G_OPTION_ARG_NONE, &yz, "Also train on YZ slices", NULL },
+    { "layers", 'l', 0, G_OPTION_ARG_STRING, &layers_s,
+      "smsnet: hidden layers (10); msdnet: layers (50)", "N" },
+    { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "tunet: levels (4)", "N" },
+    { "base-channels", 0, 0, G_OPTION_ARG_INT, &base, "tunet: first level's channels (16)", "N" },
+    { "percentiles", 0, 0, G_OPTION_ARG_STRING, &pct_s,
+      "Input normalisation: raw values at these percentiles map to 0 and 1 (1,99)", "LO,HI" },
+    { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Conformal miscoverage (0.1)", "A" },
+    { "target", 0, 0, G_OPTION_ARG_FILENAME, &target_path,
+      "Regression (inpainting): train VOLUME → TARGET instead of classes", "TARGET.tif" },
+    { "mask", 0, 0, G_OPTION_ARG_FILENAME, &mask_path,
+      "Regression: the loss counts only where MASK is non-zero (e.g. detector gaps)",
+      "MASK.tif" },
+    { "autoencoder", 0, 0, G_OPTION_ARG_NONE, &autoencoder,
+      "Train an autoencoder (msae or sae) on VOLUME's slices, one sample per slice", NULL },
+    { "loss", 0, 0, G_OPTION_ARG_STRING, &loss_s, "Regression loss: mse (default) or l1", "L" },
+    { "latent-dimension", 0, 0, G_OPTION_ARG_INT, &latent, "msae: latent vector length (16)",
+      "N" },
+    { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of weights, graphs and batches (0)", "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)", "N" },
+    { NULL }
+  };
+  g_autofree float *vol = NULL, *cls_w = NULL, *norm = NULL;
+  g_autofree uint8_t *lab = NULL;
+  g_autoptr (DlsDataset) ds = NULL;
+  g_autoptr (GPtrArray) member_files = g_ptr_array_new_with_free_func (g_free);
+  DlsTiffInfo vinfo = { 0 }, linfo = { 0 };
+  DlsModel **models = NULL;
+  DlsVolume volume, raw;
+  DlsLabels labels;
+  DlsArch arch = DLS_ARCH_SMSNET;
+  double p_low = 1, p_high = 99, norm_low, norm_high;
+  Progress pr = { .tty = isatty (2) };
+  int K = 0, layers = 0, n_done = 0, rc = 1;
+
+  g_option_context_set_summary (
+      ctx,
+      "Trains a segmentation network on the labelled pixels of LABELS (uint8, same size as\n"
+      "VOLUME: 0 = unlabelled, 1..K = classes).  Patches holding labels are cut from the XY\n"
+      "slices (and XZ/YZ with --xz/--yz), flipped and rotated at random; a fraction of the\n"
+      "labelled pixels is held out to pick the best epoch and to calibrate the conformal\n"
+      "prediction sets.  Ctrl+C stops soon, keeping the best weights.\n"
+      "Example: dlsia train volume.tif sparse-labels.tif --arch smsnet --ensemble 3 --epochs 20 "
+      "--seed 1 -o fibres.json");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      g_printerr ("dlsia train: %s\n", error->message);
+      return 2;
+    }
+  if (target_path || autoencoder)
+    {
+      RegressionJob job = { .input = argc > 1 ? argv[1] : NULL, .target = target_path,
+                            .mask = mask_path, .output = output, .arch_name = arch_name,
+                            .autoencoder = autoencoder, .epochs = epochs,
+                            .time_budget = isnan (time_budget) ? 0 : time_budget,
+                            .batch = batch, .patch = patch,
+                            .lr = lr, .patience = patience, .val_fraction = val_fraction,
+                            .seed = (uint64_t) seed, .threads = threads, .ensemble = ensemble,
+                            .latent = latent, .l1 = g_strcmp0 (loss_s, "l1") == 0,
+                            .depth = depth, .base = base, .pct = pct_s,
+                            .time_given = FALSE };
+
+      if (loss_s && g_strcmp0 (loss_s, "l1") != 0 && g_strcmp0 (loss_s, "mse") != 0)
+        {
+          g_printerr ("dlsia train: --loss is mse or l1, not “%s”\n", loss_s);
+          return 2;
+        }
+      job.time_given = !isnan (time_budget);
+      if (argc != 2 || output == NULL || (target_path && autoencoder))
+        {
+          g_printerr ("dlsia train: regression takes VOLUME.tif --target TARGET.tif -o MODEL, an "
+                      "autoencoder VOLUME.tif --autoencoder -o MODEL (see --help)\n");
+          return 2;
+        }
+      if (layers_s && !cli_parse_int ("train", "layers", layers_s, 1, 10000, &job.layers))
+        return 2;
+      return train_regression (&job);
+    }
+  if (argc != 3 || output == NULL)
+    {
+      g_printerr ("dlsia train: give VOLUME.tif LABELS.tif and -o MODEL (see --help)\n");
+      return 2;
+    }
+  if (arch_name && (!dls_arch_from_name (arch_name, &arch)
+                    || (arch != DLS_ARCH_SMSNET && arch != DLS_ARCH_MSDNET
+                        && arch != DLS_ARCH_TUNET)))
+    {
+      g_printerr ("dlsia train: --arch must be smsnet, msdnet or tunet, not “%s”\n", arch_name);
+      return 2;
+    }
+  if (ensemble < 1 || ensemble > 100 || epochs < 0 || batch < 1
+      || batch > 1024 || patch < 8 || patch > 4096 || lr <= 0 || patience < 0 || threads < 0
+      || classes < 0 || classes > 255 || !(alpha > 0 && alpha < 1)
+      || !(val_fraction >= 0 && val_fraction < 1))
+    {
+      g_printerr ("dlsia train: an option is out of range (--ensemble 1–100, --batch 1–1024, "
+                  "--patch 8–4096, --lr > 0, --alpha and --val-fraction in [0, 1))\n");
+      return 2;
+    }
+  if (!isnan (time_budget) && time_budget <= 0)
+    {
+      g_printerr ("dlsia train: a time budget of zero trains nothing; give --time above 0\n");
+      return 2;
+    }
+  if (isnan (time_budget))
+    {
+      time_budget = 0;
+      if (epochs == 0)
+        epochs = 20;
+    }
+  if (layers_s && !cli_parse_int ("train", "layers", layers_s, 1, 10000, &layers))
+    return 2;
+  if (pct_s)
+    {
+      g_auto (GStrv) p = g_strsplit (pct_s, ",", -1);
+
+      if (g_strv_length (p) != 2 || !cli_parse_double ("train", "percentiles", p[0], 0, 100, &p_low)
+          || !cli_parse_double ("train", "percentiles", p[1], 0, 100, &p_high) || p_low >= p_high)
+        {
+          g_printerr ("dlsia train: --percentiles needs LO,HI with LO < HI, e.g. 1,99\n");
+          return 2;
+        }
+    }
+  if (threads > 0)
+    dls_engine_set_threads (threads);
+
+  vol = dls_tiff_read_volume (argv[1], &vinfo, &error);
+  if (vol == NULL)
+    goto fail;
+  lab = read_labels (argv[2], &linfo, &error);
+  if (lab == NULL)
+    goto fail;
+  if (linfo.depth != vinfo.depth || linfo.height != vinfo.height || linfo.width != vinfo.width)
+    {
+      g_printerr ("dlsia train: the labels are %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+                  " × %" G_GINT64_FORMAT " (slices × height × width), the volume %" G_GINT64_FORMAT
+                  " × %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT "\n",
+                  linfo.depth, linfo.height, linfo.width, vinfo.depth, vinfo.height, vinfo.width);
+      goto out;
+    }
+  {
+    int64_t n = vinfo.depth * vinfo.height * vinfo.width;
+    int mx = 0;
+
+    for (int64_t i = 0; i < n; i++)
+      mx = MAX (mx, lab[i]);
+    K = classes ? classes : MAX (mx, 2);
+  }
+  if (weights_s)
+    {
+      g_autofree int *dummy = NULL;
+      g_auto (GStrv) p = g_strsplit (weights_s, ",", -1);
+
+      if ((int) g_strv_length (p) != K)
+        {
+          g_printerr ("dlsia train: --class-weights needs %d weights, one per class\n", K);
+          goto out;
+        }
+      cls_w = g_new (float, K);
+      for (int k = 0; k < K; k++)
+        {
+          double w;
+
+          if (!cli_parse_double ("train", "class-weights", p[k], 0, 1e6, &w))
+            goto out;
+          cls_w[k] = (float) w;
+        }
+    }
+  /* normalisation: raw kept for calibration (the predictor normalises itself) */
+  {
+    int64_t n = vinfo.depth * vinfo.channels * vinfo.height * vinfo.width;
+
+    norm = g_try_new (float, n);
+    if (norm == NULL)
+      {
+        g_printerr ("dlsia train: not enough memory for a second copy of the volume\n");
+        goto out;
+      }
+    dls_volume_percentiles (vol, n, p_low, p_high, &norm_low, &norm_high);
+    for (int64_t i = 0; i < n; i++)
+      {
+        float v = (float) ((vol[i] - norm_low) / (norm_high - norm_low));
+
+        norm[i] = isnan (v) ? 0.0f : v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+      }
+    volume = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, norm };
+    raw = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, vol };
+  }
+  labels = (DlsLabels){ linfo.depth, linfo.height, linfo.width, lab };
+  ds = dls_dataset_new (&volume, &labels, K,
+                        &(DlsDatasetArgs){ .patch = MIN (patch, (int) MIN (vinfo.height,
+                                                                           vinfo.width)),
+                                           .val_fraction = val_fraction > 0 ? val_fraction : -1,
+                                           .use_xz = xz,
+                                           .use_yz = yz,
+                                           .seed = (uint64_t) seed },
+                        &error);
+  if (ds == NULL)
+    goto fail;
+  g_printerr ("dlsia train: %" G_GINT64_FORMAT " training and %" G_GINT64_FORMAT
+              " validation pixels in %d patches of %d², %d classes; input %g → 0, %g → 1\n",
+              dls_dataset_n_labelled (ds, FALSE), dls_dataset_n_labelled (ds, TRUE),
+              dls_dataset_n_patches (ds), dls_dataset_patch_size (ds), K, norm_low, norm_high);
+
+  signal (SIGINT, on_sigint);
+  models = g_new0 (DlsModel *, ensemble);
+  {
+    DlsModelConfig base_cfg;
+    DlsModelConfig *cfgs = NULL;
+    int entered = 0;
+
+    dls_model_config_init (&base_cfg, arch);
+    base_cfg.in_channels = vinfo.channels;
+    base_cfg.out_channels = K;
+    base_cfg.seed = (uint64_t) seed;
+    base_cfg.norm_set = TRUE;
+    base_cfg.norm_low = norm_low;
+    base_cfg.norm_high = norm_high;
+    base_cfg.norm_p_low = p_low;
+    base_cfg.norm_p_high = p_high;
+    if (arch == DLS_ARCH_SMSNET && layers)
+      base_cfg.sms.layers = layers;
+    if (arch == DLS_ARCH_MSDNET)
+      base_cfg.num_layers = layers ? layers : 50;
+    if (arch == DLS_ARCH_TUNET)
+      {
+        base_cfg.image_shape[0] = base_cfg.image_shape[1] = dls_dataset_patch_size (ds);
+        if (depth)
+          base_cfg.depth = depth;
+        if (base)
+          base_cfg.base_channels = base;
+      }
+    if (arch == DLS_ARCH_SMSNET)
+      {
+        cfgs = dls_ensemble_configs (&base_cfg, &(DlsEnsembleArgs){ .n_networks = ensemble },
+                                     &error);
+        if (cfgs == NULL)
+          {
+            dls_model_config_clear (&base_cfg);
+            goto fail;
+          }
+      }
+    for (int k = 0; k < ensemble; k++)
+      {
+        DlsModelConfig c;
+        DlsTrainResult res;
+        g_autofree char *file = NULL;
+
+        entered = k + 1;
+        if (cfgs)
+          c = cfgs[k];
+        else
+          {
+            dls_model_config_copy (&c, &base_cfg);
+            c.seed = (uint64_t) seed + k;
+          }
+        models[k] = dls_model_new (&c, &error);
+        dls_model_config_clear (&c);
+        if (models[k] == NULL)
+          break;
+        dls_model_init_weights (models[k], models[k]->config.seed);
+        if (!dls_train_classifier (models[k], ds,
+                                   &(DlsTrainArgs){ .epochs = epochs,
+                                                    .time_budget = time_budget,
+                                                    .batch = batch,
+                                                    .lr = lr,
+                                                    .class_weights = cls_w,
+                                                    .patience = patience,
+                                                    .seed = (uint64_t) seed + 1000 * k,
+                                                    .cancel = &interrupted,
+                                                    .progress = on_progress,
+                                                    .user_data = &pr,
+                                                    .member = k,
+                                                    .n_members = ensemble },
+                                   &res, &error))
+          break;
+        if (pr.tty)
+          g_printerr ("\r\033[K");
+        if (ensemble > 1)
+          {
+            /* fibres.json → fibres.m0.safetensors beside it */
+            g_autofree char *stem = g_str_has_suffix (output, ".json")
+                                        ? g_strndup (output, strlen (output) - 5)
+                                        : g_strdup (output);
+
+            file = g_strdup_printf ("%s.m%d.safetensors", stem, k);
+          }
+        else
+          file = g_strdup (output);
+        if (!dls_model_save (models[k], file, &error))
+          break;
+        n_done = k + 1;
+        g_ptr_array_add (member_files, g_path_get_basename (file));
+        g_printerr ("dlsia train: member %d/%d: %d epochs in %.1f s, best epoch %d (val loss "
+                    "%.4f, F1 macro %.3f)%s → %s\n",
+                    k + 1, ensemble, res.epochs_run, res.seconds, res.best_epoch + 1,
+                    res.best_val_loss, res.best_f1_macro,
+                    res.cancelled ? ", interrupted" : res.stopped_early ? ", stopped early" : "",
+                    file);
+        if (ensemble > 1
+            && !dls_ensemble_write_manifest (output, K, (const char *const *) member_files->pdata,
+                                             n_done, FALSE, 0, 0, 0, &error))
+          break;
+        if (interrupted)
+          break;
+      }
+    /* the configs of members never reached */
+    for (int k = entered; cfgs && k < ensemble; k++)
+      dls_model_config_clear (&cfgs[k]);
+    g_free (cfgs);
+    dls_model_config_clear (&base_cfg);
+  }
+  if (error)
+    goto fail;
+  if (n_done > 0 && !interrupted && dls_dataset_n_labelled (ds, TRUE) > 0)
+    {
+      DlsConformal conf;
+
+      if (calibrate (models, n_done, &raw, &labels, ds, alpha, &conf, &error))
+        {
+          g_printerr ("dlsia train: conformal sets at α = %g: q̂ = %.4f from %" G_GINT64_FORMAT
+                      " validation pixels\n",
+                      alpha, conf.qhat, conf.n_calibration);
+          if (ensemble > 1)
+            {
+              if (!dls_ensemble_write_manifest (output, K,
+                                                (const char *const *) member_files->pdata, n_done,
+                                                TRUE, alpha, conf.qhat, conf.n_calibration,
+                                                &error))
+                goto fail;
+            }
+          else
+            {
+              models[0]->config.conformal_set = TRUE;
+              models[0]->config.conformal_alpha = alpha;
+              models[0]->config.conformal_qhat = conf.qhat;
+              models[0]->config.conformal_n = conf.n_calibration;
+              if (!dls_model_save (models[0], output, &error))
+                goto fail;
+            }
+        }
+      else
+        {
+          g_printerr ("dlsia train: no conformal calibration: %s\n", error->message);
+          g_clear_error (&error);
+        }
+    }
+  rc = interrupted ? 130 : 0;
+  if (interrupted)
+    g_printerr ("dlsia train: interrupted; %d member%s saved with the best weights so far\n",
+                n_done, n_done == 1 ? "" : "s");
+  goto out;
+fail:
+  if (pr.tty)
+    g_printerr ("\r\033[K");
+  g_printerr ("dlsia train: %s\n", error->message);
+out:
+  for (int k = 0; models && k < ensemble; k++)
+    dls_model_free (models[k]);
+  g_free (models);
+  dls_tiff_info_clear (&vinfo);
+  dls_tiff_info_clear (&linfo);
+  return rc;
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * ensemble-file.c: ensemble manifests (JSON, written atomically) and loading a model file or a
+ * manifest's members as one ensemble.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "ensemble-file.h"
+#include "safetensors.h"
+
+void
+dls_ensemble_free (DlsEnsemble *e)
+{
+  if (e == NULL)
+    return;
+  for (int i = 0; i < e->n; i++)
+    {
+      dls_model_free (e->models[i]);
+      g_free (e->paths[i]);
+    }
+  g_free (e->models);
+  g_free (e->paths);
+  g_free (e);
+}
+
+gboolean
+dls_path_is_model_file (const char *path)
+{
+  char buf[16] = { 0 };
+  FILE *f = fopen (path, "rb");
+  size_t got;
+
+  if (f == NULL)
+    return TRUE; /* let the model loader say what is wrong */
+  got = fread (buf, 1, sizeof buf, f);
+  fclose (f);
+  for (size_t i = 0; i < got; i++)
+    if (buf[i] != ' ' && buf[i] != '\n' && buf[i] != '\t' && buf[i] != '\r')
+      return buf[i] != '{';
+  return TRUE;
+}
+
+static gboolean
+fail (GError **error, const char *path, const char *what)
+{
+  g_autofree char *base = g_path_get_basename (path);
+
+  g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s” is not a valid ensemble: %s",
+               base, what);
+  return FALSE;
+}
+
+DlsEnsemble *
+dls_ensemble_load (const char *path, GError **error)
+{
+  g_autoptr (DlsEnsemble) e = g_new0 (DlsEnsemble, 1);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  g_autofree char *dir = g_path_get_dirname (path);
+  JsonObject *o;
+  JsonArray *members;
+  JsonNode *root, *mn, *cn;
+
+  if (dls_path_is_model_file (path))
+    {
+      DlsModel *m = dls_model_load (path, error);
+
+      if (m == NULL)
+        return NULL;
+      e->n = 1;
+      e->models = g_new (DlsModel *, 1);
+      e->paths = g_new (char *, 1);
+      e->models[0] = m;
+      e->paths[0] = g_strdup (path);
+      return g_steal_pointer (&e);
+    }
+  if (!json_parser_load_from_mapped_file (parser, path, &local))
+    {
+      g_autofree char *base = g_path_get_basename (path);
+
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” is neither a model file nor an ensemble manifest (%s)", base,
+                   local->message);
+      return NULL;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return fail (error, path, "not a JSON object"), NULL;
+  o = json_node_get_object (root);
+  if (g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "dlsia-ensemble")
+      != 0)
+    return fail (error, path, "\"kind\" is not \"dlsia-ensemble\""), NULL;
+  mn = json_object_get_member (o, "members");
+  if (mn == NULL || !JSON_NODE_HOLDS_ARRAY (mn)
+      || json_array_get_length (members = json_node_get_array (mn)) == 0
+      || json_array_get_length (members) > 1000)
+    return fail (error, path, "\"members\" must list 1 to 1000 model files"), NULL;
+  e->models = g_new0 (DlsModel *, json_array_get_length (members));
+  e->paths = g_new0 (char *, json_array_get_length (members));
+  for (guint i = 0; i < json_array_get_length (members); i++)
+    {
+      JsonNode *item = json_array_get_element (members, i);
+      const char *rel;
+      g_autofree char *full = NULL;
+      DlsModel *m;
+
+      if (!JSON_NODE_HOLDS_VALUE (item) || json_node_get_value_type (item) != G_TYPE_STRING)
+        return fail (error, path, "a member is not a file name"), NULL;
+      rel = json_node_get_string (item);
+      full = g_path_is_absolute (rel) ? g_strdup (rel) : g_build_filename (dir, rel, NULL);
+      m = dls_model_load (full, error);
+      if (m == NULL)
+        return NULL;
+      e->models[e->n] = m;
+      e->paths[e->n++] = g_strdup (rel);
+      if (m->config.in_channels != e->models[0]->config.in_channels
+          || m->config.out_channels != e->models[0]->config.out_channels)
+        {
+          g_autofree char *base = g_path_get_basename (path);
+
+          g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                       "“%s”: member “%s” has %d → %d channels, the first member %d → %d", base,
+                       rel, m->config.in_channels, m->config.out_channels,
+                       e->models[0]->config.in_channels, e->models[0]->config.out_channels);
+          return NULL;
+        }
+    }
+  cn = json_object_get_member (o, "conformal");
+  if (cn && JSON_NODE_HOLDS_OBJECT (cn))
+    {
+      JsonObject *c = json_node_get_object (cn);
+
+      e->has_conformal = TRUE;
+      e->alpha = json_object_get_double_member_with_default (c, "alpha", 0.1);
+      e->qhat = json_object_get_double_member_with_default (c, "qhat", 1.0);
+      e->n_calibration = json_object_get_int_member_with_default (c, "n_calibration", 0);
+      if (!(e->alpha > 0 && e->alpha < 1 && e->qhat >= 0 && e->qhat <= 1))
+        return fail (error, path, "the conformal alpha or qhat is out of range"), NULL;
+    }
+  return g_steal_pointer (&e);
+}
+
+gboolean
+dls_ensemble_write_manifest (const char *path, int n_classes, const char *const *members, int n,
+                             gboolean has_conformal, double alpha, double qhat,
+                             int64_t n_calibration, GError **error)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *text = NULL;
+  gsize len;
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "format");
+  json_builder_add_int_value (b, 1);
+  json_builder_set_member_name (b, "kind");
+  json_builder_add_string_value (b, "dlsia-ensemble");
+  json_builder_set_member_name (b, "classes");
+  json_builder_add_int_value (b, n_classes);
+  json_builder_set_member_name (b, "members");
+  json_builder_begin_array (b);
+  for (int i = 0; i < n; i++)
+    json_builder_add_string_value (b, members[i]);
+  json_builder_end_array (b);
+  if (has_conformal)
+    {
+      json_builder_set_member_name (b, "conformal");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "alpha");
+      json_builder_add_double_value (b, alpha);
+      json_builder_set_member_name (b, "qhat");
+      json_builder_add_double_value (b, qhat);
+      json_builder_set_member_name (b, "n_calibration");
+      json_builder_add_int_value (b, n_calibration);
+      json_builder_end_object (b);
+    }
+  json_builder_end_object (b);
+  root = json_builder_get_root (b);
+  json_generator_set_root (gen, root);
+  json_generator_set_pretty (gen, TRUE);
+  text = json_generator_to_data (gen, &len);
+  if (!g_file_set_contents_full (path, text, (gssize) len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
+                                 &local))
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "cannot write “%s”: %s", path,
+                   local->message);
+      return FALSE;
+    }
+  return TRUE;
+}
