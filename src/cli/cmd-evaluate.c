@@ -27,13 +27,15 @@ cmd_evaluate (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("PREDICTION.tif TRUTH.tif");
   g_autoptr (GError) error = NULL;
   g_autofree char *mask_path = NULL;
-  gboolean regression = FALSE;
+  gboolean regression = FALSE, log_units = FALSE;
   int classes = 0;
   GOptionEntry entries[] = {
     { "classes", 'k', 0, G_OPTION_ARG_INT, &classes, "Classes (default: the largest value seen)",
       "K" },
     { "regression", 'r', 0, G_OPTION_ARG_NONE, &regression,
       "Compare float images by Pearson correlation instead", NULL },
+    { "log", 0, 0, G_OPTION_ARG_NONE, &log_units,
+      "--regression: compare log(1 + x) of both (scattering intensities)", NULL },
     { "mask", 0, 0, G_OPTION_ARG_FILENAME, &mask_path,
       "--regression: only pixels where this image is non-zero (e.g. detector gaps)", "MASK.tif" },
     { NULL }
@@ -87,6 +89,12 @@ cmd_evaluate (int argc, char **argv)
               || !dls_tiff_reader_read_slice (tr, z, t, &error)
               || (mr && !dls_tiff_reader_read_slice (mr, z, mk, &error)))
             goto fail;
+          if (log_units)
+            for (int64_t i = 0; i < hw; i++)
+              {
+                p[i] = log1pf (MAX (p[i], 0.0f));
+                t[i] = log1pf (MAX (t[i], 0.0f));
+              }
           for (int64_t i = 0; i < hw; i++)
             if (!mk || mk[i] != 0)
               {

@@ -317,7 +317,9 @@ cmd_predict (int argc, char **argv)
     { "slices", 0, 0, G_OPTION_ARG_STRING, &P.slices_s,
       "Only slices A to B − 1 along the axis (for splitting a volume over jobs)", "A:B" },
     { "tile", 0, 0, G_OPTION_ARG_INT, &P.tile,
-      "Predict in blended tiles of this side when a slice is larger (0: whole slices)", "N" },
+      "Predict in blended tiles of this side when a slice is larger (default: whole slices up to "
+      "4096², tiles of 1024 beyond)",
+      "N" },
     { "overlap", 0, 0, G_OPTION_ARG_INT, &P.overlap, "Tile overlap in pixels (32)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &P.threads, "Worker threads (default: all cores)",
       "N" },

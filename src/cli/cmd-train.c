@@ -169,7 +169,7 @@ calibrate (DlsModel **models, int n, const DlsVolume *raw, const DlsLabels *labe
 
 typedef struct {
   const char *input, *target, *mask, *output, *arch_name, *pct;
-  gboolean    autoencoder, l1, time_given;
+  gboolean    autoencoder, l1, time_given, log, no_bn;
   int         epochs, batch, patch, patience, threads, ensemble, latent, layers, depth, base;
   double      time_budget, lr, val_fraction;
   uint64_t    seed;
@@ -248,6 +248,13 @@ train_regression (RegressionJob *j)
     }
   hw = ii.height * ii.width;
   n = ii.depth * ii.channels * hw;
+  if (j->log)
+    {
+      for (int64_t i = 0; i < n; i++)
+        in[i] = log1pf (MAX (in[i], 0.0f));
+      for (int64_t i = 0; tg && i < ti.depth * ti.channels * hw; i++)
+        tg[i] = log1pf (MAX (tg[i], 0.0f));
+    }
   /* one linear map for input and target (no clipping: the target's range matters) */
   dls_volume_percentiles (in, n, p_low, p_high, &lo, &hi);
   for (int64_t i = 0; i < n; i++)
@@ -286,7 +293,9 @@ train_regression (RegressionJob *j)
       c.norm_high = hi;
       c.norm_p_low = p_low;
       c.norm_p_high = p_high;
+      c.norm_log = j->log;
       c.regression = TRUE;
+      c.batchnorm = !j->no_bn;
       if (arch == DLS_ARCH_MSDNET)
         c.num_layers = j->layers ? j->layers : 50;
       if (arch == DLS_ARCH_SMSNET)
@@ -407,7 +416,8 @@ cmd_train (int argc, char **argv)
   g_autofree char *arch_name = NULL, *output = NULL, *weights_s = NULL;
   g_autofree char *layers_s = NULL, *pct_s = NULL, *target_path = NULL, *mask_path = NULL;
   g_autofree char *loss_s = NULL;
-  gboolean autoencoder = FALSE;
+  gboolean autoencoder = FALSE, log_transform = FALSE;
+  g_autofree char *norm_s = NULL;
   int latent = 0;
   int ensemble = 1, epochs = 0, batch = 4, patch = 64, patience = 0, threads = 0, classes = 0;
   int depth = 0, base = 0;
@@ -439,6 +449,10 @@ cmd_train (int argc, char **argv)
       "smsnet: hidden layers (10); msdnet: layers (50)", "N" },
     { "depth", 0, 0, G_OPTION_ARG_INT, &depth, "tunet: levels (4)", "N" },
     { "base-channels", 0, 0, G_OPTION_ARG_INT, &base, "tunet: first level's channels (16)", "N" },
+    { "normalization", 0, 0, G_OPTION_ARG_STRING, &norm_s,
+      "msdnet, tunet: BatchNorm2d (default) or none", "NAME" },
+    { "log", 0, 0, G_OPTION_ARG_NONE, &log_transform,
+      "Take log(1 + x) of the input first (and of a regression target): scattering data", NULL },
     { "percentiles", 0, 0, G_OPTION_ARG_STRING, &pct_s,
       "Input normalisation: raw values at these percentiles map to 0 and 1 (1,99)", "LO,HI" },
     { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Conformal miscoverage (0.1)", "A" },
@@ -484,6 +498,11 @@ cmd_train (int argc, char **argv)
       g_printerr ("dlsia train: %s\n", error->message);
       return 2;
     }
+  if (norm_s && g_strcmp0 (norm_s, "none") != 0 && g_strcmp0 (norm_s, "BatchNorm2d") != 0)
+    {
+      g_printerr ("dlsia train: --normalization is BatchNorm2d or none, not “%s”\n", norm_s);
+      return 2;
+    }
   if (target_path || autoencoder)
     {
       RegressionJob job = { .input = argc > 1 ? argv[1] : NULL, .target = target_path,
@@ -494,7 +513,8 @@ cmd_train (int argc, char **argv)
                             .lr = lr, .patience = patience, .val_fraction = val_fraction,
                             .seed = (uint64_t) seed, .threads = threads, .ensemble = ensemble,
                             .latent = latent, .l1 = g_strcmp0 (loss_s, "l1") == 0,
-                            .depth = depth, .base = base, .pct = pct_s,
+                            .depth = depth, .base = base, .pct = pct_s, .log = log_transform,
+                            .no_bn = g_strcmp0 (norm_s, "none") == 0,
                             .time_given = FALSE };
 
       if (loss_s && g_strcmp0 (loss_s, "l1") != 0 && g_strcmp0 (loss_s, "mse") != 0)
@@ -585,7 +605,6 @@ cmd_train (int argc, char **argv)
   }
   if (weights_s)
     {
-      g_autofree int *dummy = NULL;
       g_auto (GStrv) p = g_strsplit (weights_s, ",", -1);
 
       if ((int) g_strv_length (p) != K)
@@ -613,10 +632,12 @@ cmd_train (int argc, char **argv)
         g_printerr ("dlsia train: not enough memory for a second copy of the volume\n");
         goto out;
       }
-    dls_volume_percentiles (vol, n, p_low, p_high, &norm_low, &norm_high);
+    for (int64_t i = 0; i < n; i++)
+      norm[i] = log_transform ? log1pf (MAX (vol[i], 0.0f)) : vol[i];
+    dls_volume_percentiles (norm, n, p_low, p_high, &norm_low, &norm_high);
     for (int64_t i = 0; i < n; i++)
       {
-        float v = (float) ((vol[i] - norm_low) / (norm_high - norm_low));
+        float v = (float) ((norm[i] - norm_low) / (norm_high - norm_low));
 
         norm[i] = isnan (v) ? 0.0f : v < 0 ? 0.0f : v > 1 ? 1.0f : v;
       }
@@ -624,6 +645,7 @@ cmd_train (int argc, char **argv)
     raw = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, vol };
   }
   labels = (DlsLabels){ linfo.depth, linfo.height, linfo.width, lab };
+
   ds = dls_dataset_new (&volume, &labels, K,
                         &(DlsDatasetArgs){ .patch = MIN (patch, (int) MIN (vinfo.height,
                                                                            vinfo.width)),
@@ -634,6 +656,10 @@ cmd_train (int argc, char **argv)
                         &error);
   if (ds == NULL)
     goto fail;
+  if (patch > MIN (vinfo.height, vinfo.width))
+    g_printerr ("dlsia train: the slices are %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+                ", so patches are %d² instead of %d²\n",
+                vinfo.width, vinfo.height, (int) MIN (vinfo.height, vinfo.width), patch);
   g_printerr ("dlsia train: %" G_GINT64_FORMAT " training and %" G_GINT64_FORMAT
               " validation pixels in %d patches of %d², %d classes; input %g → 0, %g → 1\n",
               dls_dataset_n_labelled (ds, FALSE), dls_dataset_n_labelled (ds, TRUE),
@@ -655,6 +681,8 @@ cmd_train (int argc, char **argv)
     base_cfg.norm_high = norm_high;
     base_cfg.norm_p_low = p_low;
     base_cfg.norm_p_high = p_high;
+    base_cfg.norm_log = log_transform;
+    base_cfg.batchnorm = g_strcmp0 (norm_s, "none") != 0;
     if (arch == DLS_ARCH_SMSNET && layers)
       base_cfg.sms.layers = layers;
     if (arch == DLS_ARCH_MSDNET)

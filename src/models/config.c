@@ -20,7 +20,7 @@
  * final_transform, encoder_graph, decoder_graph.  msdnet and tunet say "task": "classification"
  * or "regression" (inpainting).  Every model may carry
  * "input_normalization": {"method": "percentile", "low_percentile", "high_percentile", "low",
- * "high"}.
+ * "high"[, "transform": "log1p"]}.
  */
 #include "config.h"
 
@@ -516,6 +516,8 @@ dls_model_config_to_json (const DlsModelConfig *c)
       JsonObject *n = json_object_new ();
 
       json_object_set_string_member (n, "method", "percentile");
+      if (c->norm_log)
+        json_object_set_string_member (n, "transform", "log1p");
       json_object_set_double_member (n, "low_percentile", c->norm_p_low);
       json_object_set_double_member (n, "high_percentile", c->norm_p_high);
       json_object_set_double_member (n, "low", c->norm_low);
@@ -955,6 +957,17 @@ dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
         c->norm_high = get_num (&r, no, "high", TRUE, 1);
         c->norm_p_low = get_num (&r, no, "low_percentile", FALSE, 1);
         c->norm_p_high = get_num (&r, no, "high_percentile", FALSE, 99);
+        {
+          const char *t = get_str (&r, no, "transform");
+
+          if (t && g_strcmp0 (t, "log1p") != 0 && r.ok)
+            {
+              g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
+                           "model config: input transform “%s” is not supported (log1p)", t);
+              r.ok = FALSE;
+            }
+          c->norm_log = t != NULL;
+        }
       }
   }
   {

@@ -79,11 +79,13 @@ typedef struct {
   int      in_channels, out_channels;
   uint64_t seed;
 
-  /* Input normalisation applied before the network (raw → clip((x − low)/(high − low), 0, 1)).
+  /* Input normalisation applied before the network (raw → clip((x − low)/(high − low), 0, 1),
+   * after log(1 + x) when norm_log).
    * Absent in a model fresh from `dlsia init`: raw values go in. */
   gboolean norm_set;
   double   norm_low, norm_high;          /* the raw values mapped to 0 and 1 */
   double   norm_p_low, norm_p_high;      /* the percentiles they came from */
+  gboolean norm_log;                     /* log(1 + max(x, 0)) first (scattering data) */
 
   /* msdnet, tunet: trained for regression (inpainting) rather than classes ("task"). */
   gboolean regression;

@@ -87,7 +87,13 @@ run_member (DlsEnsemblePredictor *p, int m, const float *image, int h, int w, fl
             const volatile int *cancel, GError **error)
 {
   int C = p->models[m]->config.in_channels, K = p->models[m]->config.out_channels;
-  int T = p->tiles.tile, ov = MIN (p->tiles.overlap, T / 2);
+  int T = p->tiles.tile, ov;
+
+  /* automatic: whole slices up to 4096², tiles of 1024 beyond (a graph's activations for a
+   * larger slice would take gigabytes) */
+  if (T == 0 && (int64_t) h * w > (int64_t) 4096 * 4096)
+    T = 1024;
+  ov = MIN (p->tiles.overlap, T / 2);
   int64_t hw = (int64_t) h * w;
   g_autofree int *ys = NULL, *xs = NULL;
   g_autofree float *crop = NULL, *res = NULL, *wsum = NULL;

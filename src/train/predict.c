@@ -175,7 +175,8 @@ dls_model_normalize (const DlsModel *m, const float *raw, float *out, int64_t n)
 
     for (int64_t i = 0; i < n; i++)
       {
-        float v = (float) ((raw[i] - lo) * scale);
+        double x = c->norm_log ? log1p (MAX (raw[i], 0.0f)) : raw[i];
+        float v = (float) ((x - lo) * scale);
 
         out[i] = isnan (v) ? 0.0f : v < 0 ? 0.0f : v > 1 ? 1.0f : v;
       }
@@ -216,7 +217,8 @@ finish_output (DlsModel *m, float *out, int64_t hw)
       double lo = m->config.norm_low, span = m->config.norm_high - m->config.norm_low;
 
       for (int64_t i = 0; i < m->config.out_channels * hw; i++)
-        out[i] = (float) (out[i] * span + lo);
+        out[i] = m->config.norm_log ? (float) expm1 (out[i] * span + lo)
+                                    : (float) (out[i] * span + lo);
     }
 }
 

@@ -37,13 +37,13 @@ int           dls_model_encode         (DlsModel *m, const float *images, int64_
 
 /* ---------------------------------------------------------------------------------------------
  * Ensembles and tiles.  Each member runs on the whole image, or on overlapping square tiles
- * when the image is larger than `tile` (0: never): tiles are blended with weights that ramp
+ * when the image is larger than `tile`: tiles are blended with weights that ramp
  * linearly across the overlap, so no seam shows.  The members' outputs (softmax
  * probabilities for classifiers) are averaged; std is the plain standard deviation across
  * members (M − 1 in the denominator; zero for one member).
  */
 typedef struct {
-  int tile;     /* tile side, 0: whole images */
+  int tile;     /* tile side; 0: whole images up to 4096², tiles of 1024 beyond; < 0: never */
   int overlap;  /* pixels shared by neighbouring tiles, 32 when 0 */
 } DlsTileArgs;
 

@@ -8,7 +8,8 @@
  *     CC on the gap pixels;
  *   - shapes: an MSAE on DLSIA's four shapes; reconstruction CC, and k-means on the latent
  *     vectors against the true classes (adjusted Rand index).
- * The full-size runs and their figures are in README.md.
+ * The full-size runs and their figures are in README.md; DLSIA_FULL=1 runs the shapes case at
+ * the latent-space notebook's size (2,000 images, noise 0.5, 30 epochs).
  */
 #include "config.h"
 
@@ -197,7 +198,8 @@ test_inpainting (void)
 static void
 test_shapes (void)
 {
-  int64_t N = 400, S = 32, hw = S * S;
+  gboolean full = g_getenv ("DLSIA_FULL") != NULL;
+  int64_t N = full ? 2000 : 400, S = 32, hw = S * S;
   g_autofree float *img = g_new (float, N * hw), *clean = g_new (float, N * hw);
   g_autofree uint8_t *maps = g_new (uint8_t, N * hw), *cls = g_new (uint8_t, N);
   g_autofree float *norm = g_new (float, N * hw), *lat = NULL, *rec = g_new (float, hw);
@@ -209,8 +211,8 @@ test_shapes (void)
   double lo, hi, ari;
   int L;
 
-  g_assert_true (dls_synth_shapes (&(DlsSynthShapesArgs){ N, (int) S, 0.15, 5 }, img, clean, maps,
-                                   cls, &error));
+  g_assert_true (dls_synth_shapes (&(DlsSynthShapesArgs){ N, (int) S, full ? 0.5 : 0.15, 5 },
+                                   img, clean, maps, cls, &error));
   normalise (img, N * hw, norm, &lo, &hi, 0, 100, FALSE);
   dls_model_config_init (&c, DLS_ARCH_MSAE);
   c.input_shape[1] = c.input_shape[2] = (int) S;
@@ -232,8 +234,9 @@ test_shapes (void)
                             .target = &(DlsVolume){ N, S, S, 1, norm },
                             .patch = 0,
                             .seed = 1 },
-      DLS_REGRESSION_MSE, &(DlsTrainArgs){ .epochs = 12, .batch = 16, .lr = 3e-3, .seed = 3 },
-      &r, &error));
+      DLS_REGRESSION_MSE,
+      &(DlsTrainArgs){ .epochs = full ? 30 : 12, .batch = 16, .lr = 3e-3, .seed = 3 }, &r,
+      &error));
   g_assert_no_error (error);
   lat = g_new (float, N * 16);
   L = dls_model_encode (m, img, N, (int) S, (int) S, lat, &error);
@@ -260,8 +263,10 @@ test_shapes (void)
   g_test_message ("shapes: reconstruction CC (validation) %.4f, k-means ARI %.3f", r.best_cc, ari);
   g_assert_cmpfloat (r.best_cc, >, 0.8);
   /* chance is 0; rotations and sizes spread each class, so plain k-means on a 16-D latent
-   * recovers the classes only in part (the latent explorer's map does better) */
-  g_assert_cmpfloat (ari, >, 0.1);
+   * recovers the classes only in part (the latent explorer's map does better); at the full
+   * run's noise of 0.5 it is near chance, which README reports */
+  if (!full)
+    g_assert_cmpfloat (ari, >, 0.1);
   (void) rec;
   dls_model_free (m);
 }
