@@ -95,6 +95,20 @@ on_progress (const DlsTrainProgress *p, void *user_data)
   }
 }
 
+/* Where member k of n goes: the output itself for one model, else beside the manifest
+ * (fibres.json → fibres.m0.safetensors). */
+static char *
+member_path (const char *output, int k, int n)
+{
+  g_autofree char *stem = NULL;
+
+  if (n == 1)
+    return g_strdup (output);
+  stem = g_str_has_suffix (output, ".json") ? g_strndup (output, strlen (output) - 5)
+                                            : g_strdup (output);
+  return g_strdup_printf ("%s.m%d.safetensors", stem, k);
+}
+
 /* Labels as uint8 0..255, refusing non-integers, negatives, several channels. */
 static uint8_t *
 read_labels (const char *path, DlsTiffInfo *info, GError **error)
@@ -366,16 +380,7 @@ train_regression (RegressionJob *j)
         }
       if (pr.tty)
         g_printerr ("\r\033[K");
-      if (j->ensemble > 1)
-        {
-          g_autofree char *stem = g_str_has_suffix (j->output, ".json")
-                                      ? g_strndup (j->output, strlen (j->output) - 5)
-                                      : g_strdup (j->output);
-
-          file = g_strdup_printf ("%s.m%d.safetensors", stem, k);
-        }
-      else
-        file = g_strdup (j->output);
+      file = member_path (j->output, k, j->ensemble);
       if (!dls_model_save (m, file, &error))
         {
           dls_model_free (m);
@@ -454,7 +459,9 @@ cmd_train (int argc, char **argv)
     { "log", 0, 0, G_OPTION_ARG_NONE, &log_transform,
       "Take log(1 + x) of the input first (and of a regression target): scattering data", NULL },
     { "percentiles", 0, 0, G_OPTION_ARG_STRING, &pct_s,
-      "Input normalisation: raw values at these percentiles map to 0 and 1 (1,99)", "LO,HI" },
+      "Input normalisation: raw values at these percentiles map to 0 and 1 (1,99; 0,100 for "
+      "regression and autoencoders)",
+      "LO,HI" },
     { "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &alpha, "Conformal miscoverage (0.1)", "A" },
     { "target", 0, 0, G_OPTION_ARG_FILENAME, &target_path,
       "Regression (inpainting): train VOLUME → TARGET instead of classes", "TARGET.tif" },
@@ -741,17 +748,7 @@ cmd_train (int argc, char **argv)
           break;
         if (pr.tty)
           g_printerr ("\r\033[K");
-        if (ensemble > 1)
-          {
-            /* fibres.json → fibres.m0.safetensors beside it */
-            g_autofree char *stem = g_str_has_suffix (output, ".json")
-                                        ? g_strndup (output, strlen (output) - 5)
-                                        : g_strdup (output);
-
-            file = g_strdup_printf ("%s.m%d.safetensors", stem, k);
-          }
-        else
-          file = g_strdup (output);
+        file = member_path (output, k, ensemble);
         if (!dls_model_save (models[k], file, &error))
           break;
         n_done = k + 1;

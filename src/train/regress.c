@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "metrics.h"
-#include "trainer.h"
+#include "train-private.h"
 
 typedef struct {
   const DlsRegressionData *d;
@@ -187,15 +187,8 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
   dls_graph_set_cancel_flag (tr.g, a.cancel);
   dls_graph_set_cancel_flag (ev.g, a.cancel);
   opt = dls_optimizer_new_adam (m->params, &(DlsAdamArgs){ .lr = a.lr > 0 ? a.lr : 1e-3 });
-  {
-    DlsModel *twin = dls_model_new (&m->config, error);
-
-    if (twin == NULL)
-      goto out;
-    best = dls_params_ref (twin->params);
-    dls_model_free (twin);
-  }
-  if (!dls_params_copy_from (best, m->params, error))
+  best = dls_train_best_new (m, error);
+  if (best == NULL)
     goto out;
   {
     int64_t sin = (int64_t) B * s.C * s.PH * s.PW, sout = (int64_t) B * s.Ct * s.PH * s.PW;
@@ -250,15 +243,8 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
               goto finish;
             }
           lv = dls_graph_scalar (tr.g, tr.loss);
-          if (!isfinite (lv))
-            {
-              dls_params_copy_from (m->params, best, NULL);
-              g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                           "training diverged: the loss became %s at epoch %d, step %d; the best "
-                           "weights so far are kept (try a lower learning rate)",
-                           isnan (lv) ? "NaN" : "infinite", epoch + 1, st + 1);
-              goto out;
-            }
+          if (!dls_train_check_loss (lv, epoch, st, m, best, error))
+            goto out;
           dls_optimizer_step (opt);
           sum += lv;
           done++;
@@ -266,9 +252,7 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
           prog.step = st + 1;
           prog.loss = sum / done;
           prog.elapsed = elapsed;
-          prog.eta = a.epochs > 0 ? elapsed / ((double) epoch * steps + st + 1)
-                                        * ((double) a.epochs * steps - epoch * steps - st - 1)
-                                  : MAX (0, a.time_budget - elapsed);
+          prog.eta = dls_train_eta (&a, epoch, steps, st + 1, elapsed);
           if (a.progress)
             a.progress (&prog, a.user_data);
           if (a.time_budget > 0 && elapsed >= a.time_budget)

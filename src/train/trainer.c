@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "metrics.h"
-#include "trainer.h"
+#include "train-private.h"
 
 typedef struct {
   DlsGraph     *g;
@@ -146,17 +146,8 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args,
   dls_graph_set_cancel_flag (tr.g, a.cancel);
   dls_graph_set_cancel_flag (ev.g, a.cancel);
   opt = dls_optimizer_new_adam (m->params, &(DlsAdamArgs){ .lr = a.lr > 0 ? a.lr : 1e-3 });
-  best = dls_params_new ();
-  {
-    DlsModel *twin = dls_model_new (&m->config, error);
-
-    if (twin == NULL)
-      goto out;
-    dls_params_unref (best);
-    best = dls_params_ref (twin->params);
-    dls_model_free (twin);
-  }
-  if (!dls_params_copy_from (best, m->params, error))
+  best = dls_train_best_new (m, error);
+  if (best == NULL)
     goto out;
   img = g_new (float, B * C * pp);
   lab = g_new (int32_t, B * pp);
@@ -206,31 +197,15 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args,
               goto finish;
             }
           loss = dls_graph_scalar (tr.g, tr.loss);
-          if (!isfinite (loss))
-            {
-              dls_params_copy_from (m->params, best, NULL);
-              g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                           "training diverged: the loss became %s at epoch %d, step %d; the best "
-                           "weights so far are kept (try a lower learning rate)",
-                           isnan (loss) ? "NaN" : "infinite", epoch + 1, s + 1);
-              goto out;
-            }
+          if (!dls_train_check_loss (loss, epoch, s, m, best, error))
+            goto out;
           dls_optimizer_step (opt);
           sum += loss;
           elapsed = (g_get_monotonic_time () - t0) / 1e6;
           prog.step = s + 1;
           prog.loss = sum / (s + 1);
           prog.elapsed = elapsed;
-          if (a.epochs > 0)
-            {
-              double done = (double) epoch * steps + s + 1, total = (double) a.epochs * steps;
-
-              prog.eta = elapsed / done * (total - done);
-              if (a.time_budget > 0)
-                prog.eta = MIN (prog.eta, a.time_budget - elapsed);
-            }
-          else
-            prog.eta = MAX (0, a.time_budget - elapsed);
+          prog.eta = dls_train_eta (&a, epoch, steps, s + 1, elapsed);
           report (&a, &prog);
           if (a.time_budget > 0 && elapsed >= a.time_budget)
             break;

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * train-private.h: what the classifier and regression training loops share — the copy of the
+ * best weights, the check that a loss is still finite, and the time still to go.
+ */
+#pragma once
+
+#include "trainer.h"
+
+G_BEGIN_DECLS
+
+/* A parameter set laid out like m's, holding a copy of its weights now. */
+DlsParams *dls_train_best_new   (DlsModel *m, GError **error);
+/* FALSE with a message (and m back at the best weights) when loss is NaN or infinite. */
+gboolean   dls_train_check_loss (double loss, int epoch, int step, DlsModel *m, DlsParams *best,
+                                 GError **error);
+/* Seconds still to go after step `done_in_epoch` (1-based) of `epoch`, `steps` per epoch. */
+double     dls_train_eta        (const DlsTrainArgs *a, int epoch, int steps, int done_in_epoch,
+                                 double elapsed);
+
+G_END_DECLS
