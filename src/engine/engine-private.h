@@ -99,7 +99,7 @@ struct _DlsNodeImpl {
   union {
     struct { DlsConvGeom geo; bool has_bias; } conv;
     struct { int k, s, p; } pool;
-    struct { float eps, momentum; DlsBatchNormMode mode; } bn;
+    struct { float eps, momentum; DlsBatchNormMode mode; bool pre_relu; } bn;
     struct { float p; } dropout;
     struct { int c0; } slice;
     struct { float s; } scale;

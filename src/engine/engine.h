@@ -199,6 +199,8 @@ typedef struct {
   float            eps;      /* 1e-5 when 0 */
   float            momentum; /* 0.1 when 0 */
   DlsBatchNormMode mode;
+  bool             pre_relu; /* normalise relu(x): a ReLU folded in, so its output is never
+                              * stored (MSDNet's and MSAE's ReLU → BatchNorm) */
 } DlsBatchNormArgs;
 
 DlsGraph       *dls_graph_new          (DlsParams *params); /* NULL: a new, private set */

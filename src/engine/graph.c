@@ -604,6 +604,7 @@ dls_graph_batchnorm (DlsGraph *g, DlsNode x, DlsNode gamma, DlsNode beta, DlsNod
       g->nodes[y].a.bn.eps = a.eps > 0 ? a.eps : 1e-5f;
       g->nodes[y].a.bn.momentum = a.momentum > 0 ? a.momentum : 0.1f;
       g->nodes[y].a.bn.mode = a.mode;
+      g->nodes[y].a.bn.pre_relu = a.pre_relu;
     }
   return y;
 }

@@ -5,12 +5,153 @@
  * running statistics by `momentum` towards the batch mean and the *unbiased* batch variance;
  * eval uses the running statistics; DLS_BN_BATCH_STATS (track_running_stats=False) always uses
  * the batch.  Sums are accumulated in double, as PyTorch does on the CPU.  Work is split by
- * channel ranges.
+ * channel ranges.  With pre_relu the op normalises relu(x), reading x and applying the ReLU on
+ * the fly, so the ReLU's output and its gradient are never stored.
  */
 #include "engine-private.h"
 #include "ref.h"
 
 #include <math.h>
+
+/* x, or relu(x) for a BatchNorm with the ReLU folded in (relu is loop-invariant: the compiler
+ * unswitches the loops). */
+#define RX(v) (relu ? ((v) < 0.0f ? 0.0f : (v)) : (v))
+/* relu'(x): PyTorch passes the gradient where the ReLU's output is positive */
+#define PASS(v) (!relu || (v) > 0.0f)
+
+/* Row reductions with eight partial sums (two 4-lane vectors, the baseline x86-64 width): the
+ * plain loops cannot be vectorised (float addition does not reassociate), and BatchNorm's
+ * statistics are the hottest loops of an MSDNet step.  The order is fixed, so results stay
+ * deterministic. */
+typedef float v4f __attribute__ ((vector_size (16)));
+typedef int32_t v4i __attribute__ ((vector_size (16)));
+
+static inline __attribute__ ((always_inline)) v4f
+load4 (const float *p, bool relu)
+{
+  v4f v;
+
+  memcpy (&v, p, sizeof v);
+  if (relu)
+    v = (v4f) ((v4i) v & ~(v < (v4f){ 0 })); /* NaN stays NaN */
+  return v;
+}
+
+static inline __attribute__ ((always_inline)) float
+hsum (v4f a, v4f b)
+{
+  v4f v = a + b;
+
+  return (v[0] + v[2]) + (v[1] + v[3]);
+}
+
+/* Σ x (or Σ relu(x)) over a row */
+static inline __attribute__ ((always_inline)) float
+row_sum (const float *r, int w, bool relu)
+{
+  v4f a = { 0 }, b = { 0 };
+  float s;
+  int i = 0;
+
+  for (; i + 8 <= w; i += 8)
+    {
+      a += load4 (r + i, relu);
+      b += load4 (r + i + 4, relu);
+    }
+  s = hsum (a, b);
+  for (; i < w; i++)
+    s += RX (r[i]);
+  return s;
+}
+
+/* Σ (x − m)² */
+static inline __attribute__ ((always_inline)) float
+row_sqdev (const float *r, int w, float m, bool relu)
+{
+  v4f a = { 0 }, b = { 0 }, mv = { m, m, m, m };
+  float s;
+  int i = 0;
+
+  for (; i + 8 <= w; i += 8)
+    {
+      v4f d = load4 (r + i, relu) - mv, e = load4 (r + i + 4, relu) - mv;
+
+      a += d * d;
+      b += e * e;
+    }
+  s = hsum (a, b);
+  for (; i < w; i++)
+    s += (RX (r[i]) - m) * (RX (r[i]) - m);
+  return s;
+}
+
+/* Σ dy and Σ dy·(x − m) */
+static inline __attribute__ ((always_inline)) void
+row_dots (const float *g, const float *r, int w, float m, bool relu, float *sa, float *sb)
+{
+  v4f a0 = { 0 }, a1 = { 0 }, b0 = { 0 }, b1 = { 0 }, mv = { m, m, m, m };
+  int i = 0;
+
+  for (; i + 8 <= w; i += 8)
+    {
+      v4f g0 = load4 (g + i, false), g1 = load4 (g + i + 4, false);
+
+      a0 += g0;
+      a1 += g1;
+      b0 += g0 * (load4 (r + i, relu) - mv);
+      b1 += g1 * (load4 (r + i + 4, relu) - mv);
+    }
+  *sa = hsum (a0, a1);
+  *sb = hsum (b0, b1);
+  for (; i < w; i++)
+    {
+      *sa += g[i];
+      *sb += g[i] * (RX (r[i]) - m);
+    }
+}
+
+/* d += pass(x) · k·(g − mdy − (x − m)·c): BatchNorm's input gradient in batch mode (c = inv ·
+ * mean(dy·x̂)), with the folded ReLU's mask; c = mdy = m = 0 gives the eval form k·g. */
+static inline __attribute__ ((always_inline)) void
+row_dx (float *d, const float *g, const float *r, int w, float k, float mdy, float m, float c,
+        bool relu)
+{
+  v4f kv = { k, k, k, k }, dv = { mdy, mdy, mdy, mdy }, mv = { m, m, m, m }, cv = { c, c, c, c };
+  int i = 0;
+
+  for (; i + 4 <= w; i += 4)
+    {
+      v4f x, xr = load4 (r + i, relu), gv = load4 (g + i, false), dd = load4 (d + i, false);
+      v4f v = kv * (gv - dv - (xr - mv) * cv);
+
+      if (relu)
+        {
+          memcpy (&x, r + i, sizeof x);
+          v = (v4f) ((v4i) v & (x > (v4f){ 0 }));
+        }
+      dd += v;
+      memcpy (d + i, &dd, sizeof dd);
+    }
+  for (; i < w; i++)
+    d[i] += PASS (r[i]) ? k * (g[i] - mdy - (RX (r[i]) - m) * c) : 0.0f;
+}
+
+/* o = a·x + b (x = relu(x) when folded) */
+static inline __attribute__ ((always_inline)) void
+row_affine (float *o, const float *r, int w, float a, float b, bool relu)
+{
+  v4f av = { a, a, a, a }, bv = { b, b, b, b };
+  int i = 0;
+
+  for (; i + 4 <= w; i += 4)
+    {
+      v4f v = load4 (r + i, relu) * av + bv;
+
+      memcpy (o + i, &v, sizeof v);
+    }
+  for (; i < w; i++)
+    o[i] = RX (r[i]) * a + b;
+}
 
 typedef struct
 {
@@ -21,6 +162,7 @@ typedef struct
   float *rmean, *rvar, *dgamma, *dbeta;
   float *mean, *invstd; /* aux: saved for backward */
   bool batch;           /* normalise with batch statistics */
+  bool relu;            /* normalise relu(x) */
   bool update;          /* move the running statistics */
 } BnJob;
 
@@ -47,6 +189,7 @@ bn_job (DlsGraph *g, DlsNodeImpl *n)
   j.invstd = j.mean + n->shape.c;
   j.batch = n->a.bn.mode == DLS_BN_BATCH_STATS || g->training;
   j.update = n->a.bn.mode == DLS_BN_RUNNING_STATS && g->training;
+  j.relu = n->a.bn.pre_relu;
   if (!x->requires_grad)
     j.dx.p = NULL;
   return j;
@@ -59,6 +202,7 @@ bn_forward_task (void *data, int task, int n_tasks)
   DlsShape s = j->n->shape;
   double M = (double) s.n * s.h * s.w;
   float eps = j->n->a.bn.eps, mom = j->n->a.bn.momentum;
+  const bool relu = j->relu;
   int64_t lo, hi;
 
   dls_split (s.c, n_tasks, task, &lo, &hi);
@@ -73,21 +217,13 @@ bn_forward_task (void *data, int task, int n_tasks)
           for (int n = 0; n < s.n; n++)
             for (int y = 0; y < s.h; y++)
               {
-                const float *r = dls_view_at (j->x, n, c, y, 0);
-                float rs = 0;
-                for (int i = 0; i < s.w; i++)
-                  rs += r[i];
-                sum += rs;
+                sum += row_sum (dls_view_at (j->x, n, c, y, 0), s.w, relu);
               }
           mean = sum / M;
           for (int n = 0; n < s.n; n++)
             for (int y = 0; y < s.h; y++)
               {
-                const float *r = dls_view_at (j->x, n, c, y, 0);
-                float rs = 0, m = (float) mean;
-                for (int i = 0; i < s.w; i++)
-                  rs += (r[i] - m) * (r[i] - m);
-                sq += rs;
+                sq += row_sqdev (dls_view_at (j->x, n, c, y, 0), s.w, (float) mean, relu);
               }
           var = sq / M;
           if (j->update)
@@ -109,12 +245,8 @@ bn_forward_task (void *data, int task, int n_tasks)
       b = (j->beta ? j->beta[c] : 0.0f) - j->mean[c] * a;
       for (int n = 0; n < s.n; n++)
         for (int y = 0; y < s.h; y++)
-          {
-            const float *r = dls_view_at (j->x, n, c, y, 0);
-            float *o = dls_view_at (j->y, n, c, y, 0);
-            for (int i = 0; i < s.w; i++)
-              o[i] = r[i] * a + b;
-          }
+          row_affine (dls_view_at (j->y, n, c, y, 0), dls_view_at (j->x, n, c, y, 0), s.w, a, b,
+                      relu);
     }
 }
 
@@ -124,6 +256,7 @@ bn_backward_task (void *data, int task, int n_tasks)
   BnJob *j = data;
   DlsShape s = j->n->shape;
   double M = (double) s.n * s.h * s.w;
+  const bool relu = j->relu;
   int64_t lo, hi;
 
   dls_split (s.c, n_tasks, task, &lo, &hi);
@@ -136,14 +269,10 @@ bn_backward_task (void *data, int task, int n_tasks)
       for (int n = 0; n < s.n; n++)
         for (int y = 0; y < s.h; y++)
           {
-            const float *r = dls_view_at (j->x, n, c, y, 0);
-            const float *g = dls_view_at (j->dy, n, c, y, 0);
-            float a = 0, b = 0;
-            for (int i = 0; i < s.w; i++)
-              {
-                a += g[i];
-                b += g[i] * (r[i] - mean);
-              }
+            float a, b;
+
+            row_dots (dls_view_at (j->dy, n, c, y, 0), dls_view_at (j->x, n, c, y, 0), s.w, mean,
+                      relu, &a, &b);
             sdy += a;
             sdyx += b;
           }
@@ -160,25 +289,16 @@ bn_backward_task (void *data, int task, int n_tasks)
           float k = gam * inv, mdy = (float) (sdy / M), mdyx = (float) (sdyx / M);
           for (int n = 0; n < s.n; n++)
             for (int y = 0; y < s.h; y++)
-              {
-                const float *r = dls_view_at (j->x, n, c, y, 0);
-                const float *g = dls_view_at (j->dy, n, c, y, 0);
-                float *d = dls_view_at (j->dx, n, c, y, 0);
-                for (int i = 0; i < s.w; i++)
-                  d[i] += k * (g[i] - mdy - (r[i] - mean) * inv * mdyx);
-              }
+              row_dx (dls_view_at (j->dx, n, c, y, 0), dls_view_at (j->dy, n, c, y, 0),
+                      dls_view_at (j->x, n, c, y, 0), s.w, k, mdy, mean, inv * mdyx, relu);
         }
       else
         {
           float k = gam * inv;
           for (int n = 0; n < s.n; n++)
             for (int y = 0; y < s.h; y++)
-              {
-                const float *g = dls_view_at (j->dy, n, c, y, 0);
-                float *d = dls_view_at (j->dx, n, c, y, 0);
-                for (int i = 0; i < s.w; i++)
-                  d[i] += k * g[i];
-              }
+              row_dx (dls_view_at (j->dx, n, c, y, 0), dls_view_at (j->dy, n, c, y, 0),
+                      dls_view_at (j->x, n, c, y, 0), s.w, k, 0.0f, 0.0f, 0.0f, relu);
         }
     }
 }

@@ -36,8 +36,7 @@ ms_wide (DlsGraph *g, const char *prefix, DlsNode x, int out_ch, int width, int 
           DlsConvArgs a = { .padding = d, .dilation = d };
 
           y = dls_model_conv (g, cn, y, out_ch, 3, TRUE, &a);
-          y = dls_graph_relu (g, y);
-          y = dls_model_bn (g, bn, y, DLS_BN_RUNNING_STATS);
+          y = dls_model_relu_bn (g, bn, y, DLS_BN_RUNNING_STATS); /* ReLU → BN */
         }
       parts[w] = y;
     }

@@ -33,15 +33,15 @@ dls_model_conv (DlsGraph *g, const char *name, DlsNode x, int out_ch, int k, gbo
   return dls_graph_conv2d (g, x, w, b, args);
 }
 
-DlsNode
-dls_model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode)
+static DlsNode
+model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode, bool pre_relu)
 {
   g_autofree char *wn = g_strconcat (name, ".weight", NULL);
   g_autofree char *bn = g_strconcat (name, ".bias", NULL);
   g_autofree char *mn = g_strconcat (name, ".running_mean", NULL);
   g_autofree char *vn = g_strconcat (name, ".running_var", NULL);
   g_autofree char *cn = g_strconcat (name, ".num_batches_tracked", NULL);
-  DlsBatchNormArgs args = { .mode = mode };
+  DlsBatchNormArgs args = { .mode = mode, .pre_relu = pre_relu };
   int64_t shape[1];
   DlsNode gamma, beta, rm = DLS_NODE_NONE, rv = DLS_NODE_NONE, cnt = DLS_NODE_NONE;
 
@@ -57,6 +57,18 @@ dls_model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode)
       cnt = dls_graph_counter (g, cn);
     }
   return dls_graph_batchnorm (g, x, gamma, beta, rm, rv, cnt, &args);
+}
+
+DlsNode
+dls_model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode)
+{
+  return model_bn (g, name, x, mode, false);
+}
+
+DlsNode
+dls_model_relu_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode)
+{
+  return model_bn (g, name, x, mode, true);
 }
 
 DlsNode

@@ -209,6 +209,8 @@ DlsModelConfig *dls_ensemble_configs (const DlsModelConfig *base, const DlsEnsem
 DlsNode dls_model_conv   (DlsGraph *g, const char *name, DlsNode x, int out_ch, int k,
                           gboolean bias, const DlsConvArgs *args);
 DlsNode dls_model_bn     (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode);
+/* BatchNorm of relu(x), the ReLU folded into the BatchNorm (its output is never stored). */
+DlsNode dls_model_relu_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode);
 DlsNode dls_model_linear (DlsGraph *g, const char *name, DlsNode x, int out_features);
 
 G_END_DECLS

@@ -48,13 +48,16 @@ dls_msdnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes
       h = dls_graph_concat (g, w + 1, parts);
       if (c->dropout_set && c->dropout[1] > 0)
         h = dls_graph_dropout (g, h, (float) c->dropout[1]);
-      h = dls_graph_relu (g, h);
       if (c->batchnorm)
         {
           g_autofree char *name = g_strdup_printf ("normalization_%d", i);
 
-          h = dls_model_bn (g, name, h, DLS_BN_RUNNING_STATS);
+          /* ReLU then BatchNorm over the whole stack, as one op: the ReLU's output of every
+           * layer's stack is never stored */
+          h = dls_model_relu_bn (g, name, h, DLS_BN_RUNNING_STATS);
         }
+      else
+        h = dls_graph_relu (g, h);
     }
   g_free (parts);
   if (c->dropout_set && c->dropout[2] > 0)

@@ -358,14 +358,28 @@ bn_parts (Case *c, const double **gamma, const double **beta, const double **mea
     }
 }
 
+/* The BatchNorm's input: x, or relu(x) with the ReLU folded in (the reference composes the
+ * two plain reference ops). */
+static double *
+bn_input (Case *c)
+{
+  int64_t n = c->leaf[0].n;
+  double *x = g_memdup2 (c->leaf[0].v, sizeof (double) * n);
+
+  if (c->a.bn.pre_relu)
+    dls_ref_relu_forward (x, c->leaf[0].v, n);
+  return x;
+}
+
 static void
 bn_fwd (Case *c, double *out)
 {
   const double *ga, *be, *m, *v;
   DlsShape s = c->leaf[0].shape;
+  g_autofree double *x = bn_input (c);
 
   bn_parts (c, &ga, &be, &m, &v);
-  dls_ref_batchnorm_forward (out, c->leaf[0].v, ga, be, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
+  dls_ref_batchnorm_forward (out, x, ga, be, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
 }
 
 static void
@@ -373,10 +387,17 @@ bn_bwd (Case *c, const double *dout, double **g)
 {
   const double *ga, *be, *m, *v;
   DlsShape s = c->leaf[0].shape;
+  int64_t n = c->leaf[0].n;
+  g_autofree double *x = bn_input (c), *dx = g_new0 (double, n);
 
   bn_parts (c, &ga, &be, &m, &v);
-  dls_ref_batchnorm_backward (g[0], c->a.bn.affine ? g[1] : NULL, c->a.bn.affine ? g[2] : NULL,
-                              dout, c->leaf[0].v, ga, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
+  dls_ref_batchnorm_backward (dx, c->a.bn.affine ? g[1] : NULL, c->a.bn.affine ? g[2] : NULL,
+                              dout, x, ga, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
+  if (c->a.bn.pre_relu)
+    dls_ref_relu_backward (g[0], dx, c->leaf[0].v, n);
+  else
+    for (int64_t k = 0; k < n; k++)
+      g[0][k] += dx[k];
 }
 
 static DlsNode
@@ -385,7 +406,8 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
   DlsNode ga = DLS_NODE_NONE, be = DLS_NODE_NONE, m = DLS_NODE_NONE, v = DLS_NODE_NONE,
           cnt = DLS_NODE_NONE;
   int k = 1;
-  DlsBatchNormArgs args = { .eps = c->a.bn.eps, .mode = c->a.bn.mode };
+  DlsBatchNormArgs args = { .eps = c->a.bn.eps, .mode = c->a.bn.mode,
+                            .pre_relu = c->a.bn.pre_relu };
 
   if (c->a.bn.affine)
     ga = l[1], be = l[2], k = 3;
@@ -395,12 +417,14 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
 }
 
 static void
-run_bn (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode)
+run_bn_full (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu)
 {
   Case c;
 
-  case_init (&c, "batchnorm %d×%d×%d×%d%s%s%s", s.n, s.c, s.h, s.w, affine ? " affine" : "",
-             eval ? " eval" : " train", mode == DLS_BN_BATCH_STATS ? " batch-stats" : "");
+  case_init (&c, "batchnorm %d×%d×%d×%d%s%s%s%s", s.n, s.c, s.h, s.w, affine ? " affine" : "",
+             eval ? " eval" : " train", mode == DLS_BN_BATCH_STATS ? " batch-stats" : "",
+             pre_relu ? " pre-relu" : "");
+  c.a.bn.pre_relu = pre_relu;
   c.a.bn.eps = 1e-5f;
   c.a.bn.mode = mode;
   c.a.bn.affine = affine;
@@ -430,6 +454,12 @@ run_bn (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode)
 }
 
 static void
+run_bn (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode)
+{
+  run_bn_full (s, affine, eval, mode, false);
+}
+
+static void
 test_batchnorm (void)
 {
   run_bn (DLS_SHAPE (2, 3, 5, 7), true, false, DLS_BN_RUNNING_STATS);
@@ -442,6 +472,11 @@ test_batchnorm (void)
   run_bn (DLS_SHAPE_FLAT (5, 3), true, true, DLS_BN_RUNNING_STATS);
   /* large enough to run on several tasks */
   run_bn (DLS_SHAPE (2, 3, 71, 73), true, false, DLS_BN_RUNNING_STATS);
+  /* with the ReLU folded in: train, eval, batch statistics, several tasks */
+  run_bn_full (DLS_SHAPE (2, 3, 5, 7), true, false, DLS_BN_RUNNING_STATS, true);
+  run_bn_full (DLS_SHAPE (1, 4, 9, 8), true, true, DLS_BN_RUNNING_STATS, true);
+  run_bn_full (DLS_SHAPE (2, 5, 3, 3), false, false, DLS_BN_BATCH_STATS, true);
+  run_bn_full (DLS_SHAPE (2, 3, 71, 73), true, false, DLS_BN_RUNNING_STATS, true);
 }
 
 /* ---- activations ---- */
