@@ -29,17 +29,17 @@ cmd_evaluate (int argc, char **argv)
   g_autofree char *mask_path = NULL;
   gboolean regression = FALSE, log_units = FALSE;
   int classes = 0;
-  GOptionEntry entries[] = {
-    { "classes", 'k', 0, G_OPTION_ARG_INT, &classes, "Classes (default: the largest value seen)",
-      "K" },
-    { "regression", 'r', 0, G_OPTION_ARG_NONE, &regression,
-      "Compare float images by Pearson correlation instead", NULL },
-    { "log", 0, 0, G_OPTION_ARG_NONE, &log_units,
-      "--regression: compare log(1 + x) of both (scattering intensities)", NULL },
-    { "mask", 0, 0, G_OPTION_ARG_FILENAME, &mask_path,
-      "--regression: only pixels where this image is non-zero (e.g. detector gaps)", "MASK.tif" },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "classes", 'k', 0, G_OPTION_ARG_INT, &classes,
+            "Classes (default: the largest value seen)", "K" },
+          { "regression", 'r', 0, G_OPTION_ARG_NONE, &regression,
+            "Compare float images by Pearson correlation instead", NULL },
+          { "log", 0, 0, G_OPTION_ARG_NONE, &log_units,
+            "--regression: compare log(1 + x) of both (scattering intensities)", NULL },
+          { "mask", 0, 0, G_OPTION_ARG_FILENAME, &mask_path,
+            "--regression: only pixels where this image is non-zero (e.g. detector gaps)",
+            "MASK.tif" },
+          { NULL } };
   g_autoptr (DlsTiffReader) pr = NULL, tr = NULL, mr = NULL;
   const DlsTiffInfo *pi, *ti;
   g_autofree float *p = NULL, *t = NULL, *mk = NULL;
@@ -58,7 +58,8 @@ cmd_evaluate (int argc, char **argv)
       g_printerr ("dlsia evaluate: give PREDICTION.tif and TRUTH.tif (see --help)\n");
       return 2;
     }
-  if (!(pr = dls_tiff_reader_open (argv[1], &error)) || !(tr = dls_tiff_reader_open (argv[2], &error))
+  if (!(pr = dls_tiff_reader_open (argv[1], &error))
+      || !(tr = dls_tiff_reader_open (argv[2], &error))
       || (mask_path && !(mr = dls_tiff_reader_open (mask_path, &error))))
     {
       g_printerr ("dlsia evaluate: %s\n", error->message);
@@ -68,9 +69,9 @@ cmd_evaluate (int argc, char **argv)
   ti = dls_tiff_reader_get_info (tr);
   if (!same_size (pi, ti) || (mr && !same_size (pi, dls_tiff_reader_get_info (mr))))
     {
-      g_printerr ("dlsia evaluate: the images differ in size (%" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
-                  " × %" G_GINT64_FORMAT " against %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
-                  " × %" G_GINT64_FORMAT ")\n",
+      g_printerr ("dlsia evaluate: the images differ in size (%" G_GINT64_FORMAT
+                  " × %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " against %" G_GINT64_FORMAT
+                  " × %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT ")\n",
                   pi->depth, pi->height, pi->width, ti->depth, ti->height, ti->width);
       return 1;
     }
@@ -107,11 +108,12 @@ cmd_evaluate (int argc, char **argv)
               }
         }
       {
-        double va = saa - sa * sa / n, vb = sbb - sb * sb / n, cc = (sab - sa * sb / n) / sqrt (va * vb);
+        double va = saa - sa * sa / n, vb = sbb - sb * sb / n,
+               cc = (sab - sa * sb / n) / sqrt (va * vb);
         double mse = (saa - 2 * sab + sbb) / n;
 
-        g_autofree char *ccs = n > 1 && isfinite (cc) ? g_strdup_printf ("%.6f", cc)
-                                                       : g_strdup ("null");
+        g_autofree char *ccs
+            = n > 1 && isfinite (cc) ? g_strdup_printf ("%.6f", cc) : g_strdup ("null");
 
         g_print ("{\"pixels\": %.0f, \"cc\": %s, \"mse\": %.6g}\n", n, ccs, n ? mse : 0.0);
       }

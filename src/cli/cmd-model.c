@@ -13,7 +13,8 @@
 
 /* ---- dlsia init ---- */
 
-enum {
+enum
+{
   A_MSD = 1 << DLS_ARCH_MSDNET,
   A_TUN = 1 << DLS_ARCH_TUNET,
   A_SMS = 1 << DLS_ARCH_SMSNET,
@@ -22,19 +23,50 @@ enum {
   A_ALL = 0x1f,
 };
 
-typedef enum {
-  O_IN, O_OUT, O_SEED, O_LAYERS_MSD, O_WIDTH, O_MAXDIL, O_CUSTOM, O_NORM, O_DROPOUT,
-  O_IMAGE_SHAPE, O_DEPTH, O_BASE, O_GROWTH, O_HIDDEN_RATE,
-  O_LAYERS, O_DILATIONS, O_HIDDEN_OUT, O_ALPHA, O_GAMMA, O_MAXDEG, O_MINDEG, O_IL, O_LO, O_IO,
-  O_DILMODE, O_NETTYPE,
-  O_INPUT_SHAPE, O_LATENT_DIM, O_MS_DEPTH, O_FINAL_ACTION,
-  O_IN_SHAPE, O_LATENT_SHAPE, O_LATENT_SEQ, O_DROPOUT_P, O_HIDDEN_CH,
+typedef enum
+{
+  O_IN,
+  O_OUT,
+  O_SEED,
+  O_LAYERS_MSD,
+  O_WIDTH,
+  O_MAXDIL,
+  O_CUSTOM,
+  O_NORM,
+  O_DROPOUT,
+  O_IMAGE_SHAPE,
+  O_DEPTH,
+  O_BASE,
+  O_GROWTH,
+  O_HIDDEN_RATE,
+  O_LAYERS,
+  O_DILATIONS,
+  O_HIDDEN_OUT,
+  O_ALPHA,
+  O_GAMMA,
+  O_MAXDEG,
+  O_MINDEG,
+  O_IL,
+  O_LO,
+  O_IO,
+  O_DILMODE,
+  O_NETTYPE,
+  O_INPUT_SHAPE,
+  O_LATENT_DIM,
+  O_MS_DEPTH,
+  O_FINAL_ACTION,
+  O_IN_SHAPE,
+  O_LATENT_SHAPE,
+  O_LATENT_SEQ,
+  O_DROPOUT_P,
+  O_HIDDEN_CH,
   O_COUNT,
 } InitOpt;
 
-static const struct {
+static const struct
+{
   const char *name;
-  unsigned    archs;
+  unsigned archs;
   const char *arg;
   const char *help;
 } init_opts[O_COUNT] = {
@@ -168,7 +200,9 @@ apply (DlsModelConfig *c, InitOpt o, const char *v)
       return cli_parse_shape (cmd, n, v, 2, c->image_shape);
     case O_DEPTH:
       return cli_parse_int (cmd, n, v, c->arch == DLS_ARCH_TUNET ? 2 : 1,
-                            c->arch == DLS_ARCH_SAE ? 4096 : c->arch == DLS_ARCH_MSAE ? 12 : 16,
+                            c->arch == DLS_ARCH_SAE    ? 4096
+                            : c->arch == DLS_ARCH_MSAE ? 12
+                                                       : 16,
                             &c->depth);
     case O_BASE:
       return cli_parse_int (cmd, n, v, 1, 4096, &c->base_channels);
@@ -301,13 +335,17 @@ cmd_init (int argc, char **argv)
   int n = 0;
   int rc = 1;
 
-  entries[n++] = (GOptionEntry){ "arch", 'a', 0, G_OPTION_ARG_STRING, &arch_name,
-                                 "tunet, msdnet, smsnet, msae or sae", "ARCH" };
-  entries[n++] = (GOptionEntry){ "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-                                 "The model file to write (.safetensors)", "MODEL" };
+  entries[n++] = (GOptionEntry){
+    "arch", 'a', 0, G_OPTION_ARG_STRING, &arch_name, "tunet, msdnet, smsnet, msae or sae", "ARCH"
+  };
+  entries[n++] = (GOptionEntry){ "output", 'o',
+                                 0,        G_OPTION_ARG_FILENAME,
+                                 &output,  "The model file to write (.safetensors)",
+                                 "MODEL" };
   for (int i = 0; i < O_COUNT; i++)
-    entries[n++] = (GOptionEntry){ init_opts[i].name, 0, 0, G_OPTION_ARG_STRING, &values[i],
-                                   init_opts[i].help, init_opts[i].arg };
+    entries[n++] = (GOptionEntry){ init_opts[i].name,   0,          0,
+                                   G_OPTION_ARG_STRING, &values[i], init_opts[i].help,
+                                   init_opts[i].arg };
   entries[n] = (GOptionEntry){ NULL };
   g_option_context_set_summary (
       ctx,
@@ -456,13 +494,11 @@ info_model (const char *path)
     n_bn += dls_params_info (m->params, i)->kind == DLS_PARAM_COUNTER;
   g_print ("%s: DLSIA Studio model\n", path);
   g_print ("  architecture: %s\n", dls_arch_name (m->config.arch));
-  g_print ("  parameters:   %s (trainable), in %d tensors\n", count,
-           dls_params_count (m->params));
+  g_print ("  parameters:   %s (trainable), in %d tensors\n", count, dls_params_count (m->params));
   g_print ("  channels:     %d in, %d out\n", m->config.in_channels, m->config.out_channels);
   if (m->config.norm_set)
     g_print ("  input:        raw %g → 0, %g → 1 (percentiles %g–%g), clipped\n",
-             m->config.norm_low, m->config.norm_high, m->config.norm_p_low,
-             m->config.norm_p_high);
+             m->config.norm_low, m->config.norm_high, m->config.norm_p_low, m->config.norm_p_high);
   else
     g_print ("  input:        raw values (no normalisation stored)\n");
   if (m->config.arch == DLS_ARCH_SMSNET)

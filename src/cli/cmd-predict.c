@@ -20,21 +20,28 @@
 #include "tiff.h"
 #include "uncertainty.h"
 
-typedef enum { M_MARGIN, M_ENTROPY, M_STD, M_SET_SIZE } Measure;
+typedef enum
+{
+  M_MARGIN,
+  M_ENTROPY,
+  M_STD,
+  M_SET_SIZE
+} Measure;
 
-typedef struct {
+typedef struct
+{
   /* options */
-  char    *prob_path, *class_path, *out_path, *unc_path, *set_path, *certain_path, *possible_path;
-  char    *measure_s, *axis_s, *slices_s, *calibrate_path;
-  int      threads, tile, overlap, cls;
-  double   alpha;
+  char *prob_path, *class_path, *out_path, *unc_path, *set_path, *certain_path, *possible_path;
+  char *measure_s, *axis_s, *slices_s, *calibrate_path;
+  int threads, tile, overlap, cls;
+  double alpha;
   /* state */
-  DlsEnsemble          *ens;
+  DlsEnsemble *ens;
   DlsEnsemblePredictor *pred;
-  gboolean              classifier, have_conformal;
-  DlsConformal          conf;
-  Measure               measure;
-  int                   K;
+  gboolean classifier, have_conformal;
+  DlsConformal conf;
+  Measure measure;
+  int K;
 } Predict;
 
 static const char *
@@ -64,8 +71,8 @@ cut_slice (const float *vol, const DlsTiffInfo *info, int axis, int64_t s, float
 /* The float maps of one slice (planes of rows × cols) put back into a Z × Y × X volume of
  * `planes` planes, for axis Y or X. */
 static void
-put_slice (float *dst, const float *src, int planes, const DlsTiffInfo *info, int axis,
-           int64_t s, int64_t s0, int64_t ns)
+put_slice (float *dst, const float *src, int planes, const DlsTiffInfo *info, int axis, int64_t s,
+           int64_t s0, int64_t ns)
 {
   int64_t Z = info->depth, Y = info->height, X = info->width;
 
@@ -164,12 +171,13 @@ calibrate_from (Predict *P, DlsTiffReader *r, GError **error)
   return TRUE;
 }
 
-typedef struct {
+typedef struct
+{
   DlsTiffWriter *w;
-  const char    *path;
-  DlsSampleType  type;
-  int            planes;  /* pages per slice */
-  float         *vol;     /* axis Y/X: the whole output, Z × planes × Y × X */
+  const char *path;
+  DlsSampleType type;
+  int planes; /* pages per slice */
+  float *vol; /* axis Y/X: the whole output, Z × planes × Y × X */
 } Output;
 
 static gboolean
@@ -226,7 +234,17 @@ output_abort (Output *o)
   g_clear_pointer (&o->vol, g_free);
 }
 
-enum { O_PROB, O_CLASS, O_RAW, O_UNC, O_SET, O_CERTAIN, O_POSSIBLE, N_OUT };
+enum
+{
+  O_PROB,
+  O_CLASS,
+  O_RAW,
+  O_UNC,
+  O_SET,
+  O_CERTAIN,
+  O_POSSIBLE,
+  N_OUT
+};
 
 /* Everything computed for one slice (rows × cols = hw): per output, its float planes. */
 static void
@@ -321,8 +339,7 @@ cmd_predict (int argc, char **argv)
       "4096², tiles of 1024 beyond)",
       "N" },
     { "overlap", 0, 0, G_OPTION_ARG_INT, &P.overlap, "Tile overlap in pixels (32)", "N" },
-    { "threads", 't', 0, G_OPTION_ARG_INT, &P.threads, "Worker threads (default: all cores)",
-      "N" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &P.threads, "Worker threads (default: all cores)", "N" },
     { NULL }
   };
   Output outs[N_OUT] = { 0 };
@@ -355,8 +372,8 @@ cmd_predict (int argc, char **argv)
       rc = 2;
       goto out;
     }
-  if (!P.prob_path && !P.class_path && !P.out_path && !P.unc_path && !P.set_path
-      && !P.certain_path && !P.possible_path)
+  if (!P.prob_path && !P.class_path && !P.out_path && !P.unc_path && !P.set_path && !P.certain_path
+      && !P.possible_path)
     {
       g_printerr ("dlsia predict: say what to write: --classes, --probabilities, --uncertainty, "
                   "--set-size, --certain, --possible or --output\n");
@@ -390,8 +407,9 @@ cmd_predict (int argc, char **argv)
           rc = 2;
           goto out;
         }
-      axis = g_ascii_tolower (P.axis_s[0]) == 'z' ? 0 : g_ascii_tolower (P.axis_s[0]) == 'y' ? 1
-                                                                                          : 2;
+      axis = g_ascii_tolower (P.axis_s[0]) == 'z'   ? 0
+             : g_ascii_tolower (P.axis_s[0]) == 'y' ? 1
+                                                    : 2;
     }
   if (P.slices_s)
     {
@@ -496,18 +514,18 @@ cmd_predict (int argc, char **argv)
     s1 = n_slices;
   if (s1 > n_slices)
     {
-      g_printerr ("dlsia predict: --slices goes to %" G_GINT64_FORMAT " but there are %" G_GINT64_FORMAT
-                  " slices along %c\n",
+      g_printerr ("dlsia predict: --slices goes to %" G_GINT64_FORMAT
+                  " but there are %" G_GINT64_FORMAT " slices along %c\n",
                   s1, n_slices, "zyx"[axis]);
       goto out;
     }
   hw = rows * cols;
   {
     int planes[N_OUT] = { P.K, 1, P.K, 1, 1, 1, 1 };
-    const char *paths[N_OUT] = { P.prob_path, P.class_path, P.out_path, P.unc_path, P.set_path,
-                                 P.certain_path, P.possible_path };
+    const char *paths[N_OUT] = { P.prob_path, P.class_path,   P.out_path,     P.unc_path,
+                                 P.set_path,  P.certain_path, P.possible_path };
     DlsSampleType types[N_OUT] = { DLS_SAMPLE_F32, DLS_SAMPLE_U8, DLS_SAMPLE_F32, DLS_SAMPLE_F32,
-                                   DLS_SAMPLE_U8, DLS_SAMPLE_U8, DLS_SAMPLE_U8 };
+                                   DLS_SAMPLE_U8,  DLS_SAMPLE_U8, DLS_SAMPLE_U8 };
     /* output volume: Z × Y × X restricted to the slice range along the axis */
     int64_t oz = axis == 0 ? s1 - s0 : info->depth, oy = axis == 1 ? s1 - s0 : info->height;
     int64_t ox = axis == 2 ? s1 - s0 : info->width;
@@ -527,8 +545,8 @@ cmd_predict (int argc, char **argv)
           goto fail;
       }
     slice = g_try_new (float, hw * info->channels);
-    mean = g_try_new (float, hw * P.K);
-    std = g_try_new (float, hw * P.K);
+    mean = g_try_new (float, hw *P.K);
+    std = g_try_new (float, hw *P.K);
     if (slice == NULL || mean == NULL || std == NULL)
       {
         g_printerr ("dlsia predict: not enough memory for slices of %" G_GINT64_FORMAT

@@ -31,9 +31,10 @@ on_sigint (int sig)
   interrupted = 1;
 }
 
-typedef struct {
+typedef struct
+{
   gboolean tty;
-  gint64   last;
+  gint64 last;
 } Progress;
 
 static void
@@ -71,8 +72,8 @@ on_progress (const DlsTrainProgress *p, void *user_data)
       else
         g_printerr ("member %d/%d  epoch %s  loss %.4f  val loss %.4f  val F1 micro %.3f macro "
                     "%.3f%s\n",
-                    p->member + 1, p->n_members, ep, p->loss, p->val_loss, p->f1_micro,
-                    p->f1_macro, p->improved ? "  (best)" : "");
+                    p->member + 1, p->n_members, ep, p->loss, p->val_loss, p->f1_micro, p->f1_macro,
+                    p->improved ? "  (best)" : "");
       return;
     }
   if (!pr->tty || now - pr->last < 100000)
@@ -89,9 +90,8 @@ on_progress (const DlsTrainProgress *p, void *user_data)
 
     if (p->n_epochs)
       g_snprintf (total, sizeof total, "/%d", p->n_epochs);
-    g_printerr ("\r\033[Kmember %d/%d  epoch %d%s  [%s] %d/%d  loss %.4f  ETA %s",
-                p->member + 1, p->n_members, p->epoch + 1, total, bar, p->step, p->n_steps,
-                p->loss, eta);
+    g_printerr ("\r\033[Kmember %d/%d  epoch %d%s  [%s] %d/%d  loss %.4f  ETA %s", p->member + 1,
+                p->n_members, p->epoch + 1, total, bar, p->step, p->n_steps, p->loss, eta);
   }
 }
 
@@ -132,8 +132,7 @@ read_labels (const char *path, DlsTiffInfo *info, GError **error)
       if (!(v[i] >= 0 && v[i] <= 255 && v[i] == floorf (v[i])))
         {
           g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
-                       "“%s” holds %g; labels are whole numbers 0 (unlabelled) to 255", path,
-                       v[i]);
+                       "“%s” holds %g; labels are whole numbers 0 (unlabelled) to 255", path, v[i]);
           g_free (out);
           return NULL;
         }
@@ -145,13 +144,13 @@ read_labels (const char *path, DlsTiffInfo *info, GError **error)
 /* Conformal calibration on the validation pixels: the ensemble's mean probabilities over the
  * XY slices that hold validation pixels. */
 static gboolean
-calibrate (DlsModel **models, int n, const DlsVolume *raw, const DlsLabels *labels,
-           DlsDataset *ds, double alpha, DlsConformal *out, GError **error)
+calibrate (DlsModel **models, int n, const DlsVolume *raw, const DlsLabels *labels, DlsDataset *ds,
+           double alpha, DlsConformal *out, GError **error)
 {
   g_autoptr (DlsEnsemblePredictor) p = dls_ensemble_predictor_new (models, n, NULL);
   int K = models[0]->config.out_channels, C = raw->channels;
   int64_t H = raw->height, W = raw->width, hw = H * W;
-  g_autofree float *mean = g_new (float, K * hw);
+  g_autofree float *mean = g_new (float, K *hw);
   g_autofree uint8_t *val = g_new (uint8_t, hw);
   DlsConformalBuilder *b = dls_conformal_builder_new (K);
 
@@ -181,12 +180,13 @@ calibrate (DlsModel **models, int n, const DlsVolume *raw, const DlsLabels *labe
 
 /* ---- regression and autoencoders ---- */
 
-typedef struct {
+typedef struct
+{
   const char *input, *target, *mask, *output, *arch_name, *pct;
-  gboolean    autoencoder, l1, time_given, log, no_bn;
-  int         epochs, batch, patch, patience, threads, ensemble, latent, layers, depth, base;
-  double      time_budget, lr, val_fraction;
-  uint64_t    seed;
+  gboolean autoencoder, l1, time_given, log, no_bn;
+  int epochs, batch, patch, patience, threads, ensemble, latent, layers, depth, base;
+  double time_budget, lr, val_fraction;
+  uint64_t seed;
 } RegressionJob;
 
 static int
@@ -205,9 +205,9 @@ train_regression (RegressionJob *j)
 
   if (j->arch_name && !dls_arch_from_name (j->arch_name, &arch))
     arch = DLS_ARCH_COUNT;
-  if (j->autoencoder ? (arch != DLS_ARCH_MSAE && arch != DLS_ARCH_SAE)
-                     : (arch != DLS_ARCH_TUNET && arch != DLS_ARCH_MSDNET
-                        && arch != DLS_ARCH_SMSNET))
+  if (j->autoencoder
+          ? (arch != DLS_ARCH_MSAE && arch != DLS_ARCH_SAE)
+          : (arch != DLS_ARCH_TUNET && arch != DLS_ARCH_MSDNET && arch != DLS_ARCH_SMSNET))
     {
       g_printerr ("dlsia train: --arch must be %s\n",
                   j->autoencoder ? "msae or sae for an autoencoder"
@@ -253,7 +253,8 @@ train_regression (RegressionJob *j)
       mk = dls_tiff_read_volume (j->mask, &mi, &error);
       if (mk == NULL)
         goto fail;
-      if (mi.depth != ii.depth || mi.height != ii.height || mi.width != ii.width || mi.channels != 1)
+      if (mi.depth != ii.depth || mi.height != ii.height || mi.width != ii.width
+          || mi.channels != 1)
         {
           g_printerr ("dlsia train: the mask “%s” is not one channel of the input's size\n",
                       j->mask);
@@ -357,23 +358,27 @@ train_regression (RegressionJob *j)
       if (m == NULL)
         goto fail;
       dls_model_init_weights (m, m->config.seed);
-      if (!dls_train_regressor (m,
-                                &(DlsRegressionData){ .input = &vin, .target = &vtg,
-                                                      .mask = mask,
-                                                      .patch = j->autoencoder ? 0 : j->patch,
-                                                      .val_fraction = j->val_fraction > 0
-                                                                          ? j->val_fraction
-                                                                          : -1,
-                                                      .seed = j->seed },
-                                j->l1 ? DLS_REGRESSION_L1 : DLS_REGRESSION_MSE,
-                                &(DlsTrainArgs){ .epochs = epochs, .time_budget = j->time_budget,
-                                                 .batch = j->batch, .lr = j->lr,
-                                                 .patience = j->patience,
-                                                 .seed = j->seed + 1000 * k,
-                                                 .cancel = &interrupted,
-                                                 .progress = on_progress, .user_data = &pr,
-                                                 .member = k, .n_members = j->ensemble },
-                                &res, &error))
+      if (!dls_train_regressor (
+              m,
+              &(DlsRegressionData){ .input = &vin,
+                                    .target = &vtg,
+                                    .mask = mask,
+                                    .patch = j->autoencoder ? 0 : j->patch,
+                                    .val_fraction = j->val_fraction > 0 ? j->val_fraction : -1,
+                                    .seed = j->seed },
+              j->l1 ? DLS_REGRESSION_L1 : DLS_REGRESSION_MSE,
+              &(DlsTrainArgs){ .epochs = epochs,
+                               .time_budget = j->time_budget,
+                               .batch = j->batch,
+                               .lr = j->lr,
+                               .patience = j->patience,
+                               .seed = j->seed + 1000 * k,
+                               .cancel = &interrupted,
+                               .progress = on_progress,
+                               .user_data = &pr,
+                               .member = k,
+                               .n_members = j->ensemble },
+              &res, &error))
         {
           dls_model_free (m);
           goto fail;
@@ -394,8 +399,8 @@ train_regression (RegressionJob *j)
       dls_model_free (m);
       if (j->ensemble > 1
           && !dls_ensemble_write_manifest (j->output, vtg.channels,
-                                           (const char *const *) files->pdata, k + 1, FALSE, 0,
-                                           0, 0, &error))
+                                           (const char *const *) files->pdata, k + 1, FALSE, 0, 0,
+                                           0, &error))
         goto fail;
       if (interrupted)
         break;
@@ -445,8 +450,7 @@ cmd_train (int argc, char **argv)
       "Stop after N epochs without a better validation loss (0: never)", "N" },
     { "val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &val_fraction,
       "Labelled pixels held out for validation (0.2)", "F" },
-    { "classes", 'k', 0, G_OPTION_ARG_INT, &classes, "Classes (default: the largest label)",
-      "K" },
+    { "classes", 'k', 0, G_OPTION_ARG_INT, &classes, "Classes (default: the largest label)", "K" },
     { "class-weights", 0, 0, G_OPTION_ARG_STRING, &weights_s, "Loss weight per class", "W,W,…" },
     { "xz", 0, 0, G_OPTION_ARG_NONE, &xz, "Also train on XZ slices", NULL },
     { "yz", 0, 0, G_OPTION_ARG_NONE, &yz, "Also train on YZ slices", NULL },
@@ -466,13 +470,11 @@ cmd_train (int argc, char **argv)
     { "target", 0, 0, G_OPTION_ARG_FILENAME, &target_path,
       "Regression (inpainting): train VOLUME → TARGET instead of classes", "TARGET.tif" },
     { "mask", 0, 0, G_OPTION_ARG_FILENAME, &mask_path,
-      "Regression: the loss counts only where MASK is non-zero (e.g. detector gaps)",
-      "MASK.tif" },
+      "Regression: the loss counts only where MASK is non-zero (e.g. detector gaps)", "MASK.tif" },
     { "autoencoder", 0, 0, G_OPTION_ARG_NONE, &autoencoder,
       "Train an autoencoder (msae or sae) on VOLUME's slices, one sample per slice", NULL },
     { "loss", 0, 0, G_OPTION_ARG_STRING, &loss_s, "Regression loss: mse (default) or l1", "L" },
-    { "latent-dimension", 0, 0, G_OPTION_ARG_INT, &latent, "msae: latent vector length (16)",
-      "N" },
+    { "latent-dimension", 0, 0, G_OPTION_ARG_INT, &latent, "msae: latent vector length (16)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of weights, graphs and batches (0)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)", "N" },
     { NULL }
@@ -512,15 +514,28 @@ cmd_train (int argc, char **argv)
     }
   if (target_path || autoencoder)
     {
-      RegressionJob job = { .input = argc > 1 ? argv[1] : NULL, .target = target_path,
-                            .mask = mask_path, .output = output, .arch_name = arch_name,
-                            .autoencoder = autoencoder, .epochs = epochs,
+      RegressionJob job = { .input = argc > 1 ? argv[1] : NULL,
+                            .target = target_path,
+                            .mask = mask_path,
+                            .output = output,
+                            .arch_name = arch_name,
+                            .autoencoder = autoencoder,
+                            .epochs = epochs,
                             .time_budget = isnan (time_budget) ? 0 : time_budget,
-                            .batch = batch, .patch = patch,
-                            .lr = lr, .patience = patience, .val_fraction = val_fraction,
-                            .seed = (uint64_t) seed, .threads = threads, .ensemble = ensemble,
-                            .latent = latent, .l1 = g_strcmp0 (loss_s, "l1") == 0,
-                            .depth = depth, .base = base, .pct = pct_s, .log = log_transform,
+                            .batch = batch,
+                            .patch = patch,
+                            .lr = lr,
+                            .patience = patience,
+                            .val_fraction = val_fraction,
+                            .seed = (uint64_t) seed,
+                            .threads = threads,
+                            .ensemble = ensemble,
+                            .latent = latent,
+                            .l1 = g_strcmp0 (loss_s, "l1") == 0,
+                            .depth = depth,
+                            .base = base,
+                            .pct = pct_s,
+                            .log = log_transform,
                             .no_bn = g_strcmp0 (norm_s, "none") == 0,
                             .time_given = FALSE };
 
@@ -545,17 +560,16 @@ cmd_train (int argc, char **argv)
       g_printerr ("dlsia train: give VOLUME.tif LABELS.tif and -o MODEL (see --help)\n");
       return 2;
     }
-  if (arch_name && (!dls_arch_from_name (arch_name, &arch)
-                    || (arch != DLS_ARCH_SMSNET && arch != DLS_ARCH_MSDNET
-                        && arch != DLS_ARCH_TUNET)))
+  if (arch_name
+      && (!dls_arch_from_name (arch_name, &arch)
+          || (arch != DLS_ARCH_SMSNET && arch != DLS_ARCH_MSDNET && arch != DLS_ARCH_TUNET)))
     {
       g_printerr ("dlsia train: --arch must be smsnet, msdnet or tunet, not “%s”\n", arch_name);
       return 2;
     }
-  if (ensemble < 1 || ensemble > 100 || epochs < 0 || batch < 1
-      || batch > 1024 || patch < 8 || patch > 4096 || lr <= 0 || patience < 0 || threads < 0
-      || classes < 0 || classes > 255 || !(alpha > 0 && alpha < 1)
-      || !(val_fraction >= 0 && val_fraction < 1))
+  if (ensemble < 1 || ensemble > 100 || epochs < 0 || batch < 1 || batch > 1024 || patch < 8
+      || patch > 4096 || lr <= 0 || patience < 0 || threads < 0 || classes < 0 || classes > 255
+      || !(alpha > 0 && alpha < 1) || !(val_fraction >= 0 && val_fraction < 1))
     {
       g_printerr ("dlsia train: an option is out of range (--ensemble 1–100, --batch 1–1024, "
                   "--patch 8–4096, --lr > 0, --alpha and --val-fraction in [0, 1))\n");
@@ -653,14 +667,14 @@ cmd_train (int argc, char **argv)
   }
   labels = (DlsLabels){ linfo.depth, linfo.height, linfo.width, lab };
 
-  ds = dls_dataset_new (&volume, &labels, K,
-                        &(DlsDatasetArgs){ .patch = MIN (patch, (int) MIN (vinfo.height,
-                                                                           vinfo.width)),
-                                           .val_fraction = val_fraction > 0 ? val_fraction : -1,
-                                           .use_xz = xz,
-                                           .use_yz = yz,
-                                           .seed = (uint64_t) seed },
-                        &error);
+  ds = dls_dataset_new (
+      &volume, &labels, K,
+      &(DlsDatasetArgs){ .patch = MIN (patch, (int) MIN (vinfo.height, vinfo.width)),
+                         .val_fraction = val_fraction > 0 ? val_fraction : -1,
+                         .use_xz = xz,
+                         .use_yz = yz,
+                         .seed = (uint64_t) seed },
+      &error);
   if (ds == NULL)
     goto fail;
   if (patch > MIN (vinfo.height, vinfo.width))
@@ -757,7 +771,9 @@ cmd_train (int argc, char **argv)
                     "%.4f, F1 macro %.3f)%s → %s\n",
                     k + 1, ensemble, res.epochs_run, res.seconds, res.best_epoch + 1,
                     res.best_val_loss, res.best_f1_macro,
-                    res.cancelled ? ", interrupted" : res.stopped_early ? ", stopped early" : "",
+                    res.cancelled       ? ", interrupted"
+                    : res.stopped_early ? ", stopped early"
+                                        : "",
                     file);
         if (ensemble > 1
             && !dls_ensemble_write_manifest (output, K, (const char *const *) member_files->pdata,
@@ -787,8 +803,7 @@ cmd_train (int argc, char **argv)
             {
               if (!dls_ensemble_write_manifest (output, K,
                                                 (const char *const *) member_files->pdata, n_done,
-                                                TRUE, alpha, conf.qhat, conf.n_calibration,
-                                                &error))
+                                                TRUE, alpha, conf.qhat, conf.n_calibration, &error))
                 goto fail;
             }
           else

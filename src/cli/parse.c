@@ -19,8 +19,8 @@ cli_parse_int (const char *cmd, const char *opt, const char *s, int lo, int hi, 
   v = s ? strtol (s, &end, 10) : 0;
   if (s == NULL || *s == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
     {
-      g_printerr ("dlsia %s: --%s needs a whole number from %d to %d, not “%s”\n", cmd, opt, lo,
-                  hi, s ? s : "");
+      g_printerr ("dlsia %s: --%s needs a whole number from %d to %d, not “%s”\n", cmd, opt, lo, hi,
+                  s ? s : "");
       return FALSE;
     }
   *out = (int) v;

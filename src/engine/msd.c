@@ -24,7 +24,8 @@
 
 #include "engine-private.h"
 
-typedef struct {
+typedef struct
+{
   float A, lo, hi, B;
 } ChanMap;
 
@@ -51,8 +52,7 @@ map_row (float *restrict dst, const float *restrict src, int W, float A, float l
 }
 
 DLS_CLONES static void
-accumulate_row (float *restrict acc, const float *restrict src, int W, float wk, float lo,
-                float hi)
+accumulate_row (float *restrict acc, const float *restrict src, int W, float wk, float lo, float hi)
 {
   for (int i = 0; i < W; i++)
     {
@@ -90,14 +90,15 @@ map_relu (ChanMap *m)
     m->B = MAX (m->B, 0.0f);
 }
 
-typedef struct {
+typedef struct
+{
   const DlsMsdEval *net;
-  int       H, W, C, d, layer, R, n_bands;
-  float   **raw;      /* C_total planes of H × W */
-  ChanMap  *maps;
-  float   **scratch;  /* per thread */
-  size_t    scratch_floats;
-  float    *out;
+  int H, W, C, d, layer, R, n_bands;
+  float **raw; /* C_total planes of H × W */
+  ChanMap *maps;
+  float **scratch; /* per thread */
+  size_t scratch_floats;
+  float *out;
 } MsdJob;
 
 /* One band of output rows of layer `layer`: the C input channels' rows [y0 − d, y1 + d) mapped
@@ -155,8 +156,8 @@ layer_band (void *ctx, int task, int n_tasks)
       y.sc = (int64_t) H * W;
       y.sh = W;
       y.halo = 0;
-      dls_direct_kernels.forward (y, x, net->w[idx], net->b[idx], C, 1, H, W,
-                                  net->dilations[idx], y0, y1, 0);
+      dls_direct_kernels.forward (y, x, net->w[idx], net->b[idx], C, 1, H, W, net->dilations[idx],
+                                  y0, y1, 0);
     }
 }
 

@@ -47,8 +47,8 @@ fail (GError **error, const char *path, const char *what)
 {
   g_autofree char *base = g_path_get_basename (path);
 
-  g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s” is not a valid ensemble: %s",
-               base, what);
+  g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s” is not a valid ensemble: %s", base,
+               what);
   return FALSE;
 }
 
@@ -89,8 +89,7 @@ dls_ensemble_load (const char *path, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (error, path, "not a JSON object"), NULL;
   o = json_node_get_object (root);
-  if (g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "dlsia-ensemble")
-      != 0)
+  if (g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "dlsia-ensemble") != 0)
     return fail (error, path, "\"kind\" is not \"dlsia-ensemble\""), NULL;
   mn = json_object_get_member (o, "members");
   if (mn == NULL || !JSON_NODE_HOLDS_ARRAY (mn)

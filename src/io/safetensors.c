@@ -18,25 +18,27 @@
 
 #define MAX_HEADER (100 * 1024 * 1024)
 
-struct _DlsSafetensors {
-  char          *path;
-  GMappedFile   *map;
-  const guint8  *data;   /* the data section */
-  size_t         data_size;
-  GPtrArray     *tensors; /* DlsTensorInfo*, file order */
-  GHashTable    *by_name;
-  GHashTable    *metadata;
+struct _DlsSafetensors
+{
+  char *path;
+  GMappedFile *map;
+  const guint8 *data; /* the data section */
+  size_t data_size;
+  GPtrArray *tensors; /* DlsTensorInfo*, file order */
+  GHashTable *by_name;
+  GHashTable *metadata;
 };
 
-static const struct {
+static const struct
+{
   const char *name;
-  DlsDtype    dtype;
-  size_t      size;
+  DlsDtype dtype;
+  size_t size;
 } dtypes[] = {
-  { "F32", DLS_DTYPE_F32, 4 }, { "F64", DLS_DTYPE_F64, 8 }, { "I64", DLS_DTYPE_I64, 8 },
-  { "I32", DLS_DTYPE_I32, 4 }, { "U8", DLS_DTYPE_U8, 1 },   { "F16", DLS_DTYPE_OTHER, 2 },
+  { "F32", DLS_DTYPE_F32, 4 },    { "F64", DLS_DTYPE_F64, 8 },   { "I64", DLS_DTYPE_I64, 8 },
+  { "I32", DLS_DTYPE_I32, 4 },    { "U8", DLS_DTYPE_U8, 1 },     { "F16", DLS_DTYPE_OTHER, 2 },
   { "BF16", DLS_DTYPE_OTHER, 2 }, { "I16", DLS_DTYPE_OTHER, 2 }, { "I8", DLS_DTYPE_OTHER, 1 },
-  { "U16", DLS_DTYPE_OTHER, 2 }, { "U32", DLS_DTYPE_OTHER, 4 }, { "U64", DLS_DTYPE_OTHER, 8 },
+  { "U16", DLS_DTYPE_OTHER, 2 },  { "U32", DLS_DTYPE_OTHER, 4 }, { "U64", DLS_DTYPE_OTHER, 8 },
   { "BOOL", DLS_DTYPE_OTHER, 1 },
 };
 
@@ -85,8 +87,8 @@ dls_safetensors_free (DlsSafetensors *st)
   g_free (st);
 }
 
-static gboolean
-corrupt (GError **error, const char *path, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+static gboolean corrupt (GError **error, const char *path, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
 
 static gboolean
 corrupt (GError **error, const char *path, const char *fmt, ...)
@@ -227,8 +229,9 @@ dls_safetensors_open (const char *path, GError **error)
     hlen = (hlen << 8) | bytes[i];
   if (hlen < 2 || hlen > MAX_HEADER || hlen > len - 8)
     {
-      corrupt (error, path, "the header length (%" G_GUINT64_FORMAT " bytes) does not fit the "
-                            "file of %zu bytes",
+      corrupt (error, path,
+               "the header length (%" G_GUINT64_FORMAT " bytes) does not fit the "
+               "file of %zu bytes",
                hlen, len);
       return NULL;
     }
@@ -408,8 +411,8 @@ dls_safetensors_write (const char *path, const DlsTensorOut *tensors, int n,
       off += sz;
     }
   if (!g_file_set_contents_full (path, (const char *) buf, (gssize) total,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0644, &local))
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
+                                 &local))
     {
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "cannot write “%s”: %s", path,
                    local->message);

@@ -30,7 +30,7 @@ static double
 one_run (const float *x, int64_t n, int d, int k, DlsRng *rng, int *lab, float *c)
 {
   g_autofree double *dmin = g_new (double, n);
-  g_autofree double *sum = g_new (double, (gsize) k * d);
+  g_autofree double *sum = g_new (double, (gsize) k *d);
   g_autofree int64_t *cnt = g_new (int64_t, k);
   double inertia = 0;
 
@@ -126,7 +126,7 @@ dls_kmeans (const float *x, int64_t n, int d, int k, uint64_t seed, int restarts
   if (k < 1 || n < k || d < 1)
     return -1;
   lab = g_new (int, n);
-  c = g_new (float, (gsize) k * d);
+  c = g_new (float, (gsize) k *d);
   dls_rng_init (&rng, seed);
   for (int r = 0; r < MAX (restarts, 1); r++)
     {

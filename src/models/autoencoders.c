@@ -103,8 +103,7 @@ dls_msae_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *
       g_autofree char *p = g_strdup_printf ("decoder.network_operator_sequence.%d.1.", j);
       int64_t wshape[4] = { ch_out[i], ch_out[i], 2, 2 }, bshape[1] = { ch_out[i] };
       DlsConvTransposeArgs ta
-          = { .stride = 2,
-              .output_padding = { hs[i] - 2 * hs[i + 1], ws[i] - 2 * ws[i + 1] } };
+          = { .stride = 2, .output_padding = { hs[i] - 2 * hs[i + 1], ws[i] - 2 * ws[i + 1] } };
       DlsNode w = dls_graph_param (g, wn, 4, wshape), b = dls_graph_param (g, bn, 1, bshape);
 
       y = dls_graph_conv_transpose2d (g, y, w, b, &ta);
@@ -154,16 +153,14 @@ dls_sae_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *o
 
   if (s.h != c->in_shape[0] || s.w != c->in_shape[1] || nseq < 1)
     {
-      dls_graph_fail (g, DLS_ERROR_SHAPE,
-                      "sae takes images of exactly %d × %d, not %d × %d", c->in_shape[0],
-                      c->in_shape[1], s.h, s.w);
+      dls_graph_fail (g, DLS_ERROR_SHAPE, "sae takes images of exactly %d × %d, not %d × %d",
+                      c->in_shape[0], c->in_shape[1], s.h, s.w);
       return FALSE;
     }
   y = dls_sms_build_edges (g, "encode.", &c->encoder_graph, c->in_channels, x, s.h, s.w, base);
-  y = dls_model_conv (g, "encode.Last_Action.0", y, c->out_channels, 1, TRUE,
-                      &(DlsConvArgs){ 0 });
-  if (y != DLS_NODE_NONE && !dls_shape_equal (dls_graph_shape (g, y),
-                                              DLS_SHAPE (s.n, c->out_channels, lh, lw)))
+  y = dls_model_conv (g, "encode.Last_Action.0", y, c->out_channels, 1, TRUE, &(DlsConvArgs){ 0 });
+  if (y != DLS_NODE_NONE
+      && !dls_shape_equal (dls_graph_shape (g, y), DLS_SHAPE (s.n, c->out_channels, lh, lw)))
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE, "sae: the encoder's graph ends at %d × %d, not %d × %d",
                       dls_graph_shape (g, y).h, dls_graph_shape (g, y).w, lh, lw);
@@ -178,10 +175,9 @@ dls_sae_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *o
   y = fc_stack (g, "decoder_fc_layers", y, rev, nseq - 1, n_lat, c->dropout_p);
   y = dls_graph_reshape (g, y, DLS_SHAPE (s.n, c->out_channels, lh, lw));
   y = dls_sms_build_edges (g, "decode.", &c->decoder_graph, c->out_channels, y, lh, lw, base);
-  y = dls_model_conv (g, "decode.Last_Action.0", y, c->in_channels, 1, TRUE,
-                      &(DlsConvArgs){ 0 });
-  if (y != DLS_NODE_NONE && !dls_shape_equal (dls_graph_shape (g, y),
-                                              DLS_SHAPE (s.n, c->in_channels, s.h, s.w)))
+  y = dls_model_conv (g, "decode.Last_Action.0", y, c->in_channels, 1, TRUE, &(DlsConvArgs){ 0 });
+  if (y != DLS_NODE_NONE
+      && !dls_shape_equal (dls_graph_shape (g, y), DLS_SHAPE (s.n, c->in_channels, s.h, s.w)))
     {
       dls_graph_fail (g, DLS_ERROR_SHAPE, "sae: the decoder's graph ends at %d × %d, not %d × %d",
                       dls_graph_shape (g, y).h, dls_graph_shape (g, y).w, s.h, s.w);

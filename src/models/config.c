@@ -30,11 +30,8 @@
 #include "models.h"
 
 static const char *arch_names[DLS_ARCH_COUNT] = {
-  [DLS_ARCH_MSDNET] = "msdnet",
-  [DLS_ARCH_TUNET] = "tunet",
-  [DLS_ARCH_SMSNET] = "smsnet",
-  [DLS_ARCH_MSAE] = "msae",
-  [DLS_ARCH_SAE] = "sae",
+  [DLS_ARCH_MSDNET] = "msdnet", [DLS_ARCH_TUNET] = "tunet", [DLS_ARCH_SMSNET] = "smsnet",
+  [DLS_ARCH_MSAE] = "msae",     [DLS_ARCH_SAE] = "sae",
 };
 
 const char *
@@ -176,8 +173,7 @@ check_range (const char *arch, const char *what, double v, double lo, double hi,
 }
 
 static gboolean
-check_ints (const char *arch, const char *what, const int *v, int n, int lo, int hi,
-            GError **error)
+check_ints (const char *arch, const char *what, const int *v, int n, int lo, int hi, GError **error)
 {
   if (n < 1 || v == NULL)
     {
@@ -215,7 +211,8 @@ dls_model_config_finish (DlsModelConfig *c, GError **error)
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
                    "%s: the input normalisation maps %g and %g to 0 and 1; the second must be "
-                   "larger", a, c->norm_low, c->norm_high);
+                   "larger",
+                   a, c->norm_low, c->norm_high);
       return FALSE;
     }
   switch (c->arch)
@@ -226,8 +223,8 @@ dls_model_config_finish (DlsModelConfig *c, GError **error)
           || !check_range (a, "max_dilation", c->max_dilation, 1, 1024, error))
         return FALSE;
       if (c->custom_dilations
-          && !check_ints (a, "custom_msdnet", c->custom_dilations, c->n_custom_dilations, 1,
-                          1024, error))
+          && !check_ints (a, "custom_msdnet", c->custom_dilations, c->n_custom_dilations, 1, 1024,
+                          error))
         return FALSE;
       if (c->dropout_set)
         for (int i = 0; i < 3; i++)
@@ -251,8 +248,8 @@ dls_model_config_finish (DlsModelConfig *c, GError **error)
           set_ints (&c->sms.hidden_out_channels, &c->sms.n_hidden_out_channels, &h, 1);
         }
       if (!check_range (a, "layers", c->sms.layers, 1, 4096, error)
-          || !check_ints (a, "dilation_choices", c->sms.dilation_choices,
-                          c->sms.n_dilation_choices, 1, 1024, error)
+          || !check_ints (a, "dilation_choices", c->sms.dilation_choices, c->sms.n_dilation_choices,
+                          1, 1024, error)
           || !check_ints (a, "hidden_out_channels", c->sms.hidden_out_channels,
                           c->sms.n_hidden_out_channels, 1, 4096, error)
           || !check_range (a, "IL", c->sms.p_il, 0, 1, error)
@@ -289,8 +286,8 @@ dls_model_config_finish (DlsModelConfig *c, GError **error)
                              MAX (c->latent_shape[0], c->latent_shape[1]), 1 << 16, error)
             || !check_ints (a, "latent_sequence", c->latent_sequence, c->n_latent_sequence, 1,
                             1 << 20, error)
-            || !check_ints (a, "dilations", c->sms.dilation_choices, c->sms.n_dilation_choices,
-                            1, 1024, error)
+            || !check_ints (a, "dilations", c->sms.dilation_choices, c->sms.n_dilation_choices, 1,
+                            1024, error)
             || !check_range (a, "depth", c->depth, 1, 4096, error)
             || !check_range (a, "hidden_channels", c->hidden_channels, 1, 4096, error)
             || !check_range (a, "dropout_p", c->dropout_p, 0, 0.999, error))
@@ -394,8 +391,9 @@ network_type_name (DlsSmsNetworkType t)
 static const char *
 dilation_mode_name (DlsSmsDilationMode m)
 {
-  return m == DLS_SMS_DILATION_NODE ? "Node" : m == DLS_SMS_DILATION_NODE_CYCLIC ? "NodeCyclic"
-                                                                                 : "Edges";
+  return m == DLS_SMS_DILATION_NODE          ? "Node"
+         : m == DLS_SMS_DILATION_NODE_CYCLIC ? "NodeCyclic"
+                                             : "Edges";
 }
 
 JsonNode *
@@ -451,9 +449,9 @@ dls_model_config_to_json (const DlsModelConfig *c)
         json_object_set_int_member (o, "layers", c->sms.layers);
         json_object_set_member (o, "dilation_choices",
                                 ints_node (c->sms.dilation_choices, c->sms.n_dilation_choices));
-        json_object_set_member (o, "hidden_out_channels",
-                                ints_node (c->sms.hidden_out_channels,
-                                           c->sms.n_hidden_out_channels));
+        json_object_set_member (
+            o, "hidden_out_channels",
+            ints_node (c->sms.hidden_out_channels, c->sms.n_hidden_out_channels));
         json_object_set_double_member (lp, "LL_alpha", c->sms.alpha);
         json_object_set_double_member (lp, "LL_gamma", c->sms.gamma);
         json_object_set_double_member (lp, "LL_max_degree", c->sms.max_degree);
@@ -462,7 +460,8 @@ dls_model_config_to_json (const DlsModelConfig *c)
         json_object_set_double_member (lp, "LO", c->sms.p_lo);
         json_object_set_boolean_member (lp, "IO", c->sms.io);
         json_object_set_object_member (o, "layer_probabilities", lp);
-        json_object_set_string_member (o, "dilation_mode", dilation_mode_name (c->sms.dilation_mode));
+        json_object_set_string_member (o, "dilation_mode",
+                                       dilation_mode_name (c->sms.dilation_mode));
         json_object_set_string_member (o, "network_type", network_type_name (c->network_type));
         json_object_set_member (o, "in_shape", pair_node (c->in_shape));
         json_object_set_member (o, "out_shape", pair_node (c->out_shape));
@@ -540,10 +539,11 @@ dls_model_config_to_json (const DlsModelConfig *c)
 
 /* ---- reading, with a message naming the key that is wrong ---- */
 
-typedef struct {
+typedef struct
+{
   JsonObject *o;
-  GError    **error;
-  gboolean    ok;
+  GError **error;
+  gboolean ok;
 } Reader;
 
 static JsonNode *
@@ -580,12 +580,12 @@ get_num (Reader *r, JsonObject *o, const char *key, gboolean required, double df
   if (!is_number (n))
     {
       if (r->ok)
-        g_set_error (r->error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                     "model config: “%s” must be a number", key);
+        g_set_error (r->error, DLS_ERROR, DLS_ERROR_ARGUMENT, "model config: “%s” must be a number",
+                     key);
       r->ok = FALSE;
       return dflt;
     }
-  return json_node_get_value_type (n) == G_TYPE_INT64 ? (double) json_node_get_int (n)
+  return json_node_get_value_type (n) == G_TYPE_INT64     ? (double) json_node_get_int (n)
          : json_node_get_value_type (n) == G_TYPE_BOOLEAN ? json_node_get_boolean (n)
                                                           : json_node_get_double (n);
 }
@@ -614,8 +614,8 @@ get_ints (Reader *r, JsonObject *o, const char *key, gboolean required, int **ou
 
   if (n == NULL)
     return -1;
-  if (!JSON_NODE_HOLDS_ARRAY (n) || (len = json_array_get_length (a = json_node_get_array (n)))
-                                        > (1 << 20))
+  if (!JSON_NODE_HOLDS_ARRAY (n)
+      || (len = json_array_get_length (a = json_node_get_array (n))) > (1 << 20))
     {
       if (r->ok)
         g_set_error (r->error, DLS_ERROR, DLS_ERROR_ARGUMENT,
@@ -708,7 +708,8 @@ get_graph (Reader *r, JsonObject *o, const char *key, DlsSmsGraph *g)
       JsonArray *ea;
       int v[4];
 
-      if (!JSON_NODE_HOLDS_ARRAY (item) || json_array_get_length (ea = json_node_get_array (item)) != 4)
+      if (!JSON_NODE_HOLDS_ARRAY (item)
+          || json_array_get_length (ea = json_node_get_array (item)) != 4)
         goto bad;
       for (int k = 0; k < 4; k++)
         {
@@ -993,8 +994,9 @@ dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
         c->conformal_alpha = get_num (&r, co, "alpha", TRUE, 0.1);
         c->conformal_qhat = get_num (&r, co, "qhat", TRUE, 1);
         c->conformal_n = (int64_t) get_num (&r, co, "n_calibration", FALSE, 0);
-        if (r.ok && !(c->conformal_alpha > 0 && c->conformal_alpha < 1 && c->conformal_qhat >= 0
-                      && c->conformal_qhat <= 1))
+        if (r.ok
+            && !(c->conformal_alpha > 0 && c->conformal_alpha < 1 && c->conformal_qhat >= 0
+                 && c->conformal_qhat <= 1))
           {
             g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
                          "model config: the conformal alpha or qhat is out of range");

@@ -90,14 +90,11 @@ dls_model_linear (DlsGraph *g, const char *name, DlsNode x, int out_features)
 
 /* ---- graphs ---- */
 
-typedef gboolean (*BuildFunc) (DlsGraph *g, const DlsModelConfig *c, DlsNode x,
-                               DlsModelNodes *out);
+typedef gboolean (*BuildFunc) (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *out);
 
 static const BuildFunc builders[DLS_ARCH_COUNT] = {
-  [DLS_ARCH_MSDNET] = dls_msdnet_build,
-  [DLS_ARCH_TUNET] = dls_tunet_build,
-  [DLS_ARCH_SMSNET] = dls_smsnet_build,
-  [DLS_ARCH_MSAE] = dls_msae_build,
+  [DLS_ARCH_MSDNET] = dls_msdnet_build, [DLS_ARCH_TUNET] = dls_tunet_build,
+  [DLS_ARCH_SMSNET] = dls_smsnet_build, [DLS_ARCH_MSAE] = dls_msae_build,
   [DLS_ARCH_SAE] = dls_sae_build,
 };
 
@@ -110,8 +107,8 @@ dls_model_build_graph (DlsModel *m, int n, int h, int w, DlsModelNodes *nodes, G
 
   if (n < 1 || h < 1 || w < 1)
     {
-      g_set_error (error, DLS_ERROR, DLS_ERROR_SHAPE, "an image of %d × %d × %d cannot be used",
-                   n, h, w);
+      g_set_error (error, DLS_ERROR, DLS_ERROR_SHAPE, "an image of %d × %d × %d cannot be used", n,
+                   h, w);
       return NULL;
     }
   g = dls_graph_new (m->params);

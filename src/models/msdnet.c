@@ -62,7 +62,7 @@ dls_msdnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes
   g_free (parts);
   if (c->dropout_set && c->dropout[2] > 0)
     h = dls_graph_dropout (g, h, (float) c->dropout[2]);
-  out->output = dls_model_conv (g, "final_convolution", h, c->out_channels, 1, TRUE,
-                                &(DlsConvArgs){ 0 });
+  out->output
+      = dls_model_conv (g, "final_convolution", h, c->out_channels, 1, TRUE, &(DlsConvArgs){ 0 });
   return out->output != DLS_NODE_NONE;
 }

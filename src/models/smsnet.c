@@ -305,8 +305,8 @@ dls_sms_graph_validate (const DlsSmsGraph *g, GError **error)
       if (E->dilation < 1 || E->dilation > 1024 || E->channels < 1 || E->channels > 65536)
         {
           g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                       "smsnet graph: edge %d → %d has dilation %d and %d channels", E->from,
-                       E->to, E->dilation, E->channels);
+                       "smsnet graph: edge %d → %d has dilation %d and %d channels", E->from, E->to,
+                       E->dilation, E->channels);
           return FALSE;
         }
       if (used_as_source[E->to])
@@ -401,7 +401,9 @@ edge_op (DlsGraph *g, const char *name, DlsNode x, int out_ch, int k, int dil, g
   if (!up)
     {
       int64_t wshape[4] = { out_ch, cin, k, k };
-      DlsConvArgs a = { .stride = stride, .padding = pad, .dilation = dil,
+      DlsConvArgs a = { .stride = stride,
+                        .padding = pad,
+                        .dilation = dil,
                         .pad_mode = reflect && pad > 0 ? DLS_PAD_REFLECT : DLS_PAD_ZEROS };
 
       w = dls_graph_param (g, wn, 4, wshape);

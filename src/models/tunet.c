@@ -95,8 +95,8 @@ dls_tunet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes 
       x = dls_graph_concat (g, 2, cat);
       x = double_conv (g, block, x, e_out[i], e_mid[i], c->batchnorm);
       if (i == 0)
-        out->output = dls_model_conv (g, "Decode_0.6", x, c->out_channels, 1, TRUE,
-                                      &(DlsConvArgs){ 0 });
+        out->output
+            = dls_model_conv (g, "Decode_0.6", x, c->out_channels, 1, TRUE, &(DlsConvArgs){ 0 });
     }
   return out->output != DLS_NODE_NONE;
 }

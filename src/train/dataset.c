@@ -16,18 +16,20 @@
 
 #include "dataset.h"
 
-typedef struct {
+typedef struct
+{
   int32_t axis, slice, y0, x0;
 } PatchPos;
 
-struct _DlsDataset {
+struct _DlsDataset
+{
   const DlsVolume *v;
   const DlsLabels *l;
-  int              K, P;
-  double           val_fraction;
-  uint64_t         seed;
-  GArray          *pos; /* PatchPos */
-  int64_t          n_train, n_val;
+  int K, P;
+  double val_fraction;
+  uint64_t seed;
+  GArray *pos; /* PatchPos */
+  int64_t n_train, n_val;
 };
 
 void
@@ -116,8 +118,8 @@ add_positions (DlsDataset *ds, int axis)
                 for (int x = 0; x < P && !hit; x++)
                   hit = ds->l->data[voxel (ds, axis, s, y0 + y, x0 + x)] != 0;
               if (hit)
-                g_array_append_val (ds->pos, ((PatchPos){ axis, (int32_t) s, (int32_t) y0,
-                                                          (int32_t) x0 }));
+                g_array_append_val (ds->pos,
+                                    ((PatchPos){ axis, (int32_t) s, (int32_t) y0, (int32_t) x0 }));
               if (x0 == cols - P)
                 break;
             }
@@ -128,8 +130,8 @@ add_positions (DlsDataset *ds, int axis)
 }
 
 DlsDataset *
-dls_dataset_new (const DlsVolume *v, const DlsLabels *l, int n_classes,
-                 const DlsDatasetArgs *args, GError **error)
+dls_dataset_new (const DlsVolume *v, const DlsLabels *l, int n_classes, const DlsDatasetArgs *args,
+                 GError **error)
 {
   g_autoptr (DlsDataset) ds = g_new0 (DlsDataset, 1);
   int64_t n = l->depth * l->height * l->width;

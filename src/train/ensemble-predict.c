@@ -16,11 +16,12 @@
 
 #include "predict.h"
 
-struct _DlsEnsemblePredictor {
-  int            n;
-  DlsModel     **models;
+struct _DlsEnsemblePredictor
+{
+  int n;
+  DlsModel **models;
   DlsPredictor **pred;
-  DlsTileArgs    tiles;
+  DlsTileArgs tiles;
 };
 
 DlsEnsemblePredictor *
@@ -108,13 +109,13 @@ run_member (DlsEnsemblePredictor *p, int m, const float *image, int h, int w, fl
     xs = g_new (int, w + 1);
     ny = tile_starts (h, th, ov, ys);
     nx = tile_starts (w, tw, ov, xs);
-    crop = g_try_new (float, (gsize) C * th * tw);
-    res = g_try_new (float, (gsize) K * th * tw);
+    crop = g_try_new (float, (gsize) C *th *tw);
+    res = g_try_new (float, (gsize) K *th *tw);
     wsum = g_try_new0 (float, (gsize) hw);
     if (crop == NULL || res == NULL || wsum == NULL)
       {
-        g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY, "not enough memory for %d × %d tiles",
-                     th, tw);
+        g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY, "not enough memory for %d × %d tiles", th,
+                     tw);
         return FALSE;
       }
     memset (out, 0, sizeof (float) * K * hw);
@@ -125,8 +126,8 @@ run_member (DlsEnsemblePredictor *p, int m, const float *image, int h, int w, fl
 
           for (int c = 0; c < C; c++)
             for (int y = 0; y < th; y++)
-              memcpy (crop + ((int64_t) c * th + y) * tw, image + ((int64_t) c * h + y0 + y) * w + x0,
-                      sizeof (float) * tw);
+              memcpy (crop + ((int64_t) c * th + y) * tw,
+                      image + ((int64_t) c * h + y0 + y) * w + x0, sizeof (float) * tw);
           if (!dls_predictor_run (p->pred[m], crop, th, tw, res, cancel, error))
             return FALSE;
           for (int y = 0; y < th; y++)
@@ -152,8 +153,8 @@ run_member (DlsEnsemblePredictor *p, int m, const float *image, int h, int w, fl
 }
 
 gboolean
-dls_ensemble_predictor_run (DlsEnsemblePredictor *p, const float *image, int h, int w,
-                            float *mean, float *std, const volatile int *cancel, GError **error)
+dls_ensemble_predictor_run (DlsEnsemblePredictor *p, const float *image, int h, int w, float *mean,
+                            float *std, const volatile int *cancel, GError **error)
 {
   int K = p->models[0]->config.out_channels, M = p->n;
   int64_t n = (int64_t) K * h * w;

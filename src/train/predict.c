@@ -16,19 +16,19 @@
 
 #include "predict.h"
 
-struct _DlsPredictor {
-  DlsModel     *model;
-  DlsGraph     *graph;
+struct _DlsPredictor
+{
+  DlsModel *model;
+  DlsGraph *graph;
   DlsModelNodes nodes;
-  int           h, w;
-  float        *buf;
-  gboolean      fused;
-  DlsMsdEval    msd;
-  GPtrArray    *owned;   /* arrays the fused MSDNet spec points into */
+  int h, w;
+  float *buf;
+  gboolean fused;
+  DlsMsdEval msd;
+  GPtrArray *owned; /* arrays the fused MSDNet spec points into */
 };
 
-static const float *
-param (DlsModel *m, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static const float *param (DlsModel *m, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 static const float *
 param (DlsModel *m, const char *fmt, ...)
@@ -232,12 +232,12 @@ dls_predictor_run (DlsPredictor *p, const float *image, int h, int w, float *out
 
   if (p->fused)
     {
-      g_autofree float *x = g_try_new (float, C * hw);
+      g_autofree float *x = g_try_new (float, C *hw);
 
       if (x == NULL)
         {
-          g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
-                       "not enough memory for a %d × %d image", h, w);
+          g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY, "not enough memory for a %d × %d image",
+                       h, w);
           return FALSE;
         }
       dls_model_normalize (m, image, x, C * hw);
@@ -259,12 +259,12 @@ dls_predictor_run (DlsPredictor *p, const float *image, int h, int w, float *out
           return FALSE;
         }
       dls_graph_set_training (p->graph, false);
-      p->buf = g_try_new (float, C * hw);
+      p->buf = g_try_new (float, C *hw);
       if (p->buf == NULL)
         {
           g_clear_pointer (&p->graph, dls_graph_free);
-          g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
-                       "not enough memory for a %d × %d image", h, w);
+          g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY, "not enough memory for a %d × %d image",
+                       h, w);
           return FALSE;
         }
       p->h = h;
@@ -316,8 +316,8 @@ dls_model_encode (DlsModel *m, const float *images, int64_t n, int h, int w, flo
     }
   dls_graph_set_training (g, false);
   L = dls_graph_shape (g, nodes.latent).c;
-  x = g_new (float, B * per);
-  z = g_new (float, (gsize) B * L);
+  x = g_new (float, B *per);
+  z = g_new (float, (gsize) B *L);
   for (int64_t i0 = 0; i0 < n; i0 += B)
     {
       int nb = (int) MIN (B, n - i0);

@@ -18,12 +18,13 @@
 #include "metrics.h"
 #include "train-private.h"
 
-typedef struct {
+typedef struct
+{
   const DlsRegressionData *d;
-  int      P, PH, PW;          /* patch (or slice) height and width */
-  int      C, Ct;
+  int P, PH, PW; /* patch (or slice) height and width */
+  int C, Ct;
   gboolean whole;
-  double   val;
+  double val;
   uint64_t seed;
 } Src;
 
@@ -39,8 +40,7 @@ held_out (const Src *s, int64_t key)
 
 /* Fills one sample: input, target and the loss mask of the wanted part (train or val). */
 static int64_t
-fill (const Src *s, int64_t z, int y0, int x0, gboolean validation, float *in, float *tg,
-      float *mk)
+fill (const Src *s, int64_t z, int y0, int x0, gboolean validation, float *in, float *tg, float *mk)
 {
   const DlsRegressionData *d = s->d;
   int64_t H = d->input->height, W = d->input->width, plane = H * W, n = 0;
@@ -69,15 +69,16 @@ fill (const Src *s, int64_t z, int y0, int x0, gboolean validation, float *in, f
   return n;
 }
 
-typedef struct {
-  DlsGraph     *g;
+typedef struct
+{
+  DlsGraph *g;
   DlsModelNodes nodes;
-  DlsNode       target, mask, loss;
+  DlsNode target, mask, loss;
 } RegGraph;
 
 static gboolean
-reg_graph (RegGraph *rg, DlsModel *m, int B, int PH, int PW, DlsRegressionLoss loss,
-           gboolean train, GError **error)
+reg_graph (RegGraph *rg, DlsModel *m, int B, int PH, int PW, DlsRegressionLoss loss, gboolean train,
+           GError **error)
 {
   int Ct = m->config.out_channels;
 

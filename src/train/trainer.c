@@ -14,10 +14,11 @@
 #include "metrics.h"
 #include "train-private.h"
 
-typedef struct {
-  DlsGraph     *g;
+typedef struct
+{
+  DlsGraph *g;
   DlsModelNodes nodes;
-  DlsNode       labels, loss;
+  DlsNode labels, loss;
 } LossGraph;
 
 static gboolean
@@ -99,8 +100,8 @@ report (const DlsTrainArgs *a, DlsTrainProgress *p)
 }
 
 gboolean
-dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args,
-                      DlsTrainResult *result, GError **error)
+dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, DlsTrainResult *result,
+                      GError **error)
 {
   DlsTrainArgs a = *args;
   DlsTrainResult r = { .best_epoch = -1, .best_val_loss = INFINITY };
@@ -126,15 +127,15 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args,
     }
   if (n == 0)
     {
-      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                   "no %d × %d patch holds a labelled pixel", P, P);
+      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "no %d × %d patch holds a labelled pixel",
+                   P, P);
       return FALSE;
     }
   if (m->config.arch != DLS_ARCH_MSDNET && m->config.arch != DLS_ARCH_TUNET
       && m->config.arch != DLS_ARCH_SMSNET)
     {
-      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                   "a %s is not a segmentation network", dls_arch_name (m->config.arch));
+      g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "a %s is not a segmentation network",
+                   dls_arch_name (m->config.arch));
       return FALSE;
     }
   B = MIN (a.batch > 0 ? a.batch : 4, n);
@@ -149,9 +150,9 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args,
   best = dls_train_best_new (m, error);
   if (best == NULL)
     goto out;
-  img = g_new (float, B * C * pp);
+  img = g_new (float, B *C *pp);
   lab = g_new (int32_t, B * pp);
-  logits = g_new (float, (int64_t) B * K * pp);
+  logits = g_new (float, (int64_t) B *K *pp);
   order = g_new (int, n);
   dls_rng_init (&rng, a.seed ^ 0x5eed5eedULL);
 

@@ -18,32 +18,32 @@
 
 #include "predict.h"
 
-static const char torch_script[] =
-    "import sys, time, torch, torch.nn as nn\n"
-    "size, layers, threads, repeats = map(int, sys.argv[1:5])\n"
-    "torch.set_num_threads(threads)\n"
-    "torch.manual_seed(0)\n"
-    "class MSD(nn.Module):\n"
-    "    def __init__(s, L, maxd=10):\n"
-    "        super().__init__()\n"
-    "        s.convs = nn.ModuleList([nn.Conv2d(1 + i, 1, 3, padding=i % maxd + 1,\n"
-    "                                           dilation=i % maxd + 1) for i in range(L)])\n"
-    "        s.bns = nn.ModuleList([nn.BatchNorm2d(2 + i) for i in range(L)])\n"
-    "        s.final = nn.Conv2d(1 + L, 2, 1)\n"
-    "    def forward(s, x):\n"
-    "        x = torch.relu(x)\n"
-    "        for c, b in zip(s.convs, s.bns):\n"
-    "            x = b(torch.relu(torch.cat([x, c(x)], 1)))\n"
-    "        return torch.softmax(s.final(x), 1)\n"
-    "net = MSD(layers).eval()\n"
-    "x = torch.rand(1, 1, size, size)\n"
-    "ts = []\n"
-    "with torch.no_grad():\n"
-    "    net(x)\n"
-    "    for _ in range(repeats):\n"
-    "        t = time.perf_counter(); net(x); ts.append(time.perf_counter() - t)\n"
-    "ts.sort()\n"
-    "print(ts[len(ts) // 2] * 1000)\n";
+static const char torch_script[]
+    = "import sys, time, torch, torch.nn as nn\n"
+      "size, layers, threads, repeats = map(int, sys.argv[1:5])\n"
+      "torch.set_num_threads(threads)\n"
+      "torch.manual_seed(0)\n"
+      "class MSD(nn.Module):\n"
+      "    def __init__(s, L, maxd=10):\n"
+      "        super().__init__()\n"
+      "        s.convs = nn.ModuleList([nn.Conv2d(1 + i, 1, 3, padding=i % maxd + 1,\n"
+      "                                           dilation=i % maxd + 1) for i in range(L)])\n"
+      "        s.bns = nn.ModuleList([nn.BatchNorm2d(2 + i) for i in range(L)])\n"
+      "        s.final = nn.Conv2d(1 + L, 2, 1)\n"
+      "    def forward(s, x):\n"
+      "        x = torch.relu(x)\n"
+      "        for c, b in zip(s.convs, s.bns):\n"
+      "            x = b(torch.relu(torch.cat([x, c(x)], 1)))\n"
+      "        return torch.softmax(s.final(x), 1)\n"
+      "net = MSD(layers).eval()\n"
+      "x = torch.rand(1, 1, size, size)\n"
+      "ts = []\n"
+      "with torch.no_grad():\n"
+      "    net(x)\n"
+      "    for _ in range(repeats):\n"
+      "        t = time.perf_counter(); net(x); ts.append(time.perf_counter() - t)\n"
+      "ts.sort()\n"
+      "print(ts[len(ts) // 2] * 1000)\n";
 
 /* Median milliseconds of PyTorch, or a negative number when it cannot run. */
 static double
@@ -58,8 +58,7 @@ torch_ms (int size, int layers, int threads, int repeats)
   char *argv[] = { (char *) python, "-c", (char *) torch_script, a1, a2, a3, a4, NULL };
   int status = 0;
 
-  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
-                     NULL)
+  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, NULL)
       || !g_spawn_check_wait_status (status, NULL))
     return -1;
   return g_ascii_strtod (out, NULL);
@@ -97,14 +96,13 @@ main (int argc, char **argv)
 {
   int size = 1024, layers = 50, repeats = 3;
   gboolean no_torch = FALSE, graph = FALSE;
-  GOptionEntry entries[] = {
-    { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side (1024)", "N" },
-    { "layers", 'l', 0, G_OPTION_ARG_INT, &layers, "MSDNet layers (50)", "L" },
-    { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, "Timed runs, median (3)", "R" },
-    { "no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "Skip PyTorch", NULL },
-    { "graph", 0, 0, G_OPTION_ARG_NONE, &graph, "Also time the generic graph path", NULL },
-    { NULL }
-  };
+  GOptionEntry entries[]
+      = { { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side (1024)", "N" },
+          { "layers", 'l', 0, G_OPTION_ARG_INT, &layers, "MSDNet layers (50)", "L" },
+          { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, "Timed runs, median (3)", "R" },
+          { "no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "Skip PyTorch", NULL },
+          { "graph", 0, 0, G_OPTION_ARG_NONE, &graph, "Also time the generic graph path", NULL },
+          { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— MSDNet inference against PyTorch");
   g_autoptr (GError) error = NULL;
   g_autofree float *x = NULL, *out = NULL;
@@ -115,8 +113,7 @@ main (int argc, char **argv)
   double gflop;
 
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || size < 16 || layers < 1
-      || repeats < 1)
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || size < 16 || layers < 1 || repeats < 1)
     {
       g_printerr ("bench-predict: %s\n", error ? error->message : "bad arguments");
       return 2;
@@ -126,7 +123,7 @@ main (int argc, char **argv)
   m = dls_model_new (&cfg, &error);
   g_assert_no_error (error);
   dls_model_init_weights (m, 1);
-  x = g_new (float, (size_t) size * size);
+  x = g_new (float, (size_t) size *size);
   out = g_new (float, (size_t) 2 * size * size);
   dls_rng_init (&rng, 2);
   for (int64_t i = 0; i < (int64_t) size * size; i++)
@@ -152,8 +149,8 @@ main (int argc, char **argv)
       if (!no_torch)
         theirs = torch_ms (size, layers, counts[k], repeats);
       if (theirs > 0)
-        printf ("%-8d %12.0f %10.1f %14.0f %11.1f×\n", counts[k], ours, gflop / ours * 1e3,
-                theirs, theirs / ours);
+        printf ("%-8d %12.0f %10.1f %14.0f %11.1f×\n", counts[k], ours, gflop / ours * 1e3, theirs,
+                theirs / ours);
       else
         printf ("%-8d %12.0f %10.1f %14s %12s\n", counts[k], ours, gflop / ours * 1e3,
                 no_torch ? "skipped" : "not installed", "-");

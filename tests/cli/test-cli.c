@@ -224,7 +224,7 @@ static float *
 make_stack (const char *path, int Z, int H, int W)
 {
   g_autoptr (GError) error = NULL;
-  float *v = g_new (float, (size_t) Z * H * W);
+  float *v = g_new (float, (size_t) Z *H *W);
   DlsRng rng;
 
   dls_rng_init (&rng, 5);
@@ -339,17 +339,17 @@ test_predict_errors (void)
   /* absurd dimensions: a 100000 × 100000 float page in a 200-byte file */
   {
     static const unsigned char hdr[] = {
-      'I', 'I', 42, 0, 8, 0, 0, 0, 8, 0,
-      0, 1, 4, 0, 1, 0, 0, 0, 0xa0, 0x86, 0x01, 0,   /* width 100000 */
-      1, 1, 4, 0, 1, 0, 0, 0, 0xa0, 0x86, 0x01, 0,   /* height 100000 */
-      2, 1, 3, 0, 1, 0, 0, 0, 32, 0, 0, 0,           /* 32 bits */
-      3, 1, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0,            /* no compression */
-      6, 1, 3, 0, 1, 0, 0, 0, 1, 0, 0, 0,            /* min is black */
-      0x11, 1, 4, 0, 1, 0, 0, 0, 200, 0, 0, 0,       /* strip at 200 */
-      0x16, 1, 4, 0, 1, 0, 0, 0, 0xa0, 0x86, 0x01, 0, /* rows per strip */
-      0x17, 1, 4, 0, 1, 0, 0, 0, 0, 0x90, 0xd0, 0x03, /* strip bytes */
-      0x53, 1, 3, 0, 1, 0, 0, 0, 3, 0, 0, 0,         /* float */
-      0, 0, 0, 0,
+      'I',  'I', 42, 0, 8, 0, 0,    0,    8,    0,    0,    1,
+      4,    0,   1,  0, 0, 0, 0xa0, 0x86, 0x01, 0,                /* width 100000 */
+      1,    1,   4,  0, 1, 0, 0,    0,    0xa0, 0x86, 0x01, 0,    /* height 100000 */
+      2,    1,   3,  0, 1, 0, 0,    0,    32,   0,    0,    0,    /* 32 bits */
+      3,    1,   3,  0, 1, 0, 0,    0,    1,    0,    0,    0,    /* no compression */
+      6,    1,   3,  0, 1, 0, 0,    0,    1,    0,    0,    0,    /* min is black */
+      0x11, 1,   4,  0, 1, 0, 0,    0,    200,  0,    0,    0,    /* strip at 200 */
+      0x16, 1,   4,  0, 1, 0, 0,    0,    0xa0, 0x86, 0x01, 0,    /* rows per strip */
+      0x17, 1,   4,  0, 1, 0, 0,    0,    0,    0x90, 0xd0, 0x03, /* strip bytes */
+      0x53, 1,   3,  0, 1, 0, 0,    0,    3,    0,    0,    0,    /* float */
+      0,    0,   0,  0,
     };
     g_assert_true (g_file_set_contents (bad, (const char *) hdr, sizeof hdr, NULL));
     r = run ("predict", m, bad, "--probabilities", out, NULL);
@@ -367,8 +367,9 @@ test_predict_errors (void)
     g_autoptr (JsonNode) cfg = dls_model_config_to_json (&model->config);
     g_autofree char *json = json_to_string (cfg, FALSE);
     const char *meta[] = { "dlsia.config", json, NULL };
-    DlsTensorOut t = { "layer_0.conv_0.weight", DLS_DTYPE_F32, 4, { 1, 1, 3, 3 },
-                       dls_params_data (model->params, 0) };
+    DlsTensorOut t = {
+      "layer_0.conv_0.weight", DLS_DTYPE_F32, 4, { 1, 1, 3, 3 }, dls_params_data (model->params, 0)
+    };
 
     g_assert_true (dls_safetensors_write (m2, &t, 1, meta, &error));
     dls_model_free (model);
@@ -455,7 +456,8 @@ test_train_predict_evaluate (void)
   g_autofree char *vol = tmp ("t vol.tif"), *truth = tmp ("t truth.tif"), *lab = tmp ("t lab.tif");
   g_autofree char *man = tmp ("ens.json"), *m0 = tmp ("ens.m0.safetensors");
   g_autofree char *cls = tmp ("t cls.tif"), *unc = tmp ("t unc.tif"), *set = tmp ("t set.tif");
-  g_autofree char *prob = tmp ("t prob.tif"), *cls_y = tmp ("t cls y.tif"), *part = tmp ("part.tif");
+  g_autofree char *prob = tmp ("t prob.tif"), *cls_y = tmp ("t cls y.tif"),
+                  *part = tmp ("part.tif");
   g_autofree char *tiled = tmp ("t tiled.tif");
   g_autoptr (GError) error = NULL;
   DlsTiffInfo info = { 0 };
@@ -587,8 +589,8 @@ test_train_regression (void)
   g_assert_true (dls_tiff_write_f32 (in, g, Z, H, W, &error));
   g_assert_true (dls_tiff_write_u8 (mask, m, Z, H, W, &error));
   r = run ("train", in, "--target", full, "--mask", mask, "--arch", "tunet", "--depth", "2",
-           "--base-channels", "8", "--patch", "32", "--epochs", "30", "--lr", "0.003",
-           "--threads", "1", "-o", model, NULL);
+           "--base-channels", "8", "--patch", "32", "--epochs", "30", "--lr", "0.003", "--threads",
+           "1", "-o", model, NULL);
   if (r.status != 0)
     g_error ("train: %s", r.err);
   g_assert_nonnull (strstr (r.err, "val CC"));

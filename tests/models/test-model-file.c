@@ -208,7 +208,15 @@ test_bad_containers (void)
 }
 
 /* Writes the model's tensors with one changed, as a hostile or stale file would. */
-typedef enum { DROP, RESHAPE, RETYPE, EXTRA, NO_CONFIG, BAD_ARCH } Damage;
+typedef enum
+{
+  DROP,
+  RESHAPE,
+  RETYPE,
+  EXTRA,
+  NO_CONFIG,
+  BAD_ARCH
+} Damage;
 
 static void
 write_damaged (DlsModel *m, const char *path, Damage how, const char *victim)

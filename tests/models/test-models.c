@@ -29,13 +29,14 @@ count (const DlsModelConfig *c)
 static void
 test_msdnet_counts (void)
 {
-  struct {
+  struct
+  {
     int in, out, layers, width, maxdil;
     gboolean bn;
     int64_t want;
   } rows[] = {
-    { 1, 2, 50, 1, 10, TRUE, 14279 },  { 1, 2, 50, 1, 10, FALSE, 11629 },
-    { 1, 1, 40, 1, 10, TRUE, 9182 },   { 1, 2, 100, 1, 10, TRUE, 56054 },
+    { 1, 2, 50, 1, 10, TRUE, 14279 }, { 1, 2, 50, 1, 10, FALSE, 11629 },
+    { 1, 1, 40, 1, 10, TRUE, 9182 },  { 1, 2, 100, 1, 10, TRUE, 56054 },
     { 1, 3, 20, 2, 10, TRUE, 8246 },
   };
 
@@ -58,15 +59,16 @@ test_msdnet_counts (void)
 static void
 test_tunet_counts (void)
 {
-  struct {
+  struct
+  {
     int h, w, in, out, depth, base;
     double g, hr;
     gboolean bn;
     int64_t want;
   } rows[] = {
-    { 64, 64, 1, 2, 4, 16, 2, 1, TRUE, 483170 },  { 64, 64, 1, 2, 4, 16, 2, 1, FALSE, 481762 },
-    { 32, 32, 1, 1, 3, 10, 2, 1, TRUE, 46131 },   { 64, 128, 1, 4, 3, 4, 1.5, 1, TRUE, 3855 },
-    { 64, 64, 1, 3, 4, 8, 2, 1, TRUE, 121403 },   { 64, 64, 1, 3, 4, 32, 2, 1, TRUE, 1927907 },
+    { 64, 64, 1, 2, 4, 16, 2, 1, TRUE, 483170 }, { 64, 64, 1, 2, 4, 16, 2, 1, FALSE, 481762 },
+    { 32, 32, 1, 1, 3, 10, 2, 1, TRUE, 46131 },  { 64, 128, 1, 4, 3, 4, 1.5, 1, TRUE, 3855 },
+    { 64, 64, 1, 3, 4, 8, 2, 1, TRUE, 121403 },  { 64, 64, 1, 3, 4, 32, 2, 1, TRUE, 1927907 },
   };
 
   for (size_t i = 0; i < G_N_ELEMENTS (rows); i++)
@@ -91,7 +93,8 @@ test_tunet_counts (void)
 static void
 test_msae_counts (void)
 {
-  struct {
+  struct
+  {
     int c, h, w, depth, base;
     double g;
     int latent, maxdil, msdepth;
@@ -212,8 +215,8 @@ test_smsnet_formula_seeds (void)
           c.sms.max_degree = -1;
           c.sms.p_il = c.sms.p_lo = 0.25;
           c.sms.io = seed % 4 == 1;
-          c.sms.dilation_mode = seed % 3 == 0 ? DLS_SMS_DILATION_NODE
-                                              : DLS_SMS_DILATION_NODE_CYCLIC;
+          c.sms.dilation_mode
+              = seed % 3 == 0 ? DLS_SMS_DILATION_NODE : DLS_SMS_DILATION_NODE_CYCLIC;
         }
       m = dls_model_new (&c, &error);
       if (m == NULL)
@@ -339,8 +342,8 @@ test_smsnet_same_seed_same_graph (void)
   dls_sms_graph_clear (&b.graph);
   g_assert_true (dls_model_config_finish (&b, &error));
   g_assert_false (a.graph.n_edges == b.graph.n_edges
-                  && memcmp (a.graph.edges, b.graph.edges,
-                             sizeof (DlsSmsEdge) * a.graph.n_edges) == 0);
+                  && memcmp (a.graph.edges, b.graph.edges, sizeof (DlsSmsEdge) * a.graph.n_edges)
+                         == 0);
   dls_model_config_clear (&a);
   dls_model_config_clear (&b);
 }

@@ -16,9 +16,9 @@
 #include "safetensors.h"
 
 static const char *cases[] = {
-  "msdnet-bn",      "msdnet-w2-nobn", "msdnet-custom",  "tunet-odd",
-  "tunet-gh",       "tunet-train",    "smsnet-example", "smsnet-random",
-  "smsnet-positive", "smsnet-sigmoid", "msae",          "sae",
+  "msdnet-bn",       "msdnet-w2-nobn", "msdnet-custom",  "tunet-odd",
+  "tunet-gh",        "tunet-train",    "smsnet-example", "smsnet-random",
+  "smsnet-positive", "smsnet-sigmoid", "msae",           "sae",
 };
 
 static const float *
@@ -74,8 +74,8 @@ test_case (gconstpointer data)
   g_assert_nonnull (x);
   g_assert_nonnull (want);
 
-  g = dls_model_build_graph (m, (int) ti->shape[0], (int) ti->shape[2], (int) ti->shape[3],
-                             &nodes, &error);
+  g = dls_model_build_graph (m, (int) ti->shape[0], (int) ti->shape[2], (int) ti->shape[3], &nodes,
+                             &error);
   g_assert_no_error (error);
   g_assert_true (dls_graph_compile (g, false, &error));
   dls_graph_set_training (g, train);
@@ -107,8 +107,8 @@ test_case (gconstpointer data)
       int C = m->config.in_channels, K = m->config.out_channels;
       int h = (int) ti->shape[2], w = (int) ti->shape[3];
       int64_t hw = (int64_t) h * w;
-      g_autofree float *probs = g_new (float, K * hw);
-      g_autofree float *ref = g_new (float, K * hw);
+      g_autofree float *probs = g_new (float, K *hw);
+      g_autofree float *ref = g_new (float, K *hw);
 
       for (int n = 0; n < ti->shape[0]; n++)
         {

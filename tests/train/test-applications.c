@@ -67,8 +67,8 @@ test_fibres (void)
   DlsVolume v;
   DlsLabels l;
 
-  g_assert_true (dls_synth_fibers (&(DlsSynthFibersArgs){ Z, H, W, 1, 0 }, vol16, truth, sparse,
-                                   &error));
+  g_assert_true (
+      dls_synth_fibers (&(DlsSynthFibersArgs){ Z, H, W, 1, 0 }, vol16, truth, sparse, &error));
   for (int64_t i = 0; i < n; i++)
     raw[i] = vol16[i];
   normalise (raw, n, norm, &lo, &hi, 1, 99, TRUE);
@@ -93,10 +93,9 @@ test_fibres (void)
       g_assert_no_error (error);
       dls_model_config_clear (&cfgs[k]);
       dls_model_init_weights (models[k], 10 + k);
-      g_assert_true (dls_train_classifier (models[k], ds,
-                                           &(DlsTrainArgs){ .epochs = 6, .batch = 4, .lr = 3e-3,
-                                                            .seed = 20 + k },
-                                           &r, &error));
+      g_assert_true (dls_train_classifier (
+          models[k], ds, &(DlsTrainArgs){ .epochs = 6, .batch = 4, .lr = 3e-3, .seed = 20 + k }, &r,
+          &error));
       g_assert_no_error (error);
     }
   g_free (cfgs);
@@ -104,14 +103,13 @@ test_fibres (void)
   /* members, then the ensemble, slice by slice */
   for (int k = 0; k <= M; k++)
     {
-      g_autoptr (DlsEnsemblePredictor) p
-          = k < M ? dls_ensemble_predictor_new (&models[k], 1, NULL)
-                  : dls_ensemble_predictor_new (models, M, NULL);
+      g_autoptr (DlsEnsemblePredictor) p = k < M ? dls_ensemble_predictor_new (&models[k], 1, NULL)
+                                                 : dls_ensemble_predictor_new (models, M, NULL);
 
       for (int64_t z = 0; z < Z; z++)
         {
-          g_assert_true (dls_ensemble_predictor_run (p, raw + z * hw, (int) H, (int) W, probs,
-                                                     NULL, NULL, &error));
+          g_assert_true (dls_ensemble_predictor_run (p, raw + z * hw, (int) H, (int) W, probs, NULL,
+                                                     NULL, &error));
           for (int64_t i = 0; i < hw; i++)
             pred[z * hw + i] = probs[hw + i] > probs[i] ? 2 : 1;
         }
@@ -200,9 +198,9 @@ test_shapes (void)
 {
   gboolean full = g_getenv ("DLSIA_FULL") != NULL;
   int64_t N = full ? 2000 : 400, S = 32, hw = S * S;
-  g_autofree float *img = g_new (float, N * hw), *clean = g_new (float, N * hw);
+  g_autofree float *img = g_new (float, N *hw), *clean = g_new (float, N *hw);
   g_autofree uint8_t *maps = g_new (uint8_t, N * hw), *cls = g_new (uint8_t, N);
-  g_autofree float *norm = g_new (float, N * hw), *lat = NULL, *rec = g_new (float, hw);
+  g_autofree float *norm = g_new (float, N *hw), *lat = NULL, *rec = g_new (float, hw);
   g_autofree int *km = g_new (int, N), *truth = g_new (int, N);
   g_autoptr (GError) error = NULL;
   DlsModelConfig c;
@@ -211,8 +209,8 @@ test_shapes (void)
   double lo, hi, ari;
   int L;
 
-  g_assert_true (dls_synth_shapes (&(DlsSynthShapesArgs){ N, (int) S, full ? 0.5 : 0.15, 5 },
-                                   img, clean, maps, cls, &error));
+  g_assert_true (dls_synth_shapes (&(DlsSynthShapesArgs){ N, (int) S, full ? 0.5 : 0.15, 5 }, img,
+                                   clean, maps, cls, &error));
   normalise (img, N * hw, norm, &lo, &hi, 0, 100, FALSE);
   dls_model_config_init (&c, DLS_ARCH_MSAE);
   c.input_shape[1] = c.input_shape[2] = (int) S;
@@ -235,8 +233,7 @@ test_shapes (void)
                             .patch = 0,
                             .seed = 1 },
       DLS_REGRESSION_MSE,
-      &(DlsTrainArgs){ .epochs = full ? 30 : 12, .batch = 16, .lr = 3e-3, .seed = 3 }, &r,
-      &error));
+      &(DlsTrainArgs){ .epochs = full ? 30 : 12, .batch = 16, .lr = 3e-3, .seed = 3 }, &r, &error));
   g_assert_no_error (error);
   lat = g_new (float, N * 16);
   L = dls_model_encode (m, img, N, (int) S, (int) S, lat, &error);

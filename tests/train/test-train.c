@@ -18,7 +18,8 @@
 
 /* An easy volume: bright discs (class 2) on a darker noisy background (class 1), with sparse
  * labels on a few percent of the pixels. */
-typedef struct {
+typedef struct
+{
   DlsVolume v;
   DlsLabels l, truth;
 } Easy;
@@ -37,7 +38,8 @@ easy_make (Easy *e, int Z, int H, int W, double label_rate, uint64_t seed)
   for (int z = 0; z < Z; z++)
     for (int k = 0; k < 5; k++)
       {
-        int cy = 6 + (int) dls_rng_below (&rng, H - 12), cx = 6 + (int) dls_rng_below (&rng, W - 12);
+        int cy = 6 + (int) dls_rng_below (&rng, H - 12),
+            cx = 6 + (int) dls_rng_below (&rng, W - 12);
         int r = 3 + (int) dls_rng_below (&rng, 4);
 
         for (int y = MAX (0, cy - r); y < MIN (H, cy + r + 1); y++)
@@ -110,7 +112,7 @@ test_dataset_split (void)
   g_autoptr (DlsDataset) a = NULL, b = NULL, c = NULL;
   int P = 16, same = 0, diff = 0;
   int64_t n = 4 * 48 * 48;
-  g_autofree float *img = g_new (float, P * P);
+  g_autofree float *img = g_new (float, P *P);
   g_autofree int32_t *tl = g_new (int32_t, P * P), *vl = g_new (int32_t, P * P);
 
   easy_make (&e, 4, 48, 48, 0.2, 2);
@@ -159,12 +161,11 @@ test_dataset_augment (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (DlsDataset) ds = NULL;
   int P = 16;
-  g_autofree float *ref = g_new (float, P * P), *img = g_new (float, P * P);
+  g_autofree float *ref = g_new (float, P *P), *img = g_new (float, P *P);
   g_autofree int32_t *rl = g_new (int32_t, P * P), *tl = g_new (int32_t, P * P);
 
   easy_make (&e, 1, 16, 16, 0.3, 3);
-  ds = dls_dataset_new (&e.v, &e.l, 2, &(DlsDatasetArgs){ .patch = P, .val_fraction = -1 },
-                        &error);
+  ds = dls_dataset_new (&e.v, &e.l, 2, &(DlsDatasetArgs){ .patch = P, .val_fraction = -1 }, &error);
   g_assert_no_error (error);
   dls_dataset_get (ds, 0, 0, ref, rl, NULL);
   for (int aug = 0; aug < 8; aug++)
@@ -218,8 +219,9 @@ small_model (DlsArch arch, uint64_t seed)
   return m;
 }
 
-typedef struct {
-  int      reports, epochs_done, cancel_after;
+typedef struct
+{
+  int reports, epochs_done, cancel_after;
   volatile int cancel;
 } Watch;
 
@@ -253,14 +255,14 @@ test_trainer_learns (void)
       DlsTrainResult r;
       Watch w = { 0 };
 
-      g_assert_true (dls_train_classifier (m, ds,
-                                           &(DlsTrainArgs){ .epochs = 8, .batch = 2, .lr = 1e-2,
-                                                            .seed = 3, .progress = watch,
-                                                            .user_data = &w },
-                                           &r, &error));
+      g_assert_true (dls_train_classifier (
+          m, ds,
+          &(DlsTrainArgs){
+              .epochs = 8, .batch = 2, .lr = 1e-2, .seed = 3, .progress = watch, .user_data = &w },
+          &r, &error));
       g_assert_no_error (error);
-      g_test_message ("%s: best epoch %d, val loss %.3f, F1 macro %.3f",
-                      dls_arch_name (archs[a]), r.best_epoch, r.best_val_loss, r.best_f1_macro);
+      g_test_message ("%s: best epoch %d, val loss %.3f, F1 macro %.3f", dls_arch_name (archs[a]),
+                      r.best_epoch, r.best_val_loss, r.best_f1_macro);
       g_assert_cmpint (r.epochs_run, ==, 8);
       g_assert_cmpint (w.epochs_done, ==, 8);
       g_assert_cmpfloat (r.best_f1_macro, >, 0.85);
@@ -313,11 +315,11 @@ test_trainer_stops (void)
 
   easy_make (&e, 2, 40, 40, 0.1, 6);
   ds = dls_dataset_new (&e.v, &e.l, 2, &(DlsDatasetArgs){ .patch = 16 }, &error);
-  g_assert_true (dls_train_classifier (m, ds,
-                                       &(DlsTrainArgs){ .epochs = 5, .batch = 1,
-                                                        .cancel = &w.cancel, .progress = watch,
-                                                        .user_data = &w },
-                                       &r, &error));
+  g_assert_true (dls_train_classifier (
+      m, ds,
+      &(DlsTrainArgs){
+          .epochs = 5, .batch = 1, .cancel = &w.cancel, .progress = watch, .user_data = &w },
+      &r, &error));
   g_assert_true (r.cancelled);
   g_assert_cmpint (w.reports, ==, 3);
   g_assert_cmpmem (dls_params_weights (m->params), nw * 4, dls_params_weights (init->params),
@@ -345,8 +347,8 @@ test_trainer_stops (void)
   easy_clear (&e);
   easy_make (&e, 2, 40, 40, 0.1, 6);
   {
-    g_autoptr (DlsDataset) d2 = dls_dataset_new (&e.v, &e.l, 2,
-                                                 &(DlsDatasetArgs){ .patch = 16 }, &error);
+    g_autoptr (DlsDataset) d2
+        = dls_dataset_new (&e.v, &e.l, 2, &(DlsDatasetArgs){ .patch = 16 }, &error);
     gint64 t0 = g_get_monotonic_time ();
 
     g_assert_true (dls_train_classifier (m, d2, &(DlsTrainArgs){ .time_budget = 0.3, .batch = 1 },
@@ -368,8 +370,8 @@ test_tiles (void)
   DlsModel *m = small_model (DLS_ARCH_TUNET, 4);
   int H = 150, W = 170, K = 2;
   int64_t hw = (int64_t) H * W;
-  g_autofree float *img = g_new (float, hw), *whole = g_new (float, K * hw);
-  g_autofree float *tiled = g_new (float, K * hw);
+  g_autofree float *img = g_new (float, hw), *whole = g_new (float, K *hw);
+  g_autofree float *tiled = g_new (float, K *hw);
   DlsRng rng;
   double sum = 0, worst = 0;
 
@@ -419,9 +421,9 @@ test_ensemble (void)
   const char *members[] = { "a.m0.safetensors", "a.m1.safetensors" };
   int H = 20, W = 24, K = 2;
   int64_t hw = (int64_t) H * W;
-  g_autofree float *img = g_new0 (float, hw), *p0 = g_new (float, K * hw);
-  g_autofree float *p1 = g_new (float, K * hw), *mean = g_new (float, K * hw);
-  g_autofree float *std = g_new (float, K * hw);
+  g_autofree float *img = g_new0 (float, hw), *p0 = g_new (float, K *hw);
+  g_autofree float *p1 = g_new (float, K *hw), *mean = g_new (float, K *hw);
+  g_autofree float *std = g_new (float, K *hw);
   DlsEnsemble *e;
 
   for (int64_t i = 0; i < hw; i++)
