@@ -30,7 +30,8 @@ static double
 one_run (const float *x, int64_t n, int d, int k, DlsRng *rng, int *lab, float *c)
 {
   g_autofree double *dmin = g_new (double, n);
-  g_autofree double *sum = g_new (double, (gsize) k *d);
+  gsize kd = (gsize) k * d;
+  g_autofree double *sum = g_new (double, kd);
   g_autofree int64_t *cnt = g_new (int64_t, k);
   double inertia = 0;
 
@@ -121,12 +122,14 @@ dls_kmeans (const float *x, int64_t n, int d, int k, uint64_t seed, int restarts
   g_autofree int *lab = NULL;
   g_autofree float *c = NULL;
   double best = -1;
+  gsize kd;
   DlsRng rng;
 
   if (k < 1 || n < k || d < 1)
     return -1;
+  kd = (gsize) k * d;
   lab = g_new (int, n);
-  c = g_new (float, (gsize) k *d);
+  c = g_new (float, kd);
   dls_rng_init (&rng, seed);
   for (int r = 0; r < MAX (restarts, 1); r++)
     {

@@ -104,13 +104,14 @@ run_member (DlsEnsemblePredictor *p, int m, const float *image, int h, int w, fl
     return dls_predictor_run (p->pred[m], image, h, w, out, cancel, error);
   {
     int th = MIN (T, h), tw = MIN (T, w);
+    gsize n_crop = (gsize) C * th * tw, n_res = (gsize) K * th * tw;
 
     ys = g_new (int, h + 1);
     xs = g_new (int, w + 1);
     ny = tile_starts (h, th, ov, ys);
     nx = tile_starts (w, tw, ov, xs);
-    crop = g_try_new (float, (gsize) C *th *tw);
-    res = g_try_new (float, (gsize) K *th *tw);
+    crop = g_try_new (float, n_crop);
+    res = g_try_new (float, n_res);
     wsum = g_try_new0 (float, (gsize) hw);
     if (crop == NULL || res == NULL || wsum == NULL)
       {
