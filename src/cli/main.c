@@ -38,7 +38,7 @@ static const Command commands[] = {
   { "train", "Train a model or an ensemble from sparse labels", cmd_train },
   { "evaluate", "Score a class map against ground truth (F1, IoU)", cmd_evaluate },
   { "synth", "Make synthetic volumes with ground truth", cmd_synth },
-  { "bench", "Time the convolution kernels against sgemm", cmd_bench },
+  { "bench", "Time the kernels against sgemm, or training steps (--workload)", cmd_bench },
   { "version", "Print the version and engine configuration", cmd_version },
   { "help", "Show this help", cmd_help },
 };
@@ -74,7 +74,13 @@ main (int argc, char **argv)
     return cmd_version (argc, argv);
   for (size_t i = 0; i < G_N_ELEMENTS (commands); i++)
     if (strcmp (argv[1], commands[i].name) == 0)
-      return commands[i].run (argc - 1, argv + 1);
+      {
+        /* so that “Usage: dlsia train …” names the command as typed */
+        g_autofree char *name = g_strdup_printf ("dlsia %s", commands[i].name);
+
+        g_set_prgname (name);
+        return commands[i].run (argc - 1, argv + 1);
+      }
   g_printerr ("dlsia: unknown command “%s”. Run “dlsia --help” for the list.\n", argv[1]);
   return 2;
 }
