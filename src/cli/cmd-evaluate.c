@@ -81,8 +81,7 @@ cmd_evaluate (int argc, char **argv)
   mk = mr ? g_new (float, hw) : NULL;
   if (regression)
     {
-      /* Pearson over all slices: accumulate sums in double */
-      double n = 0, sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      DlsPearsonAcc acc = { 0 };
 
       for (int64_t z = 0; z < pi->depth; z++)
         {
@@ -96,26 +95,14 @@ cmd_evaluate (int argc, char **argv)
                 p[i] = log1pf (MAX (p[i], 0.0f));
                 t[i] = log1pf (MAX (t[i], 0.0f));
               }
-          for (int64_t i = 0; i < hw; i++)
-            if (!mk || mk[i] != 0)
-              {
-                n++;
-                sa += p[i];
-                sb += t[i];
-                saa += (double) p[i] * p[i];
-                sbb += (double) t[i] * t[i];
-                sab += (double) p[i] * t[i];
-              }
+          dls_pearson_acc_add (&acc, p, t, mk, hw);
         }
       {
-        double va = saa - sa * sa / n, vb = sbb - sb * sb / n,
-               cc = (sab - sa * sb / n) / sqrt (va * vb);
-        double mse = (saa - 2 * sab + sbb) / n;
+        double cc = dls_pearson_acc_cc (&acc);
+        g_autofree char *ccs = isfinite (cc) ? g_strdup_printf ("%.6f", cc) : g_strdup ("null");
 
-        g_autofree char *ccs
-            = n > 1 && isfinite (cc) ? g_strdup_printf ("%.6f", cc) : g_strdup ("null");
-
-        g_print ("{\"pixels\": %.0f, \"cc\": %s, \"mse\": %.6g}\n", n, ccs, n ? mse : 0.0);
+        g_print ("{\"pixels\": %.0f, \"cc\": %s, \"mse\": %.6g}\n", acc.n, ccs,
+                 acc.n > 0 ? dls_pearson_acc_mse (&acc) : 0.0);
       }
       return 0;
     }

@@ -316,6 +316,59 @@ pairs (int64_t m)
   return m * (m - 1) / 2;
 }
 
+void
+dls_pearson_acc_add (DlsPearsonAcc *acc, const float *a, const float *b, const float *mask,
+                     int64_t n)
+{
+  double m = 0, sa = 0, sb = 0, ma, mb, caa = 0, cbb = 0, cab = 0, sq = 0, tot, f;
+
+  for (int64_t i = 0; i < n; i++)
+    if (mask == NULL || mask[i] != 0)
+      {
+        m++;
+        sa += a[i];
+        sb += b[i];
+      }
+  if (m == 0)
+    return;
+  ma = sa / m;
+  mb = sb / m;
+  for (int64_t i = 0; i < n; i++)
+    if (mask == NULL || mask[i] != 0)
+      {
+        double da = a[i] - ma, db = b[i] - mb, e = (double) a[i] - b[i];
+
+        caa += da * da;
+        cbb += db * db;
+        cab += da * db;
+        sq += e * e;
+      }
+  /* merge the block into the running sums */
+  tot = acc->n + m;
+  f = acc->n * m / tot;
+  acc->caa += caa + (ma - acc->ma) * (ma - acc->ma) * f;
+  acc->cbb += cbb + (mb - acc->mb) * (mb - acc->mb) * f;
+  acc->cab += cab + (ma - acc->ma) * (mb - acc->mb) * f;
+  acc->ma += (ma - acc->ma) * m / tot;
+  acc->mb += (mb - acc->mb) * m / tot;
+  acc->n = tot;
+  acc->sq_err += sq;
+}
+
+double
+dls_pearson_acc_cc (const DlsPearsonAcc *acc)
+{
+  if (acc->n < 2 || !(acc->caa > 0) || !(acc->cbb > 0))
+    return NAN;
+  return CLAMP (acc->cab / sqrt (acc->caa * acc->cbb), -1.0, 1.0);
+}
+
+double
+dls_pearson_acc_mse (const DlsPearsonAcc *acc)
+{
+  return acc->n > 0 ? acc->sq_err / acc->n : NAN;
+}
+
 double
 dls_adjusted_rand_index (const int *a, const int *b, int64_t n)
 {

@@ -46,6 +46,19 @@ char    *dls_confusion_to_json   (const DlsConfusion *c);
  * constant. */
 double   dls_pearson             (const float *a, const float *b, const uint8_t *mask,
                                   int64_t n);
+/* The same, streamed over blocks (slices, batches): each block is centred on its own means
+ * and merged (Chan et al.), so the sums stay exact for values with a large offset.  mask:
+ * values count where it is non-zero (NULL: all). */
+typedef struct {
+  double n, ma, mb;      /* count and means */
+  double caa, cbb, cab;  /* centred sums of squares and products */
+  double sq_err;         /* Σ (a − b)² */
+} DlsPearsonAcc;
+
+void     dls_pearson_acc_add     (DlsPearsonAcc *acc, const float *a, const float *b,
+                                  const float *mask, int64_t n);
+double   dls_pearson_acc_cc      (const DlsPearsonAcc *acc);  /* NaN: < 2 values, or constant */
+double   dls_pearson_acc_mse     (const DlsPearsonAcc *acc);
 /* Adjusted Rand index (Hubert & Arabie) of two labelings of n items (any non-negative ints),
  * as sklearn's adjusted_rand_score: 1 for the same partition under any relabelling, about 0
  * for independent ones, 1 when both are the same trivial partition (or n < 2). */

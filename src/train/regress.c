@@ -124,7 +124,7 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
   g_autoptr (GArray) val_pos = g_array_new (FALSE, FALSE, sizeof (int64_t));
   int64_t Z = d->input->depth, H = d->input->height, W = d->input->width;
   int B, steps, since_best = 0;
-  int64_t per, n_val_px = 0;
+  int64_t per;
   gint64 t0 = g_get_monotonic_time ();
   gboolean ok = FALSE;
   DlsRng rng;
@@ -262,7 +262,8 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
       r.epochs_run = epoch + 1;
       /* validation: loss and CC over held-out mask pixels */
       {
-        double vsum = 0, n = 0, sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, vloss = NAN, cc = NAN;
+        DlsPearsonAcc acc = { 0 };
+        double vsum = 0, vloss = NAN, cc;
         gboolean better;
 
         for (guint i = 0; i < val_pos->len; i += B)
@@ -291,29 +292,17 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
               }
             vsum += dls_graph_scalar (ev.g, ev.loss) * cnt;
             dls_graph_read (ev.g, ev.nodes.output, out);
-            for (int64_t k = 0; k < B * sample; k++)
-              if (mk[k] != 0)
-                {
-                  n++;
-                  sa += out[k];
-                  sb += tg[k];
-                  saa += (double) out[k] * out[k];
-                  sbb += (double) tg[k] * tg[k];
-                  sab += (double) out[k] * tg[k];
-                }
-            n_val_px += cnt;
+            dls_pearson_acc_add (&acc, out, tg, mk, B * sample);
           }
-        if (n > 1)
-          {
-            vloss = vsum / (n / s.Ct);
-            cc = (sab - sa * sb / n) / sqrt ((saa - sa * sa / n) * (sbb - sb * sb / n));
-          }
+        if (acc.n > 1)
+          vloss = vsum / (acc.n / s.Ct);
+        cc = dls_pearson_acc_cc (&acc);
         prog.val_loss = vloss;
         prog.cc = cc;
-        better = n > 1 ? vloss < r.best_val_loss : TRUE;
+        better = acc.n > 1 ? vloss < r.best_val_loss : TRUE;
         if (better)
           {
-            r.best_epoch = n > 1 ? epoch : -1;
+            r.best_epoch = acc.n > 1 ? epoch : -1;
             r.best_val_loss = vloss;
             r.best_cc = cc;
             dls_params_copy_from (best, m->params, NULL);
@@ -339,7 +328,6 @@ finish:
   dls_params_copy_from (m->params, best, NULL);
   ok = TRUE;
 out:
-  (void) n_val_px;
   r.seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (result)
     *result = r;

@@ -709,6 +709,47 @@ test_conformal_coverage (void)
   g_assert_cmpfloat ((double) full / n, <, 0.5);
 }
 
+/* Streamed over uneven blocks, with a mask and a large offset, the accumulator gives the
+ * two-pass result; the MSE is the mean squared difference over the mask. */
+static void
+test_pearson_stream (void)
+{
+  int64_t n = 5000;
+  g_autofree float *a = g_new (float, n), *b = g_new (float, n), *mf = g_new (float, n);
+  g_autofree uint8_t *m8 = g_new (uint8_t, n);
+  DlsPearsonAcc acc = { 0 };
+  double sq = 0, cnt = 0;
+  int64_t starts[] = { 0, 1, 7, 1000, 1001, 3333, 5000 };
+
+  for (int64_t i = 0; i < n; i++)
+    {
+      a[i] = 1e4f + (float) sin (0.01 * i) + 0.1f * (float) (i % 7);
+      b[i] = 1e4f + (float) sin (0.01 * i + 0.3);
+      m8[i] = i % 5 != 0;
+      mf[i] = m8[i];
+      if (m8[i])
+        {
+          sq += ((double) a[i] - b[i]) * ((double) a[i] - b[i]);
+          cnt++;
+        }
+    }
+  for (size_t k = 0; k + 1 < G_N_ELEMENTS (starts); k++)
+    dls_pearson_acc_add (&acc, a + starts[k], b + starts[k], mf + starts[k],
+                         starts[k + 1] - starts[k]);
+  g_assert_cmpfloat (acc.n, ==, cnt);
+  g_assert_cmpfloat (fabs (dls_pearson_acc_cc (&acc) - dls_pearson (a, b, m8, n)), <, 1e-9);
+  g_assert_cmpfloat (fabs (dls_pearson_acc_mse (&acc) - sq / cnt), <, 1e-9 * (sq / cnt));
+  /* constant, or fewer than two values: NaN */
+  {
+    DlsPearsonAcc one = { 0 };
+
+    dls_pearson_acc_add (&one, a, b, NULL, 1);
+    g_assert_true (isnan (dls_pearson_acc_cc (&one)));
+    dls_pearson_acc_add (&one, b, b, NULL, 0);
+    g_assert_true (isnan (dls_pearson_acc_cc (&one)));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -719,6 +760,7 @@ main (int argc, char **argv)
   g_test_add_func ("/train/metrics/confusion/json", test_confusion_json);
   g_test_add_func ("/train/metrics/pearson/hand", test_pearson);
   g_test_add_func ("/train/metrics/pearson/masked", test_pearson_masked);
+  g_test_add_func ("/train/metrics/pearson/stream", test_pearson_stream);
   g_test_add_func ("/train/metrics/ari/hand", test_ari_hand);
   g_test_add_func ("/train/metrics/ari/relabelled", test_ari_relabelled);
   g_test_add_func ("/train/metrics/ari/reference", test_ari_reference);
