@@ -653,15 +653,15 @@ cmd_train (int argc, char **argv)
         g_printerr ("dlsia train: not enough memory for a second copy of the volume\n");
         goto out;
       }
+    /* percentiles of the (log-)values, then the very mapping prediction applies */
     for (int64_t i = 0; i < n; i++)
       norm[i] = log_transform ? log1pf (MAX (vol[i], 0.0f)) : vol[i];
     dls_volume_percentiles (norm, n, p_low, p_high, &norm_low, &norm_high);
-    for (int64_t i = 0; i < n; i++)
-      {
-        float v = (float) ((norm[i] - norm_low) / (norm_high - norm_low));
-
-        norm[i] = isnan (v) ? 0.0f : v < 0 ? 0.0f : v > 1 ? 1.0f : v;
-      }
+    dls_config_normalize (&(DlsModelConfig){ .norm_set = TRUE,
+                                             .norm_low = norm_low,
+                                             .norm_high = norm_high,
+                                             .norm_log = log_transform },
+                          vol, norm, n);
     volume = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, norm };
     raw = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, vol };
   }

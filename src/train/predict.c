@@ -162,8 +162,12 @@ dls_model_is_classifier (const DlsModel *m)
 void
 dls_model_normalize (const DlsModel *m, const float *raw, float *out, int64_t n)
 {
-  const DlsModelConfig *c = &m->config;
+  dls_config_normalize (&m->config, raw, out, n);
+}
 
+void
+dls_config_normalize (const DlsModelConfig *c, const float *raw, float *out, int64_t n)
+{
   if (!c->norm_set)
     {
       if (out != raw)

@@ -21,6 +21,8 @@ gboolean      dls_model_is_classifier  (const DlsModel *m);
 /* Maps raw values through the model's input normalisation (a copy when there is none). */
 void          dls_model_normalize      (const DlsModel *m, const float *raw, float *out,
                                         int64_t n);
+void          dls_config_normalize     (const DlsModelConfig *c, const float *raw, float *out,
+                                        int64_t n);
 /* One image, C × H × W raw values in; out_channels × H × W out: softmax probabilities for a
  * classifier, the network's output otherwise — in raw units when the model has an input
  * normalisation (regression targets are scaled like the input).  cancel may be NULL. */
