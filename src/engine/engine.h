@@ -313,8 +313,17 @@ typedef struct {
   const float        *final_b;     /* out_channels, or NULL */
 } DlsMsdEval;
 
-gboolean dls_msd_eval_forward (const DlsMsdEval *net, const float *x, int h, int w, float *out,
-                               const volatile int *cancel, GError **error);
+/* Buffers kept between calls (the raw maps of a 1024² slice of a 50-layer net are 200 MB):
+ * a stack of slices allocates and faults them in once.  NULL: private ones per call. */
+typedef struct _DlsMsdWork DlsMsdWork;
+
+DlsMsdWork *dls_msd_work_new      (void);
+void        dls_msd_work_free     (DlsMsdWork *w);
+gboolean    dls_msd_eval_forward  (const DlsMsdEval *net, DlsMsdWork *work, const float *x,
+                                   int h, int w, float *out, const volatile int *cancel,
+                                   GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DlsMsdWork, dls_msd_work_free)
 
 /* ---------------------------------------------------------------------------------------------
  * Benchmark (tests/bench and `dlsia bench`): conv2d forward+backward GFLOP/s beside cblas_sgemm.

@@ -198,16 +198,76 @@ final_band (void *ctx, int task, int n_tasks)
     }
 }
 
+struct _DlsMsdWork
+{
+  float *planes;
+  size_t planes_floats;
+  float **scratch;
+  int n_scratch;
+  size_t scratch_floats;
+};
+
+DlsMsdWork *
+dls_msd_work_new (void)
+{
+  return g_new0 (DlsMsdWork, 1);
+}
+
+void
+dls_msd_work_free (DlsMsdWork *w)
+{
+  if (w == NULL)
+    return;
+  for (int t = 0; t < w->n_scratch; t++)
+    g_free (w->scratch[t]);
+  g_free (w->scratch);
+  g_free (w->planes);
+  g_free (w);
+}
+
+/* Grows the buffers to what this image needs (they are kept for the next one). */
+static gboolean
+work_reserve (DlsMsdWork *w, size_t planes, int threads, size_t scratch)
+{
+  if (w->planes_floats < planes)
+    {
+      g_free (w->planes);
+      w->planes = g_try_malloc (sizeof (float) * planes);
+      w->planes_floats = w->planes ? planes : 0;
+      if (w->planes == NULL)
+        return FALSE;
+    }
+  if (w->n_scratch != threads || w->scratch_floats < scratch)
+    {
+      for (int t = 0; t < w->n_scratch; t++)
+        g_free (w->scratch[t]);
+      g_free (w->scratch);
+      w->scratch = g_new0 (float *, threads);
+      w->n_scratch = threads;
+      w->scratch_floats = scratch;
+      for (int t = 0; t < threads; t++)
+        if ((w->scratch[t] = g_try_malloc (sizeof (float) * scratch)) == NULL)
+          {
+            w->scratch_floats = 0;
+            return FALSE;
+          }
+    }
+  return TRUE;
+}
+
 gboolean
-dls_msd_eval_forward (const DlsMsdEval *net, const float *x, int H, int W, float *out,
-                      const volatile int *cancel, GError **error)
+dls_msd_eval_forward (const DlsMsdEval *net, DlsMsdWork *work, const float *x, int H, int W,
+                      float *out, const volatile int *cancel, GError **error)
 {
   int L = net->num_layers, w = net->width, Cin = net->in_channels;
-  int Ct = Cin + L * w, maxd = 1, threads;
+  int Ct = Cin + L * w, maxd = 1;
+  g_autoptr (DlsMsdWork) own = work ? NULL : dls_msd_work_new ();
   MsdJob j = { 0 };
-  float *planes = NULL;
+  float *planes;
   gboolean ok = FALSE;
 
+  if (work == NULL)
+    work = own;
   dls_engine_init ();
   for (int i = 0; i < L * w; i++)
     maxd = MAX (maxd, net->dilations[i]);
@@ -216,18 +276,18 @@ dls_msd_eval_forward (const DlsMsdEval *net, const float *x, int H, int W, float
   j.W = W;
   j.R = MAX (32, 2 * maxd);
   j.n_bands = (H + j.R - 1) / j.R;
-  threads = dls_engine_get_threads ();
-  planes = g_try_malloc (sizeof (float) * (size_t) Ct * H * W);
-  j.raw = g_new (float *, Ct);
-  j.maps = g_new (ChanMap, Ct);
-  j.scratch = g_new0 (float *, threads);
   j.scratch_floats = MAX ((size_t) (Ct - w) * (j.R + 2 * maxd) * (W + 2 * maxd), (size_t) W);
   j.out = out;
-  if (planes == NULL)
-    goto oom;
-  for (int t = 0; t < threads; t++)
-    if ((j.scratch[t] = g_try_malloc (sizeof (float) * j.scratch_floats)) == NULL)
-      goto oom;
+  if (!work_reserve (work, (size_t) Ct * H * W, dls_engine_get_threads (), j.scratch_floats))
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
+                   "not enough memory for an MSDNet of %d layers on %d × %d", L, H, W);
+      return FALSE;
+    }
+  planes = work->planes;
+  j.scratch = work->scratch;
+  j.raw = g_new (float *, Ct);
+  j.maps = g_new (ChanMap, Ct);
   for (int c = 0; c < Ct; c++)
     j.raw[c] = planes + (size_t) c * H * W;
   memcpy (planes, x, sizeof (float) * (size_t) Cin * H * W);
@@ -267,16 +327,8 @@ dls_msd_eval_forward (const DlsMsdEval *net, const float *x, int H, int W, float
   j.C = Ct;
   dls_parallel (j.n_bands, final_band, &j);
   ok = TRUE;
-  goto out;
-oom:
-  g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
-               "not enough memory for an MSDNet of %d layers on %d × %d", L, H, W);
 out:
-  for (int t = 0; t < threads; t++)
-    g_free (j.scratch[t]);
-  g_free (j.scratch);
   g_free (j.maps);
   g_free (j.raw);
-  g_free (planes);
   return ok;
 }

@@ -25,6 +25,9 @@ struct _DlsPredictor
   float *buf;
   gboolean fused;
   DlsMsdEval msd;
+  DlsMsdWork *msd_work; /* the fused path's buffers, kept between slices */
+  float *msd_in;        /* the normalised image */
+  int64_t msd_in_floats;
   GPtrArray *owned; /* arrays the fused MSDNet spec points into */
 };
 
@@ -141,6 +144,8 @@ dls_predictor_free (DlsPredictor *p)
   g_free (p->buf);
   if (p->owned)
     g_ptr_array_unref (p->owned);
+  dls_msd_work_free (p->msd_work);
+  g_free (p->msd_in);
   g_free (p);
 }
 
@@ -236,16 +241,22 @@ dls_predictor_run (DlsPredictor *p, const float *image, int h, int w, float *out
 
   if (p->fused)
     {
-      g_autofree float *x = g_try_new (float, C *hw);
-
-      if (x == NULL)
+      if (p->msd_in_floats < C * hw)
         {
-          g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY, "not enough memory for a %d × %d image",
-                       h, w);
-          return FALSE;
+          g_free (p->msd_in);
+          p->msd_in = g_try_new (float, C *hw);
+          p->msd_in_floats = p->msd_in ? C * hw : 0;
+          if (p->msd_in == NULL)
+            {
+              g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
+                           "not enough memory for a %d × %d image", h, w);
+              return FALSE;
+            }
         }
-      dls_model_normalize (m, image, x, C * hw);
-      if (!dls_msd_eval_forward (&p->msd, x, h, w, out, cancel, error))
+      if (p->msd_work == NULL)
+        p->msd_work = dls_msd_work_new ();
+      dls_model_normalize (m, image, p->msd_in, C * hw);
+      if (!dls_msd_eval_forward (&p->msd, p->msd_work, p->msd_in, h, w, out, cancel, error))
         return FALSE;
       finish_output (m, out, hw);
       return TRUE;
