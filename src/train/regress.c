@@ -264,7 +264,6 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
       {
         DlsPearsonAcc acc = { 0 };
         double vsum = 0, vloss = NAN, cc;
-        gboolean better;
 
         for (guint i = 0; i < val_pos->len; i += B)
           {
@@ -299,30 +298,10 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
         cc = dls_pearson_acc_cc (&acc);
         prog.val_loss = vloss;
         prog.cc = cc;
-        better = acc.n > 1 ? vloss < r.best_val_loss : TRUE;
-        if (better)
-          {
-            r.best_epoch = acc.n > 1 ? epoch : -1;
-            r.best_val_loss = vloss;
-            r.best_cc = cc;
-            dls_params_copy_from (best, m->params, NULL);
-            since_best = 0;
-          }
-        else
-          since_best++;
-        prog.epoch_done = TRUE;
-        prog.improved = better;
-        if (a.progress)
-          a.progress (&prog, a.user_data);
-        prog.epoch_done = FALSE;
-      }
-      if (a.patience > 0 && since_best >= a.patience)
-        {
-          r.stopped_early = TRUE;
+        if (dls_train_epoch_end (&a, &prog, &r, m, best, acc.n > 1, &since_best,
+                                 (g_get_monotonic_time () - t0) / 1e6))
           break;
-        }
-      if (a.time_budget > 0 && (g_get_monotonic_time () - t0) / 1e6 >= a.time_budget)
-        break;
+      }
     }
 finish:
   dls_params_copy_from (m->params, best, NULL);

@@ -56,3 +56,34 @@ dls_train_eta (const DlsTrainArgs *a, int epoch, int steps, int done_in_epoch, d
     eta = MIN (eta, a->time_budget - elapsed);
   return eta;
 }
+
+gboolean
+dls_train_epoch_end (const DlsTrainArgs *a, DlsTrainProgress *prog, DlsTrainResult *r, DlsModel *m,
+                     DlsParams *best, gboolean validated, int *since_best, double elapsed)
+{
+  gboolean better = validated ? prog->val_loss < r->best_val_loss : TRUE;
+
+  if (better)
+    {
+      r->best_epoch = validated ? prog->epoch : -1;
+      r->best_val_loss = validated ? prog->val_loss : NAN;
+      r->best_f1_micro = prog->f1_micro;
+      r->best_f1_macro = prog->f1_macro;
+      r->best_cc = prog->cc;
+      dls_params_copy_from (best, m->params, NULL);
+      *since_best = 0;
+    }
+  else
+    (*since_best)++;
+  prog->epoch_done = TRUE;
+  prog->improved = better;
+  if (a->progress)
+    a->progress (prog, a->user_data);
+  prog->epoch_done = FALSE;
+  if (a->patience > 0 && *since_best >= a->patience)
+    {
+      r->stopped_early = TRUE;
+      return TRUE;
+    }
+  return a->time_budget > 0 && elapsed >= a->time_budget;
+}

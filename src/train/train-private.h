@@ -18,4 +18,11 @@ gboolean   dls_train_check_loss (double loss, int epoch, int step, DlsModel *m, 
 double     dls_train_eta        (const DlsTrainArgs *a, int epoch, int steps, int done_in_epoch,
                                  double elapsed);
 
+/* Closes an epoch whose validation figures are in prog: keeps a copy of the weights when the
+ * validation loss improved (always when there is no validation), reports, and returns TRUE
+ * when training should stop (patience exhausted, or the time budget spent). */
+gboolean   dls_train_epoch_end  (const DlsTrainArgs *a, DlsTrainProgress *prog,
+                                 DlsTrainResult *r, DlsModel *m, DlsParams *best,
+                                 gboolean validated, int *since_best, double elapsed);
+
 G_END_DECLS

@@ -216,7 +216,6 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
       {
         DlsConfusion conf;
         double vloss = NAN;
-        gboolean better;
 
         dls_confusion_init (&conf, K);
         if (have_val
@@ -230,30 +229,10 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
         prog.f1_micro = have_val ? dls_confusion_f1_micro (&conf) : NAN;
         prog.f1_macro = have_val ? dls_confusion_f1_macro (&conf) : NAN;
         dls_confusion_clear (&conf);
-        better = have_val ? vloss < r.best_val_loss : TRUE;
-        if (better)
-          {
-            r.best_epoch = have_val ? epoch : -1;
-            r.best_val_loss = have_val ? vloss : NAN;
-            r.best_f1_micro = prog.f1_micro;
-            r.best_f1_macro = prog.f1_macro;
-            dls_params_copy_from (best, m->params, NULL);
-            since_best = 0;
-          }
-        else
-          since_best++;
-        prog.epoch_done = TRUE;
-        prog.improved = better;
-        report (&a, &prog);
-        prog.epoch_done = FALSE;
-      }
-      if (a.patience > 0 && since_best >= a.patience)
-        {
-          r.stopped_early = TRUE;
+        if (dls_train_epoch_end (&a, &prog, &r, m, best, have_val, &since_best,
+                                 (g_get_monotonic_time () - t0) / 1e6))
           break;
-        }
-      if (a.time_budget > 0 && (g_get_monotonic_time () - t0) / 1e6 >= a.time_budget)
-        break;
+      }
     }
 finish:
   /* the best weights (a cancelled run keeps the best of its finished epochs) */
