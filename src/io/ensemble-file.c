@@ -149,7 +149,6 @@ dls_ensemble_write_manifest (const char *path, int n_classes, const char *const 
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GError) local = NULL;
   g_autofree char *text = NULL;
   gsize len;
 
@@ -182,13 +181,5 @@ dls_ensemble_write_manifest (const char *path, int n_classes, const char *const 
   json_generator_set_root (gen, root);
   json_generator_set_pretty (gen, TRUE);
   text = json_generator_to_data (gen, &len);
-  if (!g_file_set_contents_full (path, text, (gssize) len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
-                                 &local))
-    {
-      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "cannot write “%s”: %s", path,
-                   local->message);
-      return FALSE;
-    }
-  return TRUE;
+  return dls_io_write_file (path, text, len, error);
 }

@@ -22,4 +22,8 @@ typedef enum {
 } DlsIoError;
 GQuark dls_io_error_quark (void);
 
+/* Writes a whole file atomically (temporary file beside it, fsync, rename); a failure is a
+ * DLS_IO_ERROR_WRITE naming the file, and leaves what was there before. */
+gboolean dls_io_write_file (const char *path, const void *data, gsize len, GError **error);
+
 G_END_DECLS

@@ -341,7 +341,6 @@ dls_safetensors_write (const char *path, const DlsTensorOut *tensors, int n,
   g_autoptr (JsonBuilder) b = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
-  g_autoptr (GError) local = NULL;
   g_autofree char *header = NULL;
   g_autofree guint8 *buf = NULL;
   size_t hlen, padded, total, off = 0;
@@ -410,13 +409,5 @@ dls_safetensors_write (const char *path, const DlsTensorOut *tensors, int n,
         memcpy (buf + off, tensors[i].data, sz);
       off += sz;
     }
-  if (!g_file_set_contents_full (path, (const char *) buf, (gssize) total,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0644,
-                                 &local))
-    {
-      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "cannot write “%s”: %s", path,
-                   local->message);
-      return FALSE;
-    }
-  return TRUE;
+  return dls_io_write_file (path, buf, total, error);
 }
