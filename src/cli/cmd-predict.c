@@ -87,6 +87,14 @@ put_slice (float *dst, const float *src, int planes, const DlsTiffInfo *info, in
           dst[((z * planes + p) * Y + y) * ns + (s - s0)] = src[((int64_t) p * Z + z) * Y + y];
 }
 
+/* uint8 maps join the float planes every output is assembled in (see output_page) */
+static void
+widen (const uint8_t *b, float *out, int64_t n)
+{
+  for (int64_t i = 0; i < n; i++)
+    out[i] = b[i];
+}
+
 /* The uncertainty map of one slice from the mean and std planes. */
 static void
 uncertainty_map (Predict *P, const float *mean, const float *std, int64_t hw, float *out)
@@ -108,8 +116,7 @@ uncertainty_map (Predict *P, const float *mean, const float *std, int64_t hw, fl
         g_autofree uint8_t *s = g_new (uint8_t, hw);
 
         dls_conformal_set_size (&P->conf, mean, P->K, hw, s);
-        for (int64_t i = 0; i < hw; i++)
-          out[i] = s[i];
+        widen (s, out, hw);
       }
       break;
     }
@@ -276,20 +283,17 @@ slice_outputs (Predict *P, const float *mean, const float *std, int64_t hw, floa
       if (outs[O_SET].path)
         {
           dls_conformal_set_size (&P->conf, mean, K, hw, b);
-          for (int64_t i = 0; i < hw; i++)
-            res[O_SET][i] = b[i];
+          widen (b, res[O_SET], hw);
         }
       if (outs[O_CERTAIN].path)
         {
           dls_conformal_certain (&P->conf, mean, K, hw, P->cls, b);
-          for (int64_t i = 0; i < hw; i++)
-            res[O_CERTAIN][i] = b[i];
+          widen (b, res[O_CERTAIN], hw);
         }
       if (outs[O_POSSIBLE].path)
         {
           dls_conformal_possible (&P->conf, mean, K, hw, P->cls, b);
-          for (int64_t i = 0; i < hw; i++)
-            res[O_POSSIBLE][i] = b[i];
+          widen (b, res[O_POSSIBLE], hw);
         }
     }
 }
