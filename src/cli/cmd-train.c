@@ -18,6 +18,7 @@
 #include "ensemble-file.h"
 #include "predict.h"
 #include "safetensors.h"
+#include "segment.h"
 #include "tiff.h"
 #include "trainer.h"
 #include "uncertainty.h"
@@ -141,41 +142,56 @@ read_labels (const char *path, DlsTiffInfo *info, GError **error)
   return out;
 }
 
-/* Conformal calibration on the validation pixels: the ensemble's mean probabilities over the
- * XY slices that hold validation pixels. */
-static gboolean
-calibrate (DlsModel **models, int n, const DlsVolume *raw, const DlsLabels *labels, DlsDataset *ds,
-           double alpha, DlsConformal *out, GError **error)
+/* ---- segmentation ---- */
+
+typedef struct
 {
-  g_autoptr (DlsEnsemblePredictor) p = dls_ensemble_predictor_new (models, n, NULL);
-  int K = models[0]->config.out_channels, C = raw->channels;
-  int64_t H = raw->height, W = raw->width, hw = H * W;
-  g_autofree float *mean = g_new (float, K *hw);
-  g_autofree uint8_t *val = g_new (uint8_t, hw);
-  DlsConformalBuilder *b = dls_conformal_builder_new (K);
+  const char *output;
+  Progress *pr;
+  GPtrArray *files;
+  int patch;
+} SegmentJob;
 
-  for (int64_t z = 0; z < raw->depth; z++)
-    {
-      gboolean any = FALSE;
+static void
+on_segment_info (const DlsSegmentInfo *info, void *user_data)
+{
+  SegmentJob *job = user_data;
 
-      for (int64_t i = 0; i < hw; i++)
-        {
-          uint8_t l = labels->data[z * hw + i];
+  if (info->patch < job->patch)
+    g_printerr ("dlsia train: the slices are smaller than %d², so patches are %d²\n", job->patch,
+                info->patch);
+  g_printerr ("dlsia train: %" G_GINT64_FORMAT " training and %" G_GINT64_FORMAT
+              " validation pixels in %d patches of %d², %d classes; input %g → 0, %g → 1\n",
+              info->n_train, info->n_val, info->n_patches, info->patch, info->n_classes,
+              info->norm_low, info->norm_high);
+}
 
-          val[i] = l && dls_dataset_is_validation (ds, z * hw + i) ? l : 0;
-          any |= val[i] != 0;
-        }
-      if (!any)
-        continue;
-      if (!dls_ensemble_predictor_run (p, raw->data + z * C * hw, (int) H, (int) W, mean, NULL,
-                                       &interrupted, error))
-        {
-          dls_conformal_builder_finish (b, alpha, out, NULL);
-          return FALSE;
-        }
-      dls_conformal_builder_add (b, mean, val, hw);
-    }
-  return dls_conformal_builder_finish (b, alpha, out, error);
+/* Each member is saved as soon as it finishes, and the manifest rewritten, so an interrupted
+ * run keeps what it has. */
+static gboolean
+on_member_done (DlsModel *m, int k, int n, const DlsTrainResult *res, void *user_data,
+                GError **error)
+{
+  SegmentJob *job = user_data;
+  g_autofree char *file = member_path (job->output, k, n);
+
+  if (job->pr->tty)
+    g_printerr ("\r\033[K");
+  if (!dls_model_save (m, file, error))
+    return FALSE;
+  g_ptr_array_add (job->files, g_path_get_basename (file));
+  g_printerr ("dlsia train: member %d/%d: %d epochs in %.1f s, best epoch %d (val loss "
+              "%.4f, F1 macro %.3f)%s → %s\n",
+              k + 1, n, res->epochs_run, res->seconds, res->best_epoch + 1, res->best_val_loss,
+              res->best_f1_macro,
+              res->cancelled       ? ", interrupted"
+              : res->stopped_early ? ", stopped early"
+                                   : "",
+              file);
+  return n == 1
+         || dls_ensemble_write_manifest (job->output, m->config.out_channels,
+                                         (const char *const *) job->files->pdata, job->files->len,
+                                         FALSE, 0, 0, 0, error);
 }
 
 /* ---- regression and autoencoders ---- */
@@ -479,16 +495,15 @@ cmd_train (int argc, char **argv)
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)", "N" },
     { NULL }
   };
-  g_autofree float *vol = NULL, *cls_w = NULL, *norm = NULL;
+  g_autofree float *vol = NULL, *cls_w = NULL;
   g_autofree uint8_t *lab = NULL;
-  g_autoptr (DlsDataset) ds = NULL;
   g_autoptr (GPtrArray) member_files = g_ptr_array_new_with_free_func (g_free);
   DlsTiffInfo vinfo = { 0 }, linfo = { 0 };
-  DlsModel **models = NULL;
-  DlsVolume volume, raw;
+  DlsSegmentResult res = { 0 };
+  DlsVolume raw;
   DlsLabels labels;
   DlsArch arch = DLS_ARCH_SMSNET;
-  double p_low = 1, p_high = 99, norm_low, norm_high;
+  double p_low = 1, p_high = 99;
   Progress pr = { .tty = isatty (2) };
   int K = 0, layers = 0, n_done = 0, rc = 1;
 
@@ -643,185 +658,70 @@ cmd_train (int argc, char **argv)
           cls_w[k] = (float) w;
         }
     }
-  /* normalisation: raw kept for calibration (the predictor normalises itself) */
-  {
-    int64_t n = vinfo.depth * vinfo.channels * vinfo.height * vinfo.width;
-
-    norm = g_try_new (float, n);
-    if (norm == NULL)
-      {
-        g_printerr ("dlsia train: not enough memory for a second copy of the volume\n");
-        goto out;
-      }
-    /* percentiles of the (log-)values, then the very mapping prediction applies */
-    for (int64_t i = 0; i < n; i++)
-      norm[i] = log_transform ? log1pf (MAX (vol[i], 0.0f)) : vol[i];
-    dls_volume_percentiles (norm, n, p_low, p_high, &norm_low, &norm_high);
-    dls_config_normalize (&(DlsModelConfig){ .norm_set = TRUE,
-                                             .norm_low = norm_low,
-                                             .norm_high = norm_high,
-                                             .norm_log = log_transform },
-                          vol, norm, n);
-    volume = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, norm };
-    raw = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, vol };
-  }
+  raw = (DlsVolume){ vinfo.depth, vinfo.height, vinfo.width, vinfo.channels, vol };
   labels = (DlsLabels){ linfo.depth, linfo.height, linfo.width, lab };
-
-  ds = dls_dataset_new (
-      &volume, &labels, K,
-      &(DlsDatasetArgs){ .patch = MIN (patch, (int) MIN (vinfo.height, vinfo.width)),
-                         .val_fraction = val_fraction > 0 ? val_fraction : -1,
-                         .use_xz = xz,
-                         .use_yz = yz,
-                         .seed = (uint64_t) seed },
-      &error);
-  if (ds == NULL)
-    goto fail;
-  if (patch > MIN (vinfo.height, vinfo.width))
-    g_printerr ("dlsia train: the slices are %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
-                ", so patches are %d² instead of %d²\n",
-                vinfo.width, vinfo.height, (int) MIN (vinfo.height, vinfo.width), patch);
-  g_printerr ("dlsia train: %" G_GINT64_FORMAT " training and %" G_GINT64_FORMAT
-              " validation pixels in %d patches of %d², %d classes; input %g → 0, %g → 1\n",
-              dls_dataset_n_labelled (ds, FALSE), dls_dataset_n_labelled (ds, TRUE),
-              dls_dataset_n_patches (ds), dls_dataset_patch_size (ds), K, norm_low, norm_high);
-
   signal (SIGINT, on_sigint);
-  models = g_new0 (DlsModel *, ensemble);
   {
-    DlsModelConfig base_cfg;
-    DlsModelConfig *cfgs = NULL;
-    int entered = 0;
+    SegmentJob job = { .output = output, .pr = &pr, .files = member_files, .patch = patch };
 
-    dls_model_config_init (&base_cfg, arch);
-    base_cfg.in_channels = vinfo.channels;
-    base_cfg.out_channels = K;
-    base_cfg.seed = (uint64_t) seed;
-    base_cfg.norm_set = TRUE;
-    base_cfg.norm_low = norm_low;
-    base_cfg.norm_high = norm_high;
-    base_cfg.norm_p_low = p_low;
-    base_cfg.norm_p_high = p_high;
-    base_cfg.norm_log = log_transform;
-    base_cfg.batchnorm = g_strcmp0 (norm_s, "none") != 0;
-    if (arch == DLS_ARCH_SMSNET && layers)
-      base_cfg.sms.layers = layers;
-    if (arch == DLS_ARCH_MSDNET)
-      base_cfg.num_layers = layers ? layers : 50;
-    if (arch == DLS_ARCH_TUNET)
-      {
-        base_cfg.image_shape[0] = base_cfg.image_shape[1] = dls_dataset_patch_size (ds);
-        if (depth)
-          base_cfg.depth = depth;
-        if (base)
-          base_cfg.base_channels = base;
-      }
-    if (arch == DLS_ARCH_SMSNET)
-      {
-        cfgs = dls_ensemble_configs (&base_cfg, &(DlsEnsembleArgs){ .n_networks = ensemble },
-                                     &error);
-        if (cfgs == NULL)
-          {
-            dls_model_config_clear (&base_cfg);
-            goto fail;
-          }
-      }
-    for (int k = 0; k < ensemble; k++)
-      {
-        DlsModelConfig c;
-        DlsTrainResult res;
-        g_autofree char *file = NULL;
-
-        entered = k + 1;
-        if (cfgs)
-          c = cfgs[k];
-        else
-          {
-            dls_model_config_copy (&c, &base_cfg);
-            c.seed = (uint64_t) seed + k;
-          }
-        models[k] = dls_model_new (&c, &error);
-        dls_model_config_clear (&c);
-        if (models[k] == NULL)
-          break;
-        dls_model_init_weights (models[k], models[k]->config.seed);
-        if (!dls_train_classifier (models[k], ds,
-                                   &(DlsTrainArgs){ .epochs = epochs,
-                                                    .time_budget = time_budget,
-                                                    .batch = batch,
-                                                    .lr = lr,
-                                                    .class_weights = cls_w,
-                                                    .patience = patience,
-                                                    .seed = (uint64_t) seed + 1000 * k,
-                                                    .cancel = &interrupted,
-                                                    .progress = on_progress,
-                                                    .user_data = &pr,
-                                                    .member = k,
-                                                    .n_members = ensemble },
-                                   &res, &error))
-          break;
-        if (pr.tty)
-          g_printerr ("\r\033[K");
-        file = member_path (output, k, ensemble);
-        if (!dls_model_save (models[k], file, &error))
-          break;
-        n_done = k + 1;
-        g_ptr_array_add (member_files, g_path_get_basename (file));
-        g_printerr ("dlsia train: member %d/%d: %d epochs in %.1f s, best epoch %d (val loss "
-                    "%.4f, F1 macro %.3f)%s → %s\n",
-                    k + 1, ensemble, res.epochs_run, res.seconds, res.best_epoch + 1,
-                    res.best_val_loss, res.best_f1_macro,
-                    res.cancelled       ? ", interrupted"
-                    : res.stopped_early ? ", stopped early"
-                                        : "",
-                    file);
-        if (ensemble > 1
-            && !dls_ensemble_write_manifest (output, K, (const char *const *) member_files->pdata,
-                                             n_done, FALSE, 0, 0, 0, &error))
-          break;
-        if (interrupted)
-          break;
-      }
-    /* the configs of members never reached */
-    for (int k = entered; cfgs && k < ensemble; k++)
-      dls_model_config_clear (&cfgs[k]);
-    g_free (cfgs);
-    dls_model_config_clear (&base_cfg);
+    if (!dls_train_segmentation (
+            &raw, &labels, K,
+            &(DlsSegmentArgs){ .arch = arch,
+                               .ensemble = ensemble,
+                               .epochs = epochs,
+                               .time_budget = time_budget,
+                               .batch = batch,
+                               .lr = lr,
+                               .patience = patience,
+                               .class_weights = cls_w,
+                               .seed = (uint64_t) seed,
+                               .patch = patch,
+                               .val_fraction = val_fraction > 0 ? val_fraction : -1,
+                               .use_xz = xz,
+                               .use_yz = yz,
+                               .p_low = p_low,
+                               .p_high = p_high,
+                               .log_transform = log_transform,
+                               .no_batchnorm = g_strcmp0 (norm_s, "none") == 0,
+                               .layers = layers,
+                               .depth = depth,
+                               .base = base,
+                               .alpha = alpha,
+                               .cancel = &interrupted,
+                               .progress = on_progress,
+                               .info = on_segment_info,
+                               .member_done = on_member_done,
+                               .user_data = &job },
+            &res, &error))
+      goto fail;
   }
-  if (error)
-    goto fail;
-  if (n_done > 0 && !interrupted && dls_dataset_n_labelled (ds, TRUE) > 0)
+  n_done = res.n_models;
+  if (res.calibrated)
     {
-      DlsConformal conf;
-
-      if (calibrate (models, n_done, &raw, &labels, ds, alpha, &conf, &error))
+      g_printerr ("dlsia train: conformal sets at α = %g: q̂ = %.4f from %" G_GINT64_FORMAT
+                  " validation pixels\n",
+                  alpha, res.conformal.qhat, res.conformal.n_calibration);
+      if (ensemble > 1)
         {
-          g_printerr ("dlsia train: conformal sets at α = %g: q̂ = %.4f from %" G_GINT64_FORMAT
-                      " validation pixels\n",
-                      alpha, conf.qhat, conf.n_calibration);
-          if (ensemble > 1)
-            {
-              if (!dls_ensemble_write_manifest (output, K,
-                                                (const char *const *) member_files->pdata, n_done,
-                                                TRUE, alpha, conf.qhat, conf.n_calibration, &error))
-                goto fail;
-            }
-          else
-            {
-              models[0]->config.conformal_set = TRUE;
-              models[0]->config.conformal_alpha = alpha;
-              models[0]->config.conformal_qhat = conf.qhat;
-              models[0]->config.conformal_n = conf.n_calibration;
-              if (!dls_model_save (models[0], output, &error))
-                goto fail;
-            }
+          if (!dls_ensemble_write_manifest (output, K, (const char *const *) member_files->pdata,
+                                            n_done, TRUE, alpha, res.conformal.qhat,
+                                            res.conformal.n_calibration, &error))
+            goto fail;
         }
       else
         {
-          g_printerr ("dlsia train: no conformal calibration: %s\n", error->message);
-          g_clear_error (&error);
+          DlsModel *m = res.models[0];
+
+          m->config.conformal_set = TRUE;
+          m->config.conformal_alpha = alpha;
+          m->config.conformal_qhat = res.conformal.qhat;
+          m->config.conformal_n = res.conformal.n_calibration;
+          if (!dls_model_save (m, output, &error))
+            goto fail;
         }
     }
+  else if (res.calibration_note != NULL)
+    g_printerr ("dlsia train: no conformal calibration: %s\n", res.calibration_note);
   rc = interrupted ? 130 : 0;
   if (interrupted)
     g_printerr ("dlsia train: interrupted; %d member%s saved with the best weights so far\n",
@@ -832,9 +732,7 @@ fail:
     g_printerr ("\r\033[K");
   g_printerr ("dlsia train: %s\n", error->message);
 out:
-  for (int k = 0; models && k < ensemble; k++)
-    dls_model_free (models[k]);
-  g_free (models);
+  dls_segment_result_clear (&res);
   dls_tiff_info_clear (&vinfo);
   dls_tiff_info_clear (&linfo);
   return rc;
