@@ -20,7 +20,8 @@ G_BEGIN_DECLS
 guint8  *dls_labels_file_load (const char *path, int Z, int Y, int X, int max_class, GError **error);
 /* Atomic (temporary file + rename via the existing TIFF writer); Deflate; the previous file stays intact on any failure (e.g. unwritable folder, full disk) and the error says which path could not be written and why. */
 gboolean dls_labels_file_save (const char *path, const guint8 *labels, int Z, int Y, int X, GError **error);
-/* Number of non-zero voxels per class 1..n (counts[0] = unlabelled), for "restore 1,234 labelled pixels?" messages. */
+/* Number of non-zero voxels per class 1..n (counts[0] = unlabelled), for "restore 1,234 labelled pixels?" messages.
+ * Every counts[0..n_counts-1] is set; values ≥ n_counts are not counted anywhere. */
 void     dls_labels_count (const guint8 *labels, gsize n, gint64 *counts, int n_counts);
 
 G_END_DECLS

@@ -83,6 +83,8 @@ char       *dls_project_path_for_volume (const char *volume_path);
 char       *dls_labels_path_for_volume  (const char *volume_path);  /* NAME.labels.tif beside it */
 gboolean    dls_project_volume_exists   (const DlsProject *p);      /* the app asks the user to locate a moved volume when FALSE */
 void        dls_project_set_volume      (DlsProject *p, const char *volume_path); /* after locating: absolute path; labels path moves along only if it was the default beside the old volume */
+/* The colour a new class number `index` gets (0xRRGGBBAA, opaque; the palette repeats). */
+guint32     dls_project_class_default_color (int index);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DlsProject, dls_project_free)
 
 G_END_DECLS
