@@ -61,19 +61,17 @@ dls_labels_file_load (const char *path, int Z, int Y, int X, int max_class, GErr
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                    "The label file “%s” is %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
                    " × %" G_GINT64_FORMAT " (Z × Y × X) but the volume is %d × %d × %d.",
-                   name, (gint64) info->depth, (gint64) info->height, (gint64) info->width, Z,
-                   Y, X);
+                   name, (gint64) info->depth, (gint64) info->height, (gint64) info->width, Z, Y,
+                   X);
       return NULL;
     }
 
   plane = (gsize) Y * (gsize) X;
-  if (!g_size_checked_mul (&total, plane, (gsize) Z)
-      || (labels = g_try_malloc (total)) == NULL
+  if (!g_size_checked_mul (&total, plane, (gsize) Z) || (labels = g_try_malloc (total)) == NULL
       || (slice = g_try_malloc (plane * sizeof (float))) == NULL)
     {
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_TOO_LARGE,
-                   "Cannot read “%s”: not enough memory for %d × %d × %d labels", name, Z, Y,
-                   X);
+                   "Cannot read “%s”: not enough memory for %d × %d × %d labels", name, Z, Y, X);
       return NULL;
     }
 
@@ -105,16 +103,31 @@ dls_labels_file_load (const char *path, int Z, int Y, int X, int max_class, GErr
 }
 
 gboolean
-dls_labels_file_save (const char *path, const guint8 *labels, int Z, int Y, int X,
-                      GError **error)
+dls_labels_file_save (const char *path, const guint8 *labels, int Z, int Y, int X, GError **error)
 {
+  g_autoptr (GError) local = NULL;
+
   g_return_val_if_fail (path != NULL && labels != NULL, FALSE);
   g_return_val_if_fail (Z > 0 && Y > 0 && X > 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   /* dls_tiff_write_u8 writes a temporary file beside `path`, fsyncs and renames it; any
    * failure removes the temporary file and leaves `path` as it was. */
-  return dls_tiff_write_u8 (path, labels, Z, Y, X, error);
+  if (!dls_tiff_write_u8 (path, labels, Z, Y, X, &local))
+    {
+      /* The writer says "Cannot write “NAME”[ in “FOLDER”]: WHY"; autosave errors show up long
+       * after the user chose the file, so name it in full. */
+      const char *why = strstr (local->message, "”: ");
+      g_autofree char *full = g_filename_display_name (path);
+
+      if (why != NULL && g_str_has_prefix (local->message, "Cannot write “"))
+        g_set_error (error, local->domain, local->code, "Cannot save the labels to “%s”: %s", full,
+                     why + strlen ("”: "));
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 void

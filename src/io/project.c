@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -32,8 +33,8 @@ static const guint32 default_colors[] = {
 };
 
 static const char *const axis_names[] = { "xy", "xz", "yz" };
-static const char *const overlay_names[] = { "none", "prediction", "segmentation", "uncertainty",
-                                             NULL };
+static const char *const overlay_names[]
+    = { "none", "prediction", "segmentation", "uncertainty", NULL };
 static const char *const uncertainty_names[] = { "margin", "entropy", "std", "set-size", NULL };
 static const char *const arch_names[] = { "smsnet", "msdnet", "tunet", NULL };
 
@@ -319,14 +320,14 @@ find_problem (const DlsProject *p)
 
 /* ---- reading ---- */
 
-typedef struct {
-  const char *name;   /* the file's name for messages */
-  const char *dir;    /* the project's folder, absolute */
-  GError    **error;
+typedef struct
+{
+  const char *name; /* the file's name for messages */
+  const char *dir;  /* the project's folder, absolute */
+  GError **error;
 } Reader;
 
-static gboolean
-bad (Reader *r, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static gboolean bad (Reader *r, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
 bad (Reader *r, const char *format, ...)
@@ -489,8 +490,8 @@ get_string (Reader *r, JsonObject *o, const char *key, const char *field, char *
 /* One of `names`; with `lenient`, a name this version does not know leaves the default (a
  * display setting from a newer version is not worth refusing the project for). */
 static gboolean
-get_choice (Reader *r, JsonObject *o, const char *key, const char *field,
-            const char *const *names, gboolean lenient, char **out)
+get_choice (Reader *r, JsonObject *o, const char *key, const char *field, const char *const *names,
+            gboolean lenient, char **out)
 {
   JsonNode *node = member (o, key);
   g_autofree char *list = NULL;
@@ -861,9 +862,18 @@ dls_project_load (const char *path, GError **error)
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
     {
-      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
-                   "“%s” is not a DLSIA Studio project: it is not valid JSON (%s)", name,
-                   local->message);
+      int line, column, used = 0;
+
+      /* "<data>:3:14: Parse error: …" says where; the file's name is already in front */
+      if (sscanf (local->message, "<data>:%d:%d: %n", &line, &column, &used) == 2 && used > 0)
+        g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                     "“%s” is not a DLSIA Studio project: it is not valid JSON (line %d, "
+                     "column %d: %s)",
+                     name, line, column, local->message + used);
+      else
+        g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                     "“%s” is not a DLSIA Studio project: it is not valid JSON (%s)", name,
+                     local->message);
       return NULL;
     }
   root = json_parser_get_root (parser);
@@ -1031,10 +1041,11 @@ print_node (GString *out, JsonNode *node, int depth)
     }
 }
 
-typedef struct {
-  const char *dir;     /* the project's new folder, absolute */
+typedef struct
+{
+  const char *dir; /* the project's new folder, absolute */
   const char *name;
-  GError    **error;
+  GError **error;
 } Writer;
 
 /* JSON is UTF-8: a file or class name that is not cannot be stored. */
@@ -1044,7 +1055,7 @@ check_utf8 (Writer *w, const char *s, const char *what)
   if (g_utf8_validate (s, -1, NULL))
     return TRUE;
   g_set_error (w->error, DLS_IO_ERROR, DLS_IO_ERROR_UNSUPPORTED,
-               "Cannot write “%s”: %s has characters that are not UTF-8, which a project file "
+               "Cannot save “%s”: %s has characters that are not UTF-8, which a project file "
                "cannot hold",
                w->name, what);
   return FALSE;
@@ -1191,6 +1202,7 @@ dls_project_save (DlsProject *p, const char *path, GError **error)
   g_autofree char *dir = NULL;
   g_autofree char *name = NULL;
   g_autofree char *problem = NULL;
+  g_autoptr (GError) local = NULL;
   Writer w;
 
   g_return_val_if_fail (p != NULL && path != NULL, FALSE);
@@ -1204,8 +1216,7 @@ dls_project_save (DlsProject *p, const char *path, GError **error)
   problem = find_problem (p);
   if (problem != NULL)
     {
-      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "Cannot save “%s”: %s", name,
-                   problem);
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "Cannot save “%s”: %s", name, problem);
       return FALSE;
     }
   if (!build (&w, p, b))
@@ -1213,8 +1224,17 @@ dls_project_save (DlsProject *p, const char *path, GError **error)
   root = json_builder_get_root (b);
   print_node (text, root, 0);
   g_string_append_c (text, '\n');
-  if (!dls_io_write_file (abs_path, text->str, text->len, error))
-    return FALSE;
+  if (!dls_io_write_file (abs_path, text->str, text->len, &local))
+    {
+      /* GLib's message names the temporary file; the reason is its last part
+       * ("…: Permission denied", "…: No space left on device"). */
+      const char *why = g_strrstr (local->message, ": ");
+      g_autofree char *full = g_filename_display_name (abs_path);
+
+      g_set_error (error, local->domain, local->code, "Cannot save the project to “%s”: %s", full,
+                   why != NULL ? why + 2 : local->message);
+      return FALSE;
+    }
   g_free (p->path);
   p->path = g_steal_pointer (&abs_path);
   return TRUE;
