@@ -313,8 +313,8 @@ out:
   if (!ok && write_errno != 0)
     {
       /* libtiff says "Write error at scanline 0"; the system says why (a full disk) */
-      g_autofree char *what = g_strdup_printf ("%s (%s)", dls_tiff_log_message (&w->log),
-                                               g_strerror (write_errno));
+      g_autofree char *what
+          = g_strdup_printf ("%s (%s)", dls_tiff_log_message (&w->log), g_strerror (write_errno));
       dls_tiff_log_reset (&w->log);
       return fail (w, error, what);
     }
