@@ -267,6 +267,7 @@ dls_tiff_writer_add_page (DlsTiffWriter *w, const void *data, GError **error)
   DlsTiffLog *previous;
   struct stat st;
   gboolean ok = FALSE;
+  int write_errno;
 
   g_return_val_if_fail (w != NULL && w->tif != NULL, FALSE);
   g_return_val_if_fail (data != NULL, FALSE);
@@ -292,6 +293,7 @@ dls_tiff_writer_add_page (DlsTiffWriter *w, const void *data, GError **error)
 
   previous = dls_tiff_log_push (&w->log);
   set_page_fields (w);
+  errno = 0;
   for (uint32_t s = 0; s < n_strips; s++)
     {
       uint32_t rows = MIN (rps, w->height - s * rps);
@@ -306,7 +308,16 @@ dls_tiff_writer_add_page (DlsTiffWriter *w, const void *data, GError **error)
   ok = TRUE;
 
 out:
+  write_errno = errno;
   dls_tiff_log_pop (previous);
+  if (!ok && write_errno != 0)
+    {
+      /* libtiff says "Write error at scanline 0"; the system says why (a full disk) */
+      g_autofree char *what
+          = g_strdup_printf ("%s (%s)", dls_tiff_log_message (&w->log), g_strerror (write_errno));
+      dls_tiff_log_reset (&w->log);
+      return fail (w, error, what);
+    }
   if (!ok)
     return fail_libtiff (w, error);
   if (w->n_pages == 0 && w->depth < 0 && !find_counts (w, (uint64_t) st.st_size, error))
