@@ -80,6 +80,17 @@ screenshot_ready (GtkWidget *widget, GdkTexture *texture, const GError *render_e
 }
 
 static void
+capture_after_load (DlsWindow *window, gboolean ok, gpointer user_data)
+{
+  DlsApplication *self = DLS_APPLICATION (user_data);
+
+  g_signal_handlers_disconnect_by_func (window, capture_after_load, self);
+  dls_screenshot_capture (GTK_WIDGET (window), screenshot_ready, self);
+}
+
+/* With --screenshot the picture is taken once the image (the sample when none was given) is
+ * loaded and drawn, or its error shown. */
+static void
 dls_application_present (DlsApplication *self, DlsWindow *window)
 {
   gtk_window_present (GTK_WINDOW (window));
@@ -87,7 +98,9 @@ dls_application_present (DlsApplication *self, DlsWindow *window)
   if (self->screenshot_path != NULL && !self->screenshot_pending)
     {
       self->screenshot_pending = TRUE;
-      dls_screenshot_capture (GTK_WIDGET (window), screenshot_ready, self);
+      g_signal_connect (window, "load-finished", G_CALLBACK (capture_after_load), self);
+      if (!dls_window_is_loading (window) && dls_window_get_document (window) == NULL)
+        dls_window_open_sample (window);
     }
 }
 
@@ -147,6 +160,22 @@ about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 static const GActionEntry app_entries[] = {
   { "quit", quit_activated },
   { "about", about_activated },
+};
+
+/* Keys with Ctrl; the single keys (tools, classes, overlays) are the window's own shortcuts. */
+static const struct {
+  const char *action;
+  const char *accels[3];
+} win_accels[] = {
+  { "win.open", { "<Control>o", NULL } },
+  { "win.undo", { "<Control>z", NULL } },
+  { "win.redo", { "<Control><Shift>z", "<Control>y", NULL } },
+  { "win.save-labels", { "<Control>s", NULL } },
+  { "win.export-classes", { "<Control>e", NULL } },
+  { "win.train", { "<Control>t", NULL } },
+  { "win.cancel-train", { "<Control>period", NULL } },
+  { "win.zoom-fit", { "<Control>0", NULL } },
+  { "win.zoom-actual", { "<Control>1", NULL } },
 };
 
 static int
@@ -211,6 +240,9 @@ dls_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.fullscreen",
                                          fullscreen_accels);
+  for (guint i = 0; i < G_N_ELEMENTS (win_accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self), win_accels[i].action,
+                                           win_accels[i].accels);
 
   gtk_window_set_default_icon_name (APP_ID);
   self->settings = dls_settings_new (APP_ID);

@@ -1,21 +1,31 @@
 /* SPDX-License-Identifier: MIT
  *
- * window.c: DlsWindow, the main window.  For now it holds the header bar with the primary menu
- * and a start page that says what the program does and how the compute engine is set up.  It
- * restores its size from GSettings when it is made and saves it when it closes, installs the
- * window's own actions (win.fullscreen; window.close comes from GtkWindow and
- * win.show-help-overlay from GtkApplicationWindow) and shows the name of the image it was given
- * as its subtitle.
+ * window.c: DlsWindow, the main window: the start page, the loading page and the work page with
+ * three linked views of the volume (XY, and XZ / YZ beside it for stacks), the status line, and
+ * the side panel (classes, tools, display, training with its progress and loss plot).
  *
- * It deliberately does not read the image yet, and holds no application-wide state: actions
- * that outlive a window (quit, about) belong to DlsApplication.
+ * Every command is a win.* action, so menus, buttons, keys and tests all go the same way;
+ * update_actions() decides what is enabled.  Long work runs off the main thread: loading on a
+ * GTask thread, training and prediction in a DlsTrainJob; both are polled about ten times a
+ * second for progress, and both can be cancelled.
+ *
+ * It deliberately does not compute anything itself: the document and the library do.
  */
 #include "config.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
 
 #include "window.h"
 
 #include "application.h"
+#include "canvas.h"
+#include "document.h"
 #include "engine-summary.h"
+#include "plot.h"
+#include "sample.h"
+#include "tiff.h"
+#include "train-job.h"
 
 struct _DlsWindow
 {
@@ -24,11 +34,45 @@ struct _DlsWindow
   GSettings *settings;
   GFile *image_file;
 
+  DlsDocument *doc;
+  GtkWidget *canvases[3];       /* by DlsAxis */
+  GtkWidget *active_canvas;
+  int pos[3];
+  DlsDisplay display;
+  DlsPaint paint;
+  gboolean updating_widgets;
+
+  GCancellable *load_cancel;
+  gint load_progress;
+  guint load_poll_id;
+
+  DlsTrainJob *job;             /* running, or the last finished one (its models) */
+  guint train_poll_id;
+  GArray *losses;
+
   /* template children */
+  AdwToastOverlay *toast_overlay;
   AdwWindowTitle *window_title;
   GtkMenuButton *primary_menu_button;
+  GtkStack *stack;
   AdwStatusPage *status_page;
   GtkLabel *engine_label;
+  AdwStatusPage *loading_page;
+  GtkProgressBar *load_progress_bar;
+  GtkGrid *canvas_grid;
+  GtkLabel *status_label;
+  GtkAdjustment *slice_adjustment;
+  GtkListBox *class_list;
+  GtkAdjustment *brush_adjustment;
+  GtkDropDown *colormap_dropdown;
+  GtkAdjustment *lo_adjustment, *hi_adjustment;
+  GtkSpinButton *contrast_lo, *contrast_hi;
+  GtkDropDown *overlay_dropdown, *measure_dropdown, *arch_dropdown;
+  GtkAdjustment *opacity_adjustment;
+  GtkAdjustment *members_adjustment, *epochs_adjustment, *time_adjustment;
+  GtkProgressBar *train_progress;
+  GtkLabel *train_label;
+  GtkDrawingArea *loss_plot;
 };
 
 G_DEFINE_FINAL_TYPE (DlsWindow, dls_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -42,6 +86,14 @@ enum
 };
 
 static GParamSpec *properties[N_PROPS];
+
+enum
+{
+  LOAD_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 /* window-width/-height hold the size the window has when it is neither maximized nor
  * fullscreen: GTK keeps that as the default size while the window is maximized. */
@@ -79,10 +131,1199 @@ dls_window_save_state (DlsWindow *self)
                           gtk_window_is_maximized (GTK_WINDOW (self)));
 }
 
+
+static const DlsArch arch_choices[] = { DLS_ARCH_SMSNET, DLS_ARCH_MSDNET, DLS_ARCH_TUNET };
+
+static void update_actions (DlsWindow *self);
+static void update_class_list (DlsWindow *self);
+static void on_labels_changed (DlsDocument *doc, guint64 lo, guint64 hi, DlsWindow *self);
+
+static void
+toast (DlsWindow *self, const char *text)
+{
+  AdwToast *t = adw_toast_new (text);
+
+  adw_toast_set_timeout (t, 6);
+  adw_toast_overlay_add_toast (self->toast_overlay, t);
+}
+
+/* ---- display and paint settings go to every view ---- */
+
+static void
+push_display (DlsWindow *self)
+{
+  for (int a = 0; a < 3; a++)
+    dls_canvas_set_display (DLS_CANVAS (self->canvases[a]), &self->display);
+}
+
+static void
+push_paint (DlsWindow *self)
+{
+  for (int a = 0; a < 3; a++)
+    dls_canvas_set_paint (DLS_CANVAS (self->canvases[a]), &self->paint);
+}
+
+static void
+set_position (DlsWindow *self, int z, int y, int x)
+{
+  int Z, Y, X;
+
+  if (self->doc == NULL)
+    return;
+  dls_document_get_size (self->doc, &Z, &Y, &X);
+  self->pos[0] = CLAMP (z, 0, Z - 1);
+  self->pos[1] = CLAMP (y, 0, Y - 1);
+  self->pos[2] = CLAMP (x, 0, X - 1);
+  for (int a = 0; a < 3; a++)
+    dls_canvas_set_position (DLS_CANVAS (self->canvases[a]), self->pos[0], self->pos[1],
+                             self->pos[2]);
+  self->updating_widgets = TRUE;
+  gtk_adjustment_set_value (self->slice_adjustment, self->pos[0]);
+  self->updating_widgets = FALSE;
+}
+
+static void
+set_contrast (DlsWindow *self, float lo, float hi)
+{
+  self->display.lo = lo;
+  self->display.hi = hi;
+  self->updating_widgets = TRUE;
+  gtk_adjustment_set_value (self->lo_adjustment, lo);
+  gtk_adjustment_set_value (self->hi_adjustment, hi);
+  self->updating_widgets = FALSE;
+  push_display (self);
+}
+
+/* ---- status line ---- */
+
+static void
+on_hover (DlsCanvas *canvas, int z, int y, int x, DlsWindow *self)
+{
+  GString *s;
+  int Z, Y, X;
+  gsize i, n;
+  DlsPrediction *p;
+  guint8 l;
+
+  self->active_canvas = GTK_WIDGET (canvas);
+  if (self->doc == NULL || z < 0)
+    {
+      gtk_label_set_text (self->status_label, "");
+      return;
+    }
+  dls_document_get_size (self->doc, &Z, &Y, &X);
+  i = ((gsize) z * Y + y) * X + x;
+  n = (gsize) Z * Y * X;
+  s = g_string_new (NULL);
+  g_string_append_printf (s, "x %d  y %d  z %d   %g", x, y, z, dls_document_get_volume (self->doc)[i]);
+  l = dls_document_get_labels (self->doc)[i];
+  if (l >= 1 && l <= dls_document_get_n_classes (self->doc))
+    g_string_append_printf (s, "   %s", dls_document_get_class_name (self->doc, l));
+  p = dls_document_get_prediction (self->doc);
+  if (p != NULL && dls_prediction_slice_done (p, z) && p->K == dls_document_get_n_classes (self->doc))
+    {
+      int best = 0;
+
+      for (int k = 1; k < p->K; k++)
+        if (p->probs[k * n + i] > p->probs[best * n + i])
+          best = k;
+      /* Translators: the predicted class under the pointer and its probability */
+      g_string_append_printf (s, _ ("   predicted %s (%.2f)"),
+                              dls_document_get_class_name (self->doc, best + 1),
+                              p->probs[best * n + i]);
+    }
+  gtk_label_set_text (self->status_label, s->str);
+  g_string_free (s, TRUE);
+}
+
+static void
+on_position_changed (DlsCanvas *canvas, int z, int y, int x, DlsWindow *self)
+{
+  set_position (self, z, y, x);
+}
+
+static void
+on_slice_value_changed (GtkAdjustment *adj, DlsWindow *self)
+{
+  if (!self->updating_widgets)
+    set_position (self, (int) gtk_adjustment_get_value (adj), self->pos[1], self->pos[2]);
+}
+
+/* ---- the document ---- */
+
+static void
+on_autosaved (DlsDocument *doc, const GError *error, DlsWindow *self)
+{
+  if (error != NULL)
+    {
+      /* Translators: %s says why, e.g. "Cannot write “/x/y.labels.tif”: No space left" */
+      g_autofree char *text = g_strdup_printf (_ ("Labels not saved: %s"), error->message);
+
+      toast (self, text);
+    }
+}
+
+static void
+on_classes_changed (DlsDocument *doc, DlsWindow *self)
+{
+  update_class_list (self);
+}
+
+static void
+set_document (DlsWindow *self, DlsDocument *doc)
+{
+  int Z, Y, X;
+  float lo, hi;
+  g_autofree char *subtitle = NULL, *desc = NULL;
+
+  if (self->job != NULL)
+    g_clear_pointer (&self->job, dls_train_job_free);
+  if (self->doc != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      if (!dls_document_save_labels (self->doc, &error))
+        toast (self, error->message);
+      g_signal_handlers_disconnect_by_data (self->doc, self);
+      g_clear_object (&self->doc);
+    }
+  self->doc = g_object_ref (doc);
+  g_signal_connect (doc, "autosaved", G_CALLBACK (on_autosaved), self);
+  g_signal_connect (doc, "classes-changed", G_CALLBACK (on_classes_changed), self);
+  g_signal_connect (doc, "labels-changed", G_CALLBACK (on_labels_changed), self);
+  if (self->settings != NULL)
+    dls_document_set_autosave_interval (doc, g_settings_get_int (self->settings, "autosave-interval"));
+  dls_document_get_size (doc, &Z, &Y, &X);
+  for (int a = 0; a < 3; a++)
+    {
+      dls_canvas_set_document (DLS_CANVAS (self->canvases[a]), doc);
+      gtk_widget_set_visible (self->canvases[a], a == DLS_AXIS_Z || Z > 1);
+    }
+  gtk_adjustment_configure (self->slice_adjustment, Z / 2, 0, MAX (Z - 1, 0), 1, 10, 0);
+  gtk_widget_set_sensitive (gtk_widget_get_parent (GTK_WIDGET (self->status_label)), TRUE);
+  set_position (self, Z / 2, Y / 2, X / 2);
+  dls_document_get_range (doc, 1, 99, &lo, &hi);
+  set_contrast (self, lo, hi);
+  self->paint.klass = 1;
+  update_class_list (self);
+  g_clear_pointer (&self->losses, g_array_unref);
+  gtk_widget_queue_draw (GTK_WIDGET (self->loss_plot));
+  gtk_progress_bar_set_fraction (self->train_progress, 0);
+  gtk_label_set_text (self->train_label, _ ("Paint labels of at least two classes, then train."));
+
+  desc = dls_document_describe (doc);
+  subtitle = g_strdup_printf ("%s — %s", dls_document_get_name (doc), desc);
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_window_set_title (GTK_WINDOW (self), dls_document_get_name (doc));
+  gtk_stack_set_visible_child_name (self->stack, "work");
+  gtk_widget_grab_focus (self->canvases[DLS_AXIS_Z]);
+  self->active_canvas = self->canvases[DLS_AXIS_Z];
+
+  if (dls_document_get_labels_warning (doc) != NULL)
+    {
+      /* Translators: %s is the reason */
+      g_autofree char *text = g_strdup_printf (_ ("The saved labels were not loaded: %s"),
+                                               dls_document_get_labels_warning (doc));
+      toast (self, text);
+    }
+  else if (dls_document_get_restored_labels (doc) > 0)
+    {
+      g_autofree char *name = g_path_get_basename (dls_document_get_labels_path (doc));
+      g_autofree char *count
+          = g_strdup_printf ("%" G_GINT64_FORMAT, dls_document_get_restored_labels (doc));
+      /* Translators: the first %s is a number of pixels, the second a file name */
+      g_autofree char *text = g_strdup_printf (_ ("Restored %s labelled pixels from %s"), count,
+                                               name);
+      toast (self, text);
+    }
+  update_actions (self);
+}
+
+DlsDocument *
+dls_window_get_document (DlsWindow *self)
+{
+  return self->doc;
+}
+
+GtkWidget *
+dls_window_get_canvas (DlsWindow *self, DlsAxis axis)
+{
+  return self->canvases[axis];
+}
+
+/* ---- loading ---- */
+
+static gboolean
+poll_load (gpointer data)
+{
+  DlsWindow *self = data;
+
+  gtk_progress_bar_set_fraction (self->load_progress_bar,
+                                 g_atomic_int_get (&self->load_progress) / 1000.0);
+  return G_SOURCE_CONTINUE;
+}
+
+typedef struct {
+  char *path;   /* NULL: the sample */
+  gint *progress;
+} LoadData;
+
+static void
+load_data_free (gpointer data)
+{
+  LoadData *d = data;
+
+  g_free (d->path);
+  g_free (d);
+}
+
+static void
+load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  LoadData *d = task_data;
+  GError *error = NULL;
+  g_autofree char *path = d->path ? g_strdup (d->path) : dls_sample_ensure (cancellable, &error);
+  DlsDocument *doc = NULL;
+
+  if (path != NULL)
+    doc = dls_document_load (path, cancellable, d->progress, &error);
+  if (doc == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, doc, g_object_unref);
+}
+
+static void
+load_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (DlsWindow) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (DlsDocument) doc = g_task_propagate_pointer (G_TASK (result), &error);
+  LoadData *d = g_task_get_task_data (G_TASK (result));
+
+  g_clear_handle_id (&self->load_poll_id, g_source_remove);
+  g_clear_object (&self->load_cancel);
+  if (doc == NULL)
+    {
+      gtk_stack_set_visible_child_name (self->stack, self->doc ? "work" : "start");
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_autofree char *name = d->path ? g_filename_display_basename (d->path)
+                                          : g_strdup (_ ("the sample"));
+          /* Translators: %s is a file name, then the reason */
+          g_autofree char *text = g_strdup_printf (_ ("Cannot open %s: %s"), name,
+                                                   error->message);
+
+          toast (self, text);
+        }
+      update_actions (self);
+      g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE);
+      return;
+    }
+  if (d->path == NULL)
+    {
+      /* the sample's classes have names */
+      dls_document_set_class_name (doc, 1, _ ("Matrix"));
+      dls_document_set_class_name (doc, 2, _ ("Fibre"));
+    }
+  set_document (self, doc);
+  g_signal_emit (self, signals[LOAD_FINISHED], 0, TRUE);
+}
+
+/* path NULL: the sample */
+static void
+open_path (DlsWindow *self, const char *path)
+{
+  g_autoptr (GTask) task = NULL;
+  LoadData *d = g_new0 (LoadData, 1);
+  g_autofree char *name = path ? g_filename_display_basename (path) : g_strdup (_ ("Sample"));
+
+  if (self->load_cancel != NULL)
+    g_cancellable_cancel (self->load_cancel);
+  g_clear_object (&self->load_cancel);
+  self->load_cancel = g_cancellable_new ();
+  g_atomic_int_set (&self->load_progress, 0);
+  d->path = g_strdup (path);
+  d->progress = &self->load_progress;
+  adw_status_page_set_title (self->loading_page, name);
+  gtk_progress_bar_set_fraction (self->load_progress_bar, 0);
+  gtk_stack_set_visible_child_name (self->stack, "loading");
+  task = g_task_new (NULL, self->load_cancel, load_done, g_object_ref (self));
+  g_task_set_task_data (task, d, load_data_free);
+  g_task_run_in_thread (task, load_thread);
+  if (self->load_poll_id == 0)
+    self->load_poll_id = g_timeout_add (100, poll_load, self);
+  update_actions (self);
+}
+
+/* ---- classes ---- */
+
+static void
+on_class_color_set (GtkColorButton *button, DlsWindow *self)
+{
+  GdkRGBA c;
+  int k = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "class"));
+
+  gtk_color_chooser_get_rgba (GTK_COLOR_CHOOSER (button), &c);
+  dls_document_set_class_color (self->doc, k,
+                                0xff000000u | (guint32) (c.red * 255 + 0.5) << 16
+                                    | (guint32) (c.green * 255 + 0.5) << 8
+                                    | (guint32) (c.blue * 255 + 0.5));
+}
+
+static void
+on_class_name_changed (GtkEditable *editable, GParamSpec *pspec, DlsWindow *self)
+{
+  int k = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (editable), "class"));
+
+  if (!gtk_editable_label_get_editing (GTK_EDITABLE_LABEL (editable)))
+    dls_document_set_class_name (self->doc, k, gtk_editable_get_text (editable));
+}
+
+static void
+on_class_row_selected (GtkListBox *box, GtkListBoxRow *row, DlsWindow *self)
+{
+  if (row == NULL || self->updating_widgets)
+    return;
+  g_action_group_activate_action (G_ACTION_GROUP (self), "class",
+                                  g_variant_new_int32 (gtk_list_box_row_get_index (row) + 1));
+}
+
+/* Rebuilt when the number of classes changes; names and colours are edited in place. */
+static void
+update_class_list (DlsWindow *self)
+{
+  int n = self->doc ? dls_document_get_n_classes (self->doc) : 0;
+  GtkWidget *child;
+  int rows = 0;
+
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->class_list)); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    rows++;
+  if (rows != n)
+    {
+      while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->class_list))) != NULL)
+        gtk_list_box_remove (self->class_list, child);
+      for (int k = 1; k <= n; k++)
+        {
+          GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 8);
+          GtkWidget *color = gtk_color_button_new ();
+          GtkWidget *name = gtk_editable_label_new (dls_document_get_class_name (self->doc, k));
+          g_autofree char *key = g_strdup_printf ("%d", k);
+          GtkWidget *shortcut = gtk_label_new (k <= 9 ? key : "");
+
+          gtk_widget_set_margin_start (box, 6);
+          gtk_widget_set_margin_end (box, 6);
+          gtk_widget_set_margin_top (box, 4);
+          gtk_widget_set_margin_bottom (box, 4);
+          g_object_set_data (G_OBJECT (color), "class", GINT_TO_POINTER (k));
+          g_object_set_data (G_OBJECT (name), "class", GINT_TO_POINTER (k));
+          gtk_widget_set_tooltip_text (color, _ ("Colour of the class"));
+          gtk_widget_set_tooltip_text (name, _ ("Double-click to rename"));
+          gtk_widget_set_hexpand (name, TRUE);
+          gtk_widget_add_css_class (shortcut, "dim-label");
+          g_signal_connect (color, "color-set", G_CALLBACK (on_class_color_set), self);
+          g_signal_connect (name, "notify::editing", G_CALLBACK (on_class_name_changed), self);
+          gtk_box_append (GTK_BOX (box), color);
+          gtk_box_append (GTK_BOX (box), name);
+          gtk_box_append (GTK_BOX (box), shortcut);
+          gtk_list_box_append (self->class_list, box);
+        }
+    }
+  /* colours follow the document */
+  for (int k = 1; k <= n; k++)
+    {
+      GtkListBoxRow *row = gtk_list_box_get_row_at_index (self->class_list, k - 1);
+      GtkWidget *color = gtk_widget_get_first_child (gtk_list_box_row_get_child (row));
+      guint32 c = dls_document_get_class_color (self->doc, k);
+      GdkRGBA rgba = { ((c >> 16) & 255) / 255.0, ((c >> 8) & 255) / 255.0, (c & 255) / 255.0, 1 };
+
+      gtk_color_chooser_set_rgba (GTK_COLOR_CHOOSER (color), &rgba);
+    }
+  self->updating_widgets = TRUE;
+  if (n > 0)
+    gtk_list_box_select_row (self->class_list,
+                             gtk_list_box_get_row_at_index (self->class_list,
+                                                            CLAMP (self->paint.klass, 1, n) - 1));
+  self->updating_widgets = FALSE;
+}
+
+/* ---- the loss plot ---- */
+
+static void
+draw_loss_plot (GtkDrawingArea *area, cairo_t *cr, int w, int h, gpointer data)
+{
+  DlsWindow *self = data;
+  GArray *pts = self->losses;
+  DlsScale sx, sy;
+  double xmax = 1, lo = INFINITY, hi = -INFINITY, ticks[8], step;
+  int nt, left = 40, bottom = 16;
+  gboolean first = TRUE;
+
+  cairo_set_source_rgba (cr, 0.5, 0.5, 0.5, 0.12);
+  cairo_rectangle (cr, 0, 0, w, h);
+  cairo_fill (cr);
+  if (pts == NULL || pts->len < 2)
+    return;
+  for (guint i = 0; i < pts->len; i++)
+    {
+      DlsLossPoint *p = &g_array_index (pts, DlsLossPoint, i);
+
+      xmax = MAX (xmax, p->x);
+      if (p->loss > 0)
+        lo = MIN (lo, p->loss), hi = MAX (hi, p->loss);
+    }
+  if (!(lo < hi))
+    hi = lo * 2 + 1e-6;
+  dls_scale_nice (&lo, &hi, TRUE);
+  sx = (DlsScale){ 0, xmax, left, w - 6, FALSE };
+  sy = (DlsScale){ lo, hi, h - bottom, 6, TRUE };
+  /* axes and ticks */
+  cairo_set_source_rgba (cr, 0.5, 0.5, 0.5, 0.8);
+  cairo_set_line_width (cr, 1);
+  cairo_select_font_face (cr, "sans-serif", CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_NORMAL);
+  cairo_set_font_size (cr, 9);
+  nt = dls_scale_ticks (&sy, 4, ticks, &step);
+  for (int i = 0; i < nt; i++)
+    {
+      char buf[32];
+      double y = dls_scale_map (&sy, ticks[i]);
+
+      dls_format_tick (ticks[i], step, buf, sizeof buf);
+      cairo_move_to (cr, 2, y + 3);
+      cairo_show_text (cr, buf);
+      cairo_move_to (cr, left - 3, floor (y) + 0.5);
+      cairo_line_to (cr, w - 6, floor (y) + 0.5);
+    }
+  cairo_stroke (cr);
+  cairo_move_to (cr, left, h - 3);
+  /* Translators: the x axis of the loss plot */
+  cairo_show_text (cr, _ ("epochs"));
+  /* training loss: a line */
+  cairo_set_source_rgb (cr, 0.21, 0.52, 0.89);
+  cairo_set_line_width (cr, 1.5);
+  for (guint i = 0; i < pts->len; i++)
+    {
+      DlsLossPoint *p = &g_array_index (pts, DlsLossPoint, i);
+
+      if (p->validation || !(p->loss > 0))
+        continue;
+      if (first)
+        cairo_move_to (cr, dls_scale_map (&sx, p->x), dls_scale_map (&sy, p->loss));
+      else
+        cairo_line_to (cr, dls_scale_map (&sx, p->x), dls_scale_map (&sy, p->loss));
+      first = FALSE;
+    }
+  cairo_stroke (cr);
+  /* validation loss: dots */
+  cairo_set_source_rgb (cr, 0.90, 0.38, 0.0);
+  for (guint i = 0; i < pts->len; i++)
+    {
+      DlsLossPoint *p = &g_array_index (pts, DlsLossPoint, i);
+
+      if (!p->validation || !(p->loss > 0))
+        continue;
+      cairo_arc (cr, dls_scale_map (&sx, p->x), dls_scale_map (&sy, p->loss), 2.5, 0, 2 * G_PI);
+      cairo_fill (cr);
+    }
+}
+
+/* ---- training ---- */
+
+static void
+format_eta (char *buf, gsize n, double s)
+{
+  if (!(s >= 0) || !isfinite (s))
+    g_strlcpy (buf, "…", n);
+  else if (s < 60)
+    g_snprintf (buf, n, "%.0f s", s);
+  else
+    g_snprintf (buf, n, "%d min %02d s", (int) s / 60, (int) s % 60);
+}
+
+static void
+show_job_status (DlsWindow *self)
+{
+  DlsJobStatus st;
+  g_autofree char *text = NULL;
+  char eta[32];
+
+  if (self->job == NULL)
+    return;
+  dls_train_job_get_status (self->job, &st);
+  gtk_progress_bar_set_fraction (self->train_progress, st.fraction);
+  format_eta (eta, sizeof eta, st.last.eta);
+  switch (st.phase)
+    {
+    case DLS_JOB_TRAINING:
+      if (st.last.n_members == 0)
+        text = g_strdup (_ ("Preparing the training patches…"));
+      else
+        /* Translators: member k of K, epoch, training loss, time left */
+        text = g_strdup_printf (_ ("Member %d of %d · epoch %d · loss %.4f · %s left"),
+                                st.last.member + 1, st.last.n_members, st.last.epoch + 1,
+                                st.last.loss, eta);
+      break;
+    case DLS_JOB_PREDICTING:
+      text = g_strdup_printf (_ ("Predicting slice %d of %d…"), st.slices_done + 1, st.n_slices);
+      break;
+    case DLS_JOB_DONE:
+      if (isfinite (st.last.f1_macro))
+        text = g_strdup_printf (_ ("Done in %.0f s · validation F1 %.3f"), st.elapsed,
+                                st.last.f1_macro);
+      else
+        text = g_strdup_printf (_ ("Done in %.0f s"), st.elapsed);
+      break;
+    case DLS_JOB_CANCELLED:
+      text = g_strdup (_ ("Cancelled; the previous model stays."));
+      break;
+    case DLS_JOB_FAILED:
+      text = g_strdup_printf (_ ("Training failed: %s"), st.error);
+      break;
+    }
+  gtk_label_set_text (self->train_label, text);
+  g_clear_pointer (&self->losses, g_array_unref);
+  self->losses = dls_train_job_get_losses (self->job);
+  gtk_widget_queue_draw (GTK_WIDGET (self->loss_plot));
+  g_free (st.error);
+}
+
+static gboolean
+poll_train (gpointer data)
+{
+  show_job_status (DLS_WINDOW (data));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+job_running (DlsWindow *self)
+{
+  DlsJobStatus st;
+
+  if (self->job == NULL)
+    return FALSE;
+  dls_train_job_get_status (self->job, &st);
+  g_free (st.error);
+  return st.phase == DLS_JOB_TRAINING || st.phase == DLS_JOB_PREDICTING;
+}
+
+static void
+on_job_event (DlsTrainJob *job, int z, gpointer user_data)
+{
+  DlsWindow *self = user_data;
+
+  if (z >= 0)
+    return;
+  g_clear_handle_id (&self->train_poll_id, g_source_remove);
+  show_job_status (self);
+  update_actions (self);
+}
+
+static void
+train_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  gint64 counts[DLS_MAX_CLASSES + 1] = { 0 };
+  int n_present = 0, K;
+  DlsTrainSettings s;
+
+  if (self->doc == NULL || job_running (self))
+    return;
+  K = dls_document_get_n_classes (self->doc);
+  dls_document_count_labelled (self->doc, counts, K + 1);
+  for (int k = 1; k <= K; k++)
+    n_present += counts[k] > 0;
+  if (n_present < 2)
+    {
+      toast (self, _ ("Paint labels of at least two classes first"));
+      return;
+    }
+  s = (DlsTrainSettings){
+    .arch = arch_choices[MIN (gtk_drop_down_get_selected (self->arch_dropdown), 2u)],
+    .members = (int) gtk_adjustment_get_value (self->members_adjustment),
+    .epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment),
+    .time_budget = gtk_adjustment_get_value (self->time_adjustment),
+    .seed = 1,
+  };
+  g_clear_pointer (&self->job, dls_train_job_free);
+  self->job = dls_train_job_start (self->doc, &s, self->pos[0], on_job_event, self);
+  if (self->train_poll_id == 0)
+    self->train_poll_id = g_timeout_add (100, poll_train, self);
+  show_job_status (self);
+  update_actions (self);
+}
+
+static void
+cancel_train_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+
+  if (self->job != NULL)
+    dls_train_job_cancel (self->job);
+}
+
+static void
+open_response (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  DlsWindow *self = data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+
+      dls_window_set_image_file (self, file);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+open_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  GtkFileChooserNative *dialog
+      = gtk_file_chooser_native_new (_ ("Open a Volume"), GTK_WINDOW (self),
+                                     GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Open"), _ ("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _ ("TIFF images"));
+  gtk_file_filter_add_suffix (filter, "tif");
+  gtk_file_filter_add_suffix (filter, "tiff");
+  gtk_file_filter_add_mime_type (filter, "image/tiff");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_signal_connect (dialog, "response", G_CALLBACK (open_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+static void
+open_sample_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  open_path (DLS_WINDOW (data), NULL);
+}
+
+static void
+cancel_load_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+
+  if (self->load_cancel != NULL)
+    g_cancellable_cancel (self->load_cancel);
+}
+
+/* After undo/redo: show the slice that changed when it is not the one shown. */
+static void
+show_changed (DlsWindow *self, gsize lo, gsize hi)
+{
+  int Z, Y, X;
+  gsize hw;
+
+  dls_document_get_size (self->doc, &Z, &Y, &X);
+  hw = (gsize) Y * X;
+  if ((gsize) self->pos[0] < lo / hw || (gsize) self->pos[0] > hi / hw)
+    set_position (self, (int) (lo / hw), self->pos[1], self->pos[2]);
+}
+
+static void
+undo_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  gsize lo, hi;
+
+  if (self->doc && dls_document_undo (self->doc, &lo, &hi))
+    show_changed (self, lo, hi);
+  update_actions (self);
+}
+
+static void
+redo_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  gsize lo, hi;
+
+  if (self->doc && dls_document_redo (self->doc, &lo, &hi))
+    show_changed (self, lo, hi);
+  update_actions (self);
+}
+
+static void
+tool_changed (GSimpleAction *action, GVariant *value, gpointer data)
+{
+  DlsWindow *self = data;
+  const char *t = g_variant_get_string (value, NULL);
+
+  self->paint.tool = g_str_equal (t, "eraser") ? DLS_TOOL_ERASER
+                     : g_str_equal (t, "fill") ? DLS_TOOL_FILL
+                                               : DLS_TOOL_BRUSH;
+  g_simple_action_set_state (action, value);
+  push_paint (self);
+}
+
+static void
+class_changed (GSimpleAction *action, GVariant *value, gpointer data)
+{
+  DlsWindow *self = data;
+  int k = g_variant_get_int32 (value);
+
+  if (self->doc == NULL || k < 1 || k > dls_document_get_n_classes (self->doc))
+    return;
+  self->paint.klass = k;
+  if (self->paint.tool == DLS_TOOL_ERASER)
+    g_action_group_change_action_state (G_ACTION_GROUP (self), "tool", g_variant_new_string ("brush"));
+  g_simple_action_set_state (action, value);
+  push_paint (self);
+  self->updating_widgets = TRUE;
+  gtk_list_box_select_row (self->class_list, gtk_list_box_get_row_at_index (self->class_list, k - 1));
+  self->updating_widgets = FALSE;
+}
+
+static void
+class_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  g_action_change_state (G_ACTION (action), param);
+}
+
+static void
+brush_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  double v = gtk_adjustment_get_value (self->brush_adjustment);
+  gboolean bigger = g_str_equal (g_action_get_name (G_ACTION (action)), "brush-bigger");
+
+  /* steps that feel even at every size */
+  v = bigger ? MAX (v + 1, round (v * 1.25)) : MIN (v - 1, round (v / 1.25));
+  gtk_adjustment_set_value (self->brush_adjustment, v);
+}
+
+static void
+slice_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  int step = g_str_equal (g_action_get_name (G_ACTION (action)), "slice-next") ? 1 : -1;
+
+  set_position (self, self->pos[0] + step, self->pos[1], self->pos[2]);
+}
+
+static DlsCanvas *
+active_canvas (DlsWindow *self)
+{
+  return DLS_CANVAS (self->active_canvas ? self->active_canvas : self->canvases[DLS_AXIS_Z]);
+}
+
+static void
+zoom_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  const char *name = g_action_get_name (G_ACTION (action));
+
+  if (g_str_equal (name, "zoom-in"))
+    dls_canvas_zoom (active_canvas (self), 1.25);
+  else if (g_str_equal (name, "zoom-out"))
+    dls_canvas_zoom (active_canvas (self), 0.8);
+  else if (g_str_equal (name, "zoom-fit"))
+    dls_canvas_zoom_fit (active_canvas (self));
+  else
+    dls_canvas_zoom_actual (active_canvas (self));
+}
+
+static void
+auto_contrast_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  float lo, hi;
+
+  if (self->doc == NULL)
+    return;
+  dls_document_get_range (self->doc, 1, 99, &lo, &hi);
+  set_contrast (self, lo, hi);
+}
+
+/* p, s, u: show that overlay, or none when it is shown already */
+static void
+overlay_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  const char *name = g_action_get_name (G_ACTION (action));
+  DlsOverlay o = g_str_equal (name, "overlay-prediction")     ? DLS_OVERLAY_PREDICTION
+                 : g_str_equal (name, "overlay-segmentation") ? DLS_OVERLAY_SEGMENTATION
+                                                              : DLS_OVERLAY_UNCERTAINTY;
+
+  gtk_drop_down_set_selected (self->overlay_dropdown,
+                              self->display.overlay == o ? DLS_OVERLAY_NONE : o);
+}
+
+static void
+show_labels_changed (GSimpleAction *action, GVariant *value, gpointer data)
+{
+  DlsWindow *self = data;
+
+  self->display.show_labels = g_variant_get_boolean (value);
+  g_simple_action_set_state (action, value);
+  push_display (self);
+}
+
+static void
+add_class_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  int k;
+  g_autofree char *name = NULL;
+
+  if (self->doc == NULL || dls_document_get_n_classes (self->doc) >= DLS_MAX_CLASSES)
+    return;
+  k = dls_document_get_n_classes (self->doc) + 1;
+  /* Translators: the name of a new class, %d its number */
+  name = g_strdup_printf (_ ("Class %d"), k);
+  dls_document_add_class (self->doc, name, dls_class_color_default (k));
+  g_action_group_activate_action (G_ACTION_GROUP (self), "class", g_variant_new_int32 (k));
+}
+
+static void
+save_labels_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  g_autoptr (GError) error = NULL;
+
+  if (self->doc == NULL)
+    return;
+  if (!dls_document_save_labels (self->doc, &error))
+    toast (self, error->message);
+  else
+    {
+      g_autofree char *name = g_path_get_basename (dls_document_get_labels_path (self->doc));
+      /* Translators: %s is a file name */
+      g_autofree char *text = g_strdup_printf (_ ("Labels saved to %s"), name);
+
+      toast (self, text);
+    }
+}
+
+static void
+export_response (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  DlsWindow *self = data;
+
+  if (response == GTK_RESPONSE_ACCEPT && self->doc != NULL)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+
+      if (!dls_window_export_classes (self, path, &error))
+        toast (self, error->message);
+      else
+        toast (self, _ ("Class map exported"));
+    }
+  g_object_unref (dialog);
+}
+
+static void
+export_classes_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  GtkFileChooserNative *dialog
+      = gtk_file_chooser_native_new (_ ("Export the Class Map"), GTK_WINDOW (self),
+                                     GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Export"), _ ("_Cancel"));
+
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "classes.tif");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_signal_connect (dialog, "response", G_CALLBACK (export_response), self);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* The class map of the prediction, 1..K like the label files (0 where no slice is predicted
+ * yet), as a uint8 TIFF stack written atomically. */
+gboolean
+dls_window_export_classes (DlsWindow *self, const char *path, GError **error)
+{
+  DlsPrediction *p = self->doc ? dls_document_get_prediction (self->doc) : NULL;
+  g_autofree guint8 *map = NULL;
+  gsize n;
+
+  if (p == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           _ ("There is no prediction yet: train first"));
+      return FALSE;
+    }
+  n = (gsize) p->depth * p->height * p->width;
+  map = g_new0 (guint8, n);
+  for (gsize i = 0; i < n; i++)
+    {
+      int best = 0;
+
+      if (!dls_prediction_slice_done (p, (int) (i / ((gsize) p->height * p->width))))
+        continue;
+      for (int k = 1; k < p->K; k++)
+        if (p->probs[k * n + i] > p->probs[best * n + i])
+          best = k;
+      map[i] = (guint8) (best + 1);
+    }
+  return dls_tiff_write_u8 (path, map, p->depth, p->height, p->width, error);
+}
+
+static const GActionEntry win_entries[] = {
+  { "open", open_activated },
+  { "open-sample", open_sample_activated },
+  { "cancel-load", cancel_load_activated },
+  { "undo", undo_activated },
+  { "redo", redo_activated },
+  { "tool", NULL, "s", "'brush'", tool_changed },
+  { "class", class_activated, "i", "1", class_changed },
+  { "brush-bigger", brush_activated },
+  { "brush-smaller", brush_activated },
+  { "slice-next", slice_activated },
+  { "slice-previous", slice_activated },
+  { "zoom-in", zoom_activated },
+  { "zoom-out", zoom_activated },
+  { "zoom-fit", zoom_activated },
+  { "zoom-actual", zoom_activated },
+  { "auto-contrast", auto_contrast_activated },
+  { "overlay-prediction", overlay_activated },
+  { "overlay-segmentation", overlay_activated },
+  { "overlay-uncertainty", overlay_activated },
+  { "show-labels", NULL, NULL, "true", show_labels_changed },
+  { "add-class", add_class_activated },
+  { "train", train_activated },
+  { "cancel-train", cancel_train_activated },
+  { "save-labels", save_labels_activated },
+  { "export-classes", export_classes_activated },
+};
+
+static void
+enable (DlsWindow *self, const char *name, gboolean on)
+{
+  GAction *a = g_action_map_lookup_action (G_ACTION_MAP (self), name);
+
+  if (a != NULL)
+    g_simple_action_set_enabled (G_SIMPLE_ACTION (a), on);
+}
+
+static void
+update_actions (DlsWindow *self)
+{
+  gboolean doc = self->doc != NULL, loading = self->load_cancel != NULL;
+  gboolean running = job_running (self);
+  static const char *const need_doc[]
+      = { "tool", "class", "brush-bigger", "brush-smaller", "slice-next", "slice-previous",
+          "zoom-in", "zoom-out", "zoom-fit", "zoom-actual", "auto-contrast",
+          "overlay-prediction", "overlay-segmentation", "overlay-uncertainty", "show-labels",
+          "add-class", "save-labels" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (need_doc); i++)
+    enable (self, need_doc[i], doc);
+  enable (self, "undo", doc && dls_undo_can_undo (dls_document_get_undo (self->doc)));
+  enable (self, "redo", doc && dls_undo_can_redo (dls_document_get_undo (self->doc)));
+  enable (self, "cancel-load", loading);
+  enable (self, "train", doc && !running && !loading);
+  enable (self, "cancel-train", running);
+  enable (self, "export-classes", doc && dls_document_get_prediction (self->doc) != NULL);
+}
+
+/* ---- widgets of the side panel ---- */
+
+static void
+on_colormap_selected (GtkDropDown *dd, GParamSpec *pspec, DlsWindow *self)
+{
+  self->display.colormap = MIN (gtk_drop_down_get_selected (dd), DLS_N_COLORMAPS - 1);
+  push_display (self);
+}
+
+static void
+on_overlay_selected (GtkDropDown *dd, GParamSpec *pspec, DlsWindow *self)
+{
+  self->display.overlay = MIN (gtk_drop_down_get_selected (dd), DLS_OVERLAY_UNCERTAINTY);
+  push_display (self);
+}
+
+static void
+on_measure_selected (GtkDropDown *dd, GParamSpec *pspec, DlsWindow *self)
+{
+  self->display.measure = MIN (gtk_drop_down_get_selected (dd), DLS_MEASURE_SET_SIZE);
+  push_display (self);
+}
+
+static void
+on_opacity_changed (GtkAdjustment *adj, DlsWindow *self)
+{
+  self->display.opacity = gtk_adjustment_get_value (adj);
+  push_display (self);
+}
+
+static void
+on_contrast_changed (GtkAdjustment *adj, DlsWindow *self)
+{
+  if (self->updating_widgets)
+    return;
+  self->display.lo = (float) gtk_adjustment_get_value (self->lo_adjustment);
+  self->display.hi = (float) gtk_adjustment_get_value (self->hi_adjustment);
+  push_display (self);
+}
+
+static void
+on_brush_changed (GtkAdjustment *adj, DlsWindow *self)
+{
+  self->paint.size = (int) gtk_adjustment_get_value (adj);
+  push_paint (self);
+}
+
+static void
+on_labels_changed (DlsDocument *doc, guint64 lo, guint64 hi, DlsWindow *self)
+{
+  update_actions (self);
+}
+
+static gboolean
+on_drop (GtkDropTarget *target, const GValue *value, double x, double y, DlsWindow *self)
+{
+  GSList *files;
+
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+  files = gdk_file_list_get_files (g_value_get_boxed (value));
+  if (files == NULL)
+    return FALSE;
+  dls_window_set_image_file (self, files->data);
+  g_slist_free (files);
+  return TRUE;
+}
+
+static GtkStringList *
+string_list (const char *const *items, int n)
+{
+  GtkStringList *l = gtk_string_list_new (NULL);
+
+  for (int i = 0; i < n; i++)
+    gtk_string_list_append (l, _ (items[i]));
+  return l;
+}
+
+static void
+setup_widgets (DlsWindow *self)
+{
+  static const char *const overlays[]
+      = { N_ ("None"), N_ ("Prediction"), N_ ("Segmentation"), N_ ("Uncertainty") };
+  static const char *const measures[]
+      = { N_ ("Margin"), N_ ("Entropy"), N_ ("Ensemble std"), N_ ("Conformal set size") };
+  static const char *const archs[] = { N_ ("SMSNet ensemble"), N_ ("MSDNet"), N_ ("TUNet") };
+  const char *cmaps[DLS_N_COLORMAPS];
+  GtkDropTarget *drop;
+
+  for (int c = 0; c < DLS_N_COLORMAPS; c++)
+    cmaps[c] = dls_colormap_label (c);
+  gtk_drop_down_set_model (self->colormap_dropdown,
+                           G_LIST_MODEL (string_list (cmaps, DLS_N_COLORMAPS)));
+  gtk_drop_down_set_model (self->overlay_dropdown, G_LIST_MODEL (string_list (overlays, 4)));
+  gtk_drop_down_set_model (self->measure_dropdown, G_LIST_MODEL (string_list (measures, 4)));
+  gtk_drop_down_set_model (self->arch_dropdown, G_LIST_MODEL (string_list (archs, 3)));
+  g_object_unref (gtk_drop_down_get_model (self->colormap_dropdown));
+  g_object_unref (gtk_drop_down_get_model (self->overlay_dropdown));
+  g_object_unref (gtk_drop_down_get_model (self->measure_dropdown));
+  g_object_unref (gtk_drop_down_get_model (self->arch_dropdown));
+  gtk_drop_down_set_selected (self->overlay_dropdown, DLS_OVERLAY_PREDICTION);
+
+  self->display = (DlsDisplay){ DLS_COLORMAP_GRAY, 0, 1, DLS_OVERLAY_PREDICTION,
+                                DLS_MEASURE_MARGIN, 0.5, TRUE };
+  self->paint = (DlsPaint){ DLS_TOOL_BRUSH, 5, 1 };
+  g_signal_connect (self->colormap_dropdown, "notify::selected", G_CALLBACK (on_colormap_selected), self);
+  g_signal_connect (self->overlay_dropdown, "notify::selected", G_CALLBACK (on_overlay_selected), self);
+  g_signal_connect (self->measure_dropdown, "notify::selected", G_CALLBACK (on_measure_selected), self);
+  g_signal_connect (self->opacity_adjustment, "value-changed", G_CALLBACK (on_opacity_changed), self);
+  g_signal_connect (self->lo_adjustment, "value-changed", G_CALLBACK (on_contrast_changed), self);
+  g_signal_connect (self->hi_adjustment, "value-changed", G_CALLBACK (on_contrast_changed), self);
+  g_signal_connect (self->brush_adjustment, "value-changed", G_CALLBACK (on_brush_changed), self);
+  g_signal_connect (self->slice_adjustment, "value-changed", G_CALLBACK (on_slice_value_changed), self);
+  g_signal_connect (self->class_list, "row-selected", G_CALLBACK (on_class_row_selected), self);
+  gtk_drawing_area_set_draw_func (self->loss_plot, draw_loss_plot, self, NULL);
+
+  /* XY large, YZ to its right, XZ below: the crosshairs line up */
+  for (int a = 0; a < 3; a++)
+    {
+      self->canvases[a] = dls_canvas_new (a);
+      g_signal_connect (self->canvases[a], "hover", G_CALLBACK (on_hover), self);
+      g_signal_connect (self->canvases[a], "position-changed", G_CALLBACK (on_position_changed), self);
+    }
+  gtk_widget_set_size_request (self->canvases[DLS_AXIS_X], 200, -1);
+  gtk_widget_set_hexpand (self->canvases[DLS_AXIS_X], FALSE);
+  gtk_widget_set_size_request (self->canvases[DLS_AXIS_Y], -1, 160);
+  gtk_widget_set_vexpand (self->canvases[DLS_AXIS_Y], FALSE);
+  gtk_grid_attach (self->canvas_grid, self->canvases[DLS_AXIS_Z], 0, 0, 1, 1);
+  gtk_grid_attach (self->canvas_grid, self->canvases[DLS_AXIS_X], 1, 0, 1, 1);
+  gtk_grid_attach (self->canvas_grid, self->canvases[DLS_AXIS_Y], 0, 1, 1, 1);
+
+  drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
+}
+
+/* Single keys (b, e, 1–9, p …) are shortcuts of the window in the bubble phase, not application
+ * accelerators: a text field with the focus (a class name being edited) consumes the key
+ * first, so typing a name never switches tools. */
+static void
+add_key_shortcuts (DlsWindow *self)
+{
+  static const struct {
+    guint key;
+    const char *action, *target; /* target: a GVariant text, or NULL */
+  } keys[] = {
+    { GDK_KEY_b, "win.tool", "'brush'" },
+    { GDK_KEY_e, "win.tool", "'eraser'" },
+    { GDK_KEY_f, "win.tool", "'fill'" },
+    { GDK_KEY_1, "win.class", "1" },
+    { GDK_KEY_2, "win.class", "2" },
+    { GDK_KEY_3, "win.class", "3" },
+    { GDK_KEY_4, "win.class", "4" },
+    { GDK_KEY_5, "win.class", "5" },
+    { GDK_KEY_6, "win.class", "6" },
+    { GDK_KEY_7, "win.class", "7" },
+    { GDK_KEY_8, "win.class", "8" },
+    { GDK_KEY_9, "win.class", "9" },
+    { GDK_KEY_bracketright, "win.brush-bigger", NULL },
+    { GDK_KEY_bracketleft, "win.brush-smaller", NULL },
+    { GDK_KEY_Page_Down, "win.slice-next", NULL },
+    { GDK_KEY_Page_Up, "win.slice-previous", NULL },
+    { GDK_KEY_plus, "win.zoom-in", NULL },
+    { GDK_KEY_equal, "win.zoom-in", NULL },
+    { GDK_KEY_KP_Add, "win.zoom-in", NULL },
+    { GDK_KEY_minus, "win.zoom-out", NULL },
+    { GDK_KEY_KP_Subtract, "win.zoom-out", NULL },
+    { GDK_KEY_a, "win.auto-contrast", NULL },
+    { GDK_KEY_p, "win.overlay-prediction", NULL },
+    { GDK_KEY_s, "win.overlay-segmentation", NULL },
+    { GDK_KEY_u, "win.overlay-uncertainty", NULL },
+    { GDK_KEY_h, "win.show-labels", NULL },
+  };
+  GtkEventController *c = gtk_shortcut_controller_new ();
+
+  gtk_event_controller_set_propagation_phase (c, GTK_PHASE_BUBBLE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      GtkShortcut *sc = gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].key, 0),
+                                          gtk_named_action_new (keys[i].action));
+
+      if (keys[i].target != NULL)
+        gtk_shortcut_set_arguments (sc, g_variant_parse (NULL, keys[i].target, NULL, NULL, NULL));
+      gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (c), sc);
+    }
+  gtk_widget_add_controller (GTK_WIDGET (self), c);
+}
+
+/* ---- object ---- */
+
 static gboolean
 dls_window_close_request (GtkWindow *window)
 {
-  dls_window_save_state (DLS_WINDOW (window));
+  DlsWindow *self = DLS_WINDOW (window);
+
+  dls_window_save_state (self);
+  if (self->doc != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+
+      /* the last strokes, before the autosave timer would have fired */
+      if (!dls_document_save_labels (self->doc, &error))
+        g_warning ("%s", error->message);
+    }
   return GTK_WINDOW_CLASS (dls_window_parent_class)->close_request (window);
 }
 
@@ -101,6 +1342,16 @@ dls_window_dispose (GObject *object)
 {
   DlsWindow *self = DLS_WINDOW (object);
 
+  g_clear_handle_id (&self->train_poll_id, g_source_remove);
+  g_clear_handle_id (&self->load_poll_id, g_source_remove);
+  g_clear_pointer (&self->job, dls_train_job_free);
+  if (self->load_cancel != NULL)
+    g_cancellable_cancel (self->load_cancel);
+  g_clear_object (&self->load_cancel);
+  if (self->doc != NULL)
+    g_signal_handlers_disconnect_by_data (self->doc, self);
+  g_clear_object (&self->doc);
+  g_clear_pointer (&self->losses, g_array_unref);
   gtk_widget_dispose_template (GTK_WIDGET (self), DLS_TYPE_WINDOW);
   g_clear_object (&self->settings);
   g_clear_object (&self->image_file);
@@ -160,7 +1411,7 @@ dls_window_class_init (DlsWindowClass *klass)
   /**
    * DlsWindow:settings: (nullable)
    *
-   * Where the window's size is remembered; %NULL remembers nothing.
+   * Where the window's size and the preferences are kept; %NULL remembers nothing.
    */
   properties[PROP_SETTINGS]
       = g_param_spec_object ("settings", NULL, NULL, G_TYPE_SETTINGS,
@@ -169,7 +1420,7 @@ dls_window_class_init (DlsWindowClass *klass)
   /**
    * DlsWindow:image-file: (nullable)
    *
-   * The image volume the window shows.  Only its name is used for now.
+   * The image volume the window shows; setting it opens the file in the background.
    */
   properties[PROP_IMAGE_FILE]
       = g_param_spec_object ("image-file", NULL, NULL, G_TYPE_FILE,
@@ -177,15 +1428,53 @@ dls_window_class_init (DlsWindowClass *klass)
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  /**
+   * DlsWindow::load-finished:
+   * @ok: whether the image was opened
+   *
+   * Loading an image (or the sample) ended, after the window switched to it or showed why not.
+   */
+  signals[LOAD_FINISHED] = g_signal_new ("load-finished", G_TYPE_FROM_CLASS (klass),
+                                         G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1,
+                                         G_TYPE_BOOLEAN);
+
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/dlsia/Studio/ui/window.ui");
-  gtk_widget_class_bind_template_child (widget_class, DlsWindow, window_title);
-  gtk_widget_class_bind_template_child (widget_class, DlsWindow, primary_menu_button);
-  gtk_widget_class_bind_template_child (widget_class, DlsWindow, status_page);
-  gtk_widget_class_bind_template_child (widget_class, DlsWindow, engine_label);
+#define BIND(name) gtk_widget_class_bind_template_child (widget_class, DlsWindow, name)
+  BIND (toast_overlay);
+  BIND (window_title);
+  BIND (primary_menu_button);
+  BIND (stack);
+  BIND (status_page);
+  BIND (engine_label);
+  BIND (loading_page);
+  gtk_widget_class_bind_template_child_full (widget_class, "load_progress", FALSE,
+                                             G_STRUCT_OFFSET (DlsWindow, load_progress_bar));
+  BIND (canvas_grid);
+  BIND (status_label);
+  BIND (slice_adjustment);
+  BIND (class_list);
+  BIND (brush_adjustment);
+  BIND (colormap_dropdown);
+  BIND (lo_adjustment);
+  BIND (hi_adjustment);
+  BIND (contrast_lo);
+  BIND (contrast_hi);
+  BIND (overlay_dropdown);
+  BIND (measure_dropdown);
+  BIND (arch_dropdown);
+  BIND (opacity_adjustment);
+  BIND (members_adjustment);
+  BIND (epochs_adjustment);
+  BIND (time_adjustment);
+  BIND (train_progress);
+  BIND (train_label);
+  BIND (loss_plot);
+#undef BIND
 
   /* A stateful boolean action bound to GtkWindow:fullscreened. */
   gtk_widget_class_install_property_action (widget_class, "win.fullscreen", "fullscreened");
+  g_type_ensure (DLS_TYPE_CANVAS);
 }
 
 static void
@@ -194,9 +1483,13 @@ dls_window_init (DlsWindow *self)
   g_autofree char *summary = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
-
+  g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries),
+                                   self);
+  setup_widgets (self);
+  add_key_shortcuts (self);
   summary = dls_engine_summary_new ();
   gtk_label_set_text (self->engine_label, summary);
+  update_actions (self);
 }
 
 /**
@@ -229,29 +1522,36 @@ dls_window_get_image_file (DlsWindow *self)
   return self->image_file;
 }
 
-/* Shows the image's name as the subtitle.  The file is not opened. */
+/* Opens the image in the background; the title changes once it is loaded. */
 void
 dls_window_set_image_file (DlsWindow *self, GFile *file)
 {
-  g_autofree char *basename = NULL;
+  g_autofree char *path = NULL;
 
   g_return_if_fail (DLS_IS_WINDOW (self));
   g_return_if_fail (file == NULL || G_IS_FILE (file));
 
   if (!g_set_object (&self->image_file, file))
     return;
-
   if (file != NULL)
     {
-      g_autofree char *path = g_file_get_path (file);
-      g_autofree char *raw = NULL;
-
-      /* File names need not be UTF-8; the title must be. */
-      if (path != NULL)
-        basename = g_filename_display_basename (path);
-      else if ((raw = g_file_get_basename (file)) != NULL)
-        basename = g_utf8_make_valid (raw, -1);
+      path = g_file_get_path (file);
+      if (path == NULL)
+        toast (self, _ ("Only local files can be opened"));
+      else
+        open_path (self, path);
     }
-  adw_window_title_set_subtitle (self->window_title, basename != NULL ? basename : "");
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_FILE]);
+}
+
+gboolean
+dls_window_is_loading (DlsWindow *self)
+{
+  return self->load_cancel != NULL;
+}
+
+void
+dls_window_open_sample (DlsWindow *self)
+{
+  open_path (self, NULL);
 }

@@ -6,6 +6,8 @@
 
 #include <adwaita.h>
 
+#include "dataset.h"
+#include "document.h"
 #include "types.h"
 
 G_BEGIN_DECLS
@@ -19,5 +21,14 @@ GSettings *dls_window_get_settings   (DlsWindow      *self);
 GFile     *dls_window_get_image_file (DlsWindow      *self);
 void       dls_window_set_image_file (DlsWindow      *self,
                                       GFile          *file);
+void       dls_window_open_sample    (DlsWindow      *self);
+gboolean   dls_window_is_loading     (DlsWindow      *self);
+/* The open document, or NULL; tests and the screenshot flag drive it. */
+DlsDocument *dls_window_get_document (DlsWindow      *self);
+GtkWidget *dls_window_get_canvas     (DlsWindow      *self,
+                                      DlsAxis         axis);
+gboolean   dls_window_export_classes (DlsWindow      *self,
+                                      const char     *path,
+                                      GError        **error);
 
 G_END_DECLS

@@ -1,0 +1,658 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * document.c: DlsDocument (see document.h).  The volume is read once, slice by slice, into
+ * float32 and never written.  Labels are edited in place by the main thread; the autosave copies
+ * them and writes the copy on a worker thread, so painting never waits for the disk, and a
+ * generation counter tells whether edits came in while a save was running.
+ *
+ * It deliberately knows nothing about views or widgets: the canvas asks it for planes.
+ */
+#include "config.h"
+
+#include <glib/gi18n.h>
+#include <string.h>
+
+#include "colormap.h"
+#include "dataset.h"
+#include "document.h"
+#include "labels-file.h"
+#include "project.h"
+#include "tiff.h"
+
+typedef struct {
+  char   *name;
+  guint32 color;
+} Class;
+
+struct _DlsDocument
+{
+  GObject parent_instance;
+
+  char *path, *name, *type_name;
+  int depth, height, width;
+  float *volume;
+  guint8 *labels;
+  DlsUndo *undo;
+  GArray *classes;        /* of Class, entry 0 unused */
+  guint32 palette[256];
+  DlsPrediction *prediction;
+  char *labels_warning;
+  gint64 restored;
+  float range_lo, range_hi;
+  gboolean range_set;
+
+  char *labels_path;
+  guint autosave_interval, autosave_id;
+  guint64 generation, saved_generation;
+  gboolean saving;
+};
+
+G_DEFINE_FINAL_TYPE (DlsDocument, dls_document, G_TYPE_OBJECT)
+
+enum
+{
+  LABELS_CHANGED,
+  CLASSES_CHANGED,
+  PREDICTION_CHANGED,
+  AUTOSAVED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* ---- predictions ---- */
+
+static void
+prediction_clear (gpointer data)
+{
+  DlsPrediction *p = data;
+
+  g_free (p->probs);
+  g_free (p->std);
+  g_free (p->done);
+}
+
+DlsPrediction *
+dls_prediction_new (int K, int depth, int height, int width, int n_members)
+{
+  DlsPrediction *p = g_atomic_rc_box_new0 (DlsPrediction);
+  gsize n = (gsize) depth * height * width;
+
+  p->K = K;
+  p->depth = depth;
+  p->height = height;
+  p->width = width;
+  p->n_members = n_members;
+  p->probs = g_try_new0 (float, n * K);
+  p->std = n_members > 1 ? g_try_new0 (float, n) : NULL;
+  p->done = g_new0 (gint, depth);
+  if (p->probs == NULL || (n_members > 1 && p->std == NULL))
+    {
+      dls_prediction_unref (p);
+      return NULL;
+    }
+  return p;
+}
+
+DlsPrediction *
+dls_prediction_ref (DlsPrediction *p)
+{
+  return g_atomic_rc_box_acquire (p);
+}
+
+void
+dls_prediction_unref (DlsPrediction *p)
+{
+  g_atomic_rc_box_release_full (p, prediction_clear);
+}
+
+gboolean
+dls_prediction_slice_done (const DlsPrediction *p, int z)
+{
+  return z >= 0 && z < p->depth && g_atomic_int_get (&p->done[z]);
+}
+
+/* ---- the object ---- */
+
+static void
+class_clear (gpointer data)
+{
+  g_free (((Class *) data)->name);
+}
+
+static void
+dls_document_finalize (GObject *object)
+{
+  DlsDocument *self = DLS_DOCUMENT (object);
+
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
+  g_free (self->path);
+  g_free (self->name);
+  g_free (self->type_name);
+  g_free (self->volume);
+  g_free (self->labels);
+  g_free (self->labels_warning);
+  g_free (self->labels_path);
+  dls_undo_free (self->undo);
+  g_array_unref (self->classes);
+  g_clear_pointer (&self->prediction, dls_prediction_unref);
+
+  G_OBJECT_CLASS (dls_document_parent_class)->finalize (object);
+}
+
+static void
+dls_document_class_init (DlsDocumentClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = dls_document_finalize;
+
+  signals[LABELS_CHANGED] = g_signal_new ("labels-changed", G_TYPE_FROM_CLASS (klass),
+                                          G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                          G_TYPE_UINT64, G_TYPE_UINT64);
+  signals[CLASSES_CHANGED] = g_signal_new ("classes-changed", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[PREDICTION_CHANGED]
+      = g_signal_new ("prediction-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
+  /* the error of the save, or NULL when it worked */
+  signals[AUTOSAVED] = g_signal_new ("autosaved", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                     NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_POINTER);
+}
+
+static void
+update_palette (DlsDocument *self)
+{
+  memset (self->palette, 0, sizeof self->palette);
+  for (guint k = 1; k < self->classes->len; k++)
+    self->palette[k] = g_array_index (self->classes, Class, k).color;
+}
+
+static void
+dls_document_init (DlsDocument *self)
+{
+  Class none = { g_strdup (""), 0 };
+
+  self->classes = g_array_new (FALSE, TRUE, sizeof (Class));
+  g_array_set_clear_func (self->classes, class_clear);
+  g_array_append_val (self->classes, none);
+  self->undo = dls_undo_new (256 << 20);
+  self->autosave_interval = 5;
+}
+
+static void
+add_default_classes (DlsDocument *self)
+{
+  /* Translators: the names of the two classes a new volume starts with */
+  dls_document_add_class (self, _ ("Background"), dls_class_color_default (1));
+  dls_document_add_class (self, _ ("Foreground"), dls_class_color_default (2));
+}
+
+DlsDocument *
+dls_document_new_for_volume (const char *path, float *volume, int depth, int height, int width,
+                             const char *type_name)
+{
+  DlsDocument *self = g_object_new (DLS_TYPE_DOCUMENT, NULL);
+
+  self->path = g_strdup (path);
+  self->name = g_filename_display_basename (path);
+  self->type_name = g_strdup (type_name);
+  self->depth = depth;
+  self->height = height;
+  self->width = width;
+  self->volume = volume;
+  self->labels = g_new0 (guint8, (gsize) depth * height * width);
+  self->labels_path = dls_labels_path_for_volume (path);
+  add_default_classes (self);
+  return self;
+}
+
+/* Labels saved beside the volume come back, if they fit. */
+static void
+restore_labels (DlsDocument *self)
+{
+  g_autoptr (GError) error = NULL;
+  guint8 *labels;
+  int max = 0;
+  gsize n = (gsize) self->depth * self->height * self->width;
+
+  if (!g_file_test (self->labels_path, G_FILE_TEST_EXISTS))
+    return;
+  labels = dls_labels_file_load (self->labels_path, self->depth, self->height, self->width,
+                                 DLS_MAX_CLASSES, &error);
+  if (labels == NULL)
+    {
+      self->labels_warning = g_strdup (error->message);
+      return;
+    }
+  g_free (self->labels);
+  self->labels = labels;
+  for (gsize i = 0; i < n; i++)
+    {
+      self->restored += labels[i] != 0;
+      max = MAX (max, labels[i]);
+    }
+  for (int k = dls_document_get_n_classes (self) + 1; k <= max; k++)
+    {
+      g_autofree char *name = g_strdup_printf ("Class %d", k);
+
+      dls_document_add_class (self, name, dls_class_color_default (k));
+    }
+}
+
+DlsDocument *
+dls_document_load (const char *path, GCancellable *cancellable, gint *progress, GError **error)
+{
+  g_autoptr (DlsTiffReader) r = dls_tiff_reader_open (path, error);
+  g_autofree float *slice = NULL, *volume = NULL;
+  const DlsTiffInfo *info;
+  gsize hw, n;
+  int C;
+  DlsDocument *self;
+
+  if (r == NULL)
+    return NULL;
+  info = dls_tiff_reader_get_info (r);
+  if (info->width > G_MAXINT / 2 || info->height > G_MAXINT / 2 || info->depth > G_MAXINT / 2)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s” is too large to open", path);
+      return NULL;
+    }
+  C = info->channels;
+  hw = (gsize) info->height * info->width;
+  n = hw * info->depth;
+  slice = g_try_new (float, hw * C);
+  volume = g_try_new (float, n);
+  if (slice == NULL || volume == NULL)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” needs %.1f GB of memory as 32-bit floats, more than there is", path,
+                   n * 4.0 / 1e9);
+      return NULL;
+    }
+  for (int64_t z = 0; z < info->depth; z++)
+    {
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+      if (!dls_tiff_reader_read_slice (r, z, slice, error))
+        return NULL;
+      if (C == 1)
+        memcpy (volume + z * hw, slice, hw * sizeof (float));
+      else
+        for (gsize i = 0; i < hw; i++)
+          {
+            float s = 0;
+
+            for (int c = 0; c < C; c++)
+              s += slice[c * hw + i];
+            volume[z * hw + i] = s / C;
+          }
+      if (progress)
+        g_atomic_int_set (progress, (int) (1000 * (z + 1) / info->depth));
+    }
+  self = dls_document_new_for_volume (path, g_steal_pointer (&volume), (int) info->depth,
+                                      (int) info->height, (int) info->width,
+                                      dls_sample_type_name (info->type));
+  restore_labels (self);
+  return self;
+}
+
+/* ---- accessors ---- */
+
+const char *
+dls_document_get_path (DlsDocument *self)
+{
+  return self->path;
+}
+
+const char *
+dls_document_get_name (DlsDocument *self)
+{
+  return self->name;
+}
+
+char *
+dls_document_describe (DlsDocument *self)
+{
+  if (self->depth == 1)
+    return g_strdup_printf ("%d × %d, %s", self->width, self->height, self->type_name);
+  return g_strdup_printf ("%d × %d × %d, %s", self->width, self->height, self->depth,
+                          self->type_name);
+}
+
+void
+dls_document_get_size (DlsDocument *self, int *depth, int *height, int *width)
+{
+  *depth = self->depth;
+  *height = self->height;
+  *width = self->width;
+}
+
+const float *
+dls_document_get_volume (DlsDocument *self)
+{
+  return self->volume;
+}
+
+/* Percentiles of the whole volume; 1–99 % is cached, since every new view asks for it. */
+void
+dls_document_get_range (DlsDocument *self, double p_lo, double p_hi, float *lo, float *hi)
+{
+  gsize n = (gsize) self->depth * self->height * self->width;
+
+  if (p_lo == 1 && p_hi == 99 && self->range_set)
+    {
+      *lo = self->range_lo;
+      *hi = self->range_hi;
+      return;
+    }
+  dls_percentile_range (self->volume, n, p_lo, p_hi, lo, hi);
+  if (p_lo == 1 && p_hi == 99)
+    {
+      self->range_lo = *lo;
+      self->range_hi = *hi;
+      self->range_set = TRUE;
+    }
+}
+
+const char *
+dls_document_get_labels_warning (DlsDocument *self)
+{
+  return self->labels_warning;
+}
+
+gint64
+dls_document_get_restored_labels (DlsDocument *self)
+{
+  return self->restored;
+}
+
+/* ---- labels ---- */
+
+guint8 *
+dls_document_get_labels (DlsDocument *self)
+{
+  return self->labels;
+}
+
+DlsUndo *
+dls_document_get_undo (DlsDocument *self)
+{
+  return self->undo;
+}
+
+static gboolean
+autosave_due (gpointer user_data)
+{
+  DlsDocument *self = user_data;
+
+  self->autosave_id = 0;
+  dls_document_save_labels (self, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_autosave (DlsDocument *self)
+{
+  g_clear_handle_id (&self->autosave_id, g_source_remove);
+  self->autosave_id = g_timeout_add_seconds (self->autosave_interval, autosave_due, self);
+}
+
+void
+dls_document_labels_changed (DlsDocument *self, gsize lo, gsize hi)
+{
+  self->generation++;
+  schedule_autosave (self);
+  g_signal_emit (self, signals[LABELS_CHANGED], 0, (guint64) lo, (guint64) hi);
+}
+
+gboolean
+dls_document_undo (DlsDocument *self, gsize *lo, gsize *hi)
+{
+  gsize n = (gsize) self->depth * self->height * self->width, a, b;
+
+  if (!dls_undo_undo (self->undo, self->labels, n, &a, &b))
+    return FALSE;
+  dls_document_labels_changed (self, a, b);
+  if (lo)
+    *lo = a;
+  if (hi)
+    *hi = b;
+  return TRUE;
+}
+
+gboolean
+dls_document_redo (DlsDocument *self, gsize *lo, gsize *hi)
+{
+  gsize n = (gsize) self->depth * self->height * self->width, a, b;
+
+  if (!dls_undo_redo (self->undo, self->labels, n, &a, &b))
+    return FALSE;
+  dls_document_labels_changed (self, a, b);
+  if (lo)
+    *lo = a;
+  if (hi)
+    *hi = b;
+  return TRUE;
+}
+
+guint8 *
+dls_document_copy_labels (DlsDocument *self)
+{
+  return g_memdup2 (self->labels, (gsize) self->depth * self->height * self->width);
+}
+
+gint64
+dls_document_count_labelled (DlsDocument *self, gint64 *per_class, int n)
+{
+  gint64 counts[256] = { 0 }, total = 0;
+  gsize size = (gsize) self->depth * self->height * self->width;
+
+  dls_labels_count (self->labels, size, counts, 256);
+  for (int k = 1; k < 256; k++)
+    total += counts[k];
+  for (int k = 0; per_class && k < n; k++)
+    per_class[k] = k < 256 ? counts[k] : 0;
+  return total;
+}
+
+const char *
+dls_document_get_labels_path (DlsDocument *self)
+{
+  return self->labels_path;
+}
+
+void
+dls_document_set_labels_path (DlsDocument *self, const char *path)
+{
+  g_free (self->labels_path);
+  self->labels_path = g_strdup (path);
+}
+
+void
+dls_document_set_autosave_interval (DlsDocument *self, guint seconds)
+{
+  self->autosave_interval = MAX (seconds, 1);
+  if (self->autosave_id != 0)
+    schedule_autosave (self);
+}
+
+gboolean
+dls_document_get_labels_dirty (DlsDocument *self)
+{
+  return self->generation != self->saved_generation;
+}
+
+typedef struct {
+  char *path;
+  guint8 *labels;
+  int Z, Y, X;
+  guint64 generation;
+} SaveJob;
+
+static void
+save_job_free (gpointer data)
+{
+  SaveJob *j = data;
+
+  g_free (j->path);
+  g_free (j->labels);
+  g_free (j);
+}
+
+static void
+save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  SaveJob *j = task_data;
+  GError *error = NULL;
+
+  if (dls_labels_file_save (j->path, j->labels, j->Z, j->Y, j->X, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+save_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  DlsDocument *self = DLS_DOCUMENT (source);
+  SaveJob *j = g_task_get_task_data (G_TASK (result));
+  g_autoptr (GError) error = NULL;
+
+  self->saving = FALSE;
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    self->saved_generation = MAX (self->saved_generation, j->generation);
+  g_signal_emit (self, signals[AUTOSAVED], 0, error);
+  /* edits that came in while writing get their own save */
+  if (error == NULL && dls_document_get_labels_dirty (self) && self->autosave_id == 0)
+    schedule_autosave (self);
+}
+
+/* With error == NULL: in the background (the autosave), reported through "autosaved".  With an
+ * error location: now, on this thread (closing the window, tests). */
+gboolean
+dls_document_save_labels (DlsDocument *self, GError **error)
+{
+  SaveJob *j;
+
+  if (!dls_document_get_labels_dirty (self))
+    return TRUE;
+  j = g_new0 (SaveJob, 1);
+  j->path = g_strdup (self->labels_path);
+  j->labels = dls_document_copy_labels (self);
+  j->Z = self->depth;
+  j->Y = self->height;
+  j->X = self->width;
+  j->generation = self->generation;
+  if (error != NULL)
+    {
+      gboolean ok = dls_labels_file_save (j->path, j->labels, j->Z, j->Y, j->X, error);
+
+      if (ok)
+        self->saved_generation = MAX (self->saved_generation, j->generation);
+      save_job_free (j);
+      if (ok)
+        g_clear_handle_id (&self->autosave_id, g_source_remove);
+      return ok;
+    }
+  if (self->saving)
+    {
+      /* one write at a time: try again later */
+      save_job_free (j);
+      schedule_autosave (self);
+      return TRUE;
+    }
+  {
+    g_autoptr (GTask) task = g_task_new (self, NULL, save_done, NULL);
+
+    self->saving = TRUE;
+    g_task_set_task_data (task, j, save_job_free);
+    g_task_run_in_thread (task, save_thread);
+  }
+  return TRUE;
+}
+
+/* ---- classes ---- */
+
+int
+dls_document_get_n_classes (DlsDocument *self)
+{
+  return (int) self->classes->len - 1;
+}
+
+const char *
+dls_document_get_class_name (DlsDocument *self, int k)
+{
+  g_return_val_if_fail (k >= 1 && k < (int) self->classes->len, NULL);
+  return g_array_index (self->classes, Class, k).name;
+}
+
+guint32
+dls_document_get_class_color (DlsDocument *self, int k)
+{
+  g_return_val_if_fail (k >= 1 && k < (int) self->classes->len, 0);
+  return g_array_index (self->classes, Class, k).color;
+}
+
+const guint32 *
+dls_document_get_palette (DlsDocument *self)
+{
+  return self->palette;
+}
+
+int
+dls_document_add_class (DlsDocument *self, const char *name, guint32 color)
+{
+  Class c = { g_strdup (name), color };
+
+  g_return_val_if_fail (dls_document_get_n_classes (self) < DLS_MAX_CLASSES, -1);
+  g_array_append_val (self->classes, c);
+  update_palette (self);
+  g_signal_emit (self, signals[CLASSES_CHANGED], 0);
+  return dls_document_get_n_classes (self);
+}
+
+void
+dls_document_set_class_name (DlsDocument *self, int k, const char *name)
+{
+  Class *c;
+
+  g_return_if_fail (k >= 1 && k < (int) self->classes->len);
+  c = &g_array_index (self->classes, Class, k);
+  g_free (c->name);
+  c->name = g_strdup (name);
+  g_signal_emit (self, signals[CLASSES_CHANGED], 0);
+}
+
+void
+dls_document_set_class_color (DlsDocument *self, int k, guint32 color)
+{
+  g_return_if_fail (k >= 1 && k < (int) self->classes->len);
+  g_array_index (self->classes, Class, k).color = color;
+  update_palette (self);
+  g_signal_emit (self, signals[CLASSES_CHANGED], 0);
+}
+
+/* ---- prediction ---- */
+
+DlsPrediction *
+dls_document_get_prediction (DlsDocument *self)
+{
+  return self->prediction;
+}
+
+void
+dls_document_set_prediction (DlsDocument *self, DlsPrediction *p)
+{
+  if (p != NULL)
+    dls_prediction_ref (p);
+  g_clear_pointer (&self->prediction, dls_prediction_unref);
+  self->prediction = p;
+  g_signal_emit (self, signals[PREDICTION_CHANGED], 0, -1);
+}
+
+void
+dls_document_prediction_arrived (DlsDocument *self, int z)
+{
+  g_signal_emit (self, signals[PREDICTION_CHANGED], 0, z);
+}
