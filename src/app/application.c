@@ -2,7 +2,7 @@
  *
  * application.c: DlsApplication, the AdwApplication of DLSIA Studio.  It parses the command
  * line (an optional IMAGE, and the hidden --screenshot=FILE used for documentation and tests),
- * owns the application-wide actions (app.quit, app.about) and the accelerators of every
+ * owns the application-wide actions (app.quit, app.about, app.preferences) and the accelerators of every
  * action, creates the main window and holds the GSettings that windows remember their size in.
  *
  * With --screenshot it runs as its own instance (never forwarding to a running one), waits until
@@ -16,7 +16,9 @@
 
 #include "application.h"
 
+#include "apply-settings.h"
 #include "engine-summary.h"
+#include "preferences.h"
 #include "screenshot.h"
 #include "settings.h"
 #include "window.h"
@@ -157,9 +159,26 @@ about_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
   gtk_window_present (about);
 }
 
+/* One preferences window: a second activation brings it forward. */
+static void
+preferences_activated (GSimpleAction *action, GVariant *parameter, gpointer user_data)
+{
+  DlsApplication *self = DLS_APPLICATION (user_data);
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (DLS_IS_PREFERENCES_WINDOW (l->data))
+      {
+        gtk_window_present (l->data);
+        return;
+      }
+  gtk_window_present (GTK_WINDOW (dls_preferences_window_new (parent, self->settings)));
+}
+
 static const GActionEntry app_entries[] = {
   { "quit", quit_activated },
   { "about", about_activated },
+  { "preferences", preferences_activated },
 };
 
 /* Keys with Ctrl; the single keys (tools, classes, overlays) are the window's own shortcuts. */
@@ -230,6 +249,7 @@ dls_application_startup (GApplication *app)
   static const char *const quit_accels[] = { "<Control>q", NULL };
   static const char *const close_accels[] = { "<Control>w", NULL };
   static const char *const fullscreen_accels[] = { "F11", NULL };
+  static const char *const preferences_accels[] = { "<Control>comma", NULL };
 
   G_APPLICATION_CLASS (dls_application_parent_class)->startup (app);
 
@@ -240,12 +260,15 @@ dls_application_startup (GApplication *app)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "window.close", close_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.fullscreen",
                                          fullscreen_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences",
+                                         preferences_accels);
   for (guint i = 0; i < G_N_ELEMENTS (win_accels); i++)
     gtk_application_set_accels_for_action (GTK_APPLICATION (self), win_accels[i].action,
                                            win_accels[i].accels);
 
   gtk_window_set_default_icon_name (APP_ID);
   self->settings = dls_settings_new (APP_ID);
+  dls_apply_settings_init (GTK_APPLICATION (self), self->settings);
 }
 
 static void
