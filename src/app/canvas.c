@@ -458,7 +458,8 @@ dls_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                  MAX (self->paint.size * self->view.scale / 2, 2), 0, 2 * G_PI);
       cairo_stroke (cr);
     }
-  if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY)
+  /* one legend is enough: on the main (XY) view */
+  if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY && self->axis == DLS_AXIS_Z)
     draw_legend (self, cr, h);
   cairo_destroy (cr);
 }

@@ -36,12 +36,15 @@ struct _DlsTrainJob
   GArray *losses;
   gint64 started;
   DlsSegmentResult result;
+  DlsPrediction *prediction; /* the job's (for identity checks only; owned by the worker) */
 };
 
 typedef struct {
   DlsTrainJob *job;
   int z;
   DlsPrediction *publish;   /* hand this prediction to the document first */
+  gboolean calibrated;      /* … or its conformal calibration */
+  DlsConformal conformal;
 } Notify;
 
 static gboolean
@@ -51,11 +54,22 @@ notify_main (gpointer data)
 
   if (g_atomic_int_get (&n->job->alive))
     {
-      if (n->publish)
+      if (n->calibrated)
+        {
+          DlsPrediction *p = dls_document_get_prediction (n->job->doc);
+
+          if (p != NULL && p == n->job->prediction)
+            {
+              p->conformal = n->conformal;
+              p->calibrated = TRUE;
+              dls_document_prediction_arrived (n->job->doc, -1);
+            }
+        }
+      else if (n->publish)
         dls_document_set_prediction (n->job->doc, n->publish);
       else if (n->z >= 0)
         dls_document_prediction_arrived (n->job->doc, n->z);
-      if (n->job->fn)
+      if (n->job->fn && n->z != -2)
         n->job->fn (n->job, n->z, n->job->user_data);
     }
   return G_SOURCE_REMOVE;
@@ -96,6 +110,51 @@ notify (DlsTrainJob *job, int z, DlsPrediction *publish)
   n->z = z;
   n->publish = publish ? dls_prediction_ref (publish) : NULL;
   g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, notify_main, n, notify_free);
+}
+
+/* Split-conformal calibration from the prediction itself: every slice is predicted anyway, so
+ * the validation pixels (the split dls_train_segmentation used) cost no extra inference. */
+static void
+calibrate (DlsTrainJob *job, DlsPrediction *p)
+{
+  gsize hw = (gsize) p->height * p->width, n = hw * p->depth;
+  g_autofree float *probs = g_new (float, p->K * hw);
+  g_autofree guint8 *val = g_new (guint8, hw);
+  DlsConformalBuilder *b = dls_conformal_builder_new (p->K);
+  g_autoptr (GError) error = NULL;
+  Notify *note;
+
+  for (int z = 0; z < p->depth; z++)
+    {
+      gboolean any = FALSE;
+
+      for (gsize i = 0; i < hw; i++)
+        {
+          guint8 l = job->labels[z * hw + i];
+
+          val[i] = l && dls_dataset_split_is_validation (job->settings.seed, 0.2,
+                                                         (int64_t) (z * hw + i))
+                       ? l
+                       : 0;
+          any |= val[i] != 0;
+        }
+      if (!any)
+        continue;
+      for (int k = 0; k < p->K; k++)
+        memcpy (probs + k * hw, p->probs + k * n + z * hw, hw * sizeof (float));
+      dls_conformal_builder_add (b, probs, val, (int64_t) hw);
+    }
+  note = g_new0 (Notify, 1);
+  if (!dls_conformal_builder_finish (b, 0.1, &note->conformal, &error))
+    {
+      g_free (note);
+      return;
+    }
+  note->calibrated = TRUE;
+  note->z = -2;
+  g_atomic_ref_count_inc (&job->ref);
+  note->job = job;
+  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, notify_main, note, notify_free);
 }
 
 static void
@@ -184,6 +243,7 @@ job_thread (gpointer data)
                                                   .time_budget = job->settings.time_budget,
                                                   .patch = job->settings.patch,
                                                   .seed = job->settings.seed,
+                                                  .alpha = -1, /* calibrated below */
                                                   .cancel = &job->cancel,
                                                   .progress = on_progress,
                                                   .user_data = job },
@@ -213,8 +273,7 @@ job_thread (gpointer data)
       notify (job, -1, NULL);
       return NULL;
     }
-  p->calibrated = result.calibrated;
-  p->conformal = result.conformal;
+  job->prediction = p;
   pr = dls_ensemble_predictor_new (result.models, result.n_models, NULL);
   mean = g_new (float, (gsize) job->K * Y * X);
   std = g_new (float, (gsize) job->K * Y * X);
@@ -236,6 +295,8 @@ job_thread (gpointer data)
       g_mutex_unlock (&job->lock);
       notify (job, z, z == job->z_first ? p : NULL);
     }
+  if (error == NULL && !job->cancel)
+    calibrate (job, p);
   if (error != NULL && !job->cancel)
     set_phase (job, DLS_JOB_FAILED, error->message);
   else
