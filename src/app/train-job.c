@@ -37,6 +37,10 @@ struct _DlsTrainJob
   gint64 started;
   DlsSegmentResult result;
   DlsPrediction *prediction; /* the job's (for identity checks only; owned by the worker) */
+  DlsModel **given;          /* predict-only: the caller's models (borrowed) */
+  int n_given;
+  gboolean given_calibrated;
+  DlsConformal given_conformal;
 };
 
 typedef struct {
@@ -81,6 +85,7 @@ job_unref (DlsTrainJob *job)
   if (!g_atomic_ref_count_dec (&job->ref))
     return;
   dls_segment_result_clear (&job->result);
+  g_free (job->given);
   g_array_unref (job->losses);
   g_free (job->labels);
   g_free (job->status.error);
@@ -231,9 +236,17 @@ job_thread (gpointer data)
   g_autoptr (DlsPrediction) p = NULL;
   g_autoptr (DlsEnsemblePredictor) pr = NULL;
   g_autofree float *mean = NULL, *std = NULL;
+  DlsModel **models;
+  int n_models;
   gboolean ok;
 
   dls_document_get_size (job->doc, &Z, &Y, &X);
+  if (job->given != NULL)
+    {
+      models = job->given;
+      n_models = job->n_given;
+      goto predict;
+    }
   raw = (DlsVolume){ Z, Y, X, 1, (float *) dls_document_get_volume (job->doc) };
   labels = (DlsLabels){ Z, Y, X, job->labels };
   ok = dls_train_segmentation (&raw, &labels, job->K,
@@ -265,8 +278,12 @@ job_thread (gpointer data)
       return NULL;
     }
 
+  models = result.models;
+  n_models = result.n_models;
+
+predict:
   set_phase (job, DLS_JOB_PREDICTING, NULL);
-  p = dls_prediction_new (job->K, Z, Y, X, result.n_models);
+  p = dls_prediction_new (job->K, Z, Y, X, n_models);
   if (p == NULL)
     {
       set_phase (job, DLS_JOB_FAILED, "not enough memory for the prediction of the volume");
@@ -274,7 +291,9 @@ job_thread (gpointer data)
       return NULL;
     }
   job->prediction = p;
-  pr = dls_ensemble_predictor_new (result.models, result.n_models, NULL);
+  p->calibrated = job->given_calibrated;
+  p->conformal = job->given_conformal;
+  pr = dls_ensemble_predictor_new (models, n_models, NULL);
   mean = g_new (float, (gsize) job->K * Y * X);
   std = g_new (float, (gsize) job->K * Y * X);
   g_mutex_lock (&job->lock);
@@ -295,7 +314,7 @@ job_thread (gpointer data)
       g_mutex_unlock (&job->lock);
       notify (job, z, z == job->z_first ? p : NULL);
     }
-  if (error == NULL && !job->cancel)
+  if (error == NULL && !job->cancel && job->given == NULL)
     calibrate (job, p);
   if (error != NULL && !job->cancel)
     set_phase (job, DLS_JOB_FAILED, error->message);
@@ -305,9 +324,9 @@ job_thread (gpointer data)
   return NULL;
 }
 
-DlsTrainJob *
-dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_first,
-                     DlsTrainJobFn fn, gpointer user_data)
+static DlsTrainJob *
+job_new (DlsDocument *doc, const DlsTrainSettings *settings, int z_first, DlsTrainJobFn fn,
+         gpointer user_data)
 {
   DlsTrainJob *job = g_new0 (DlsTrainJob, 1);
 
@@ -324,8 +343,64 @@ dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_f
   job->losses = g_array_new (FALSE, FALSE, sizeof (DlsLossPoint));
   job->started = g_get_monotonic_time ();
   g_mutex_init (&job->lock);
+  return job;
+}
+
+DlsTrainJob *
+dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_first,
+                     DlsTrainJobFn fn, gpointer user_data)
+{
+  DlsTrainJob *job = job_new (doc, settings, z_first, fn, user_data);
+
   job->thread = g_thread_new ("dlsia-train", job_thread, job);
   return job;
+}
+
+DlsTrainJob *
+dls_train_job_start_predict (DlsDocument *doc, DlsModel *const *models, int n,
+                             const DlsConformal *conformal, int z_first, DlsTrainJobFn fn,
+                             gpointer user_data)
+{
+  DlsTrainJob *job = job_new (doc, &(DlsTrainSettings){ 0 }, z_first, fn, user_data);
+
+  job->given = g_memdup2 (models, n * sizeof (DlsModel *));
+  job->n_given = n;
+  job->K = models[0]->config.out_channels;
+  if (conformal != NULL)
+    {
+      job->given_calibrated = TRUE;
+      job->given_conformal = *conformal;
+    }
+  job->status.phase = DLS_JOB_PREDICTING;
+  job->thread = g_thread_new ("dlsia-predict", job_thread, job);
+  return job;
+}
+
+DlsModel **
+dls_train_job_steal_models (DlsTrainJob *job, int *n)
+{
+  DlsModel **models;
+
+  *n = 0;
+  if (job->status.phase != DLS_JOB_DONE || job->given != NULL)
+    return NULL;
+  g_mutex_lock (&job->lock);
+  models = g_steal_pointer (&job->result.models);
+  *n = job->result.n_models;
+  job->result.n_models = 0;
+  g_mutex_unlock (&job->lock);
+  return models;
+}
+
+gboolean
+dls_train_job_get_conformal (DlsTrainJob *job, DlsConformal *out)
+{
+  DlsPrediction *p = dls_document_get_prediction (job->doc);
+
+  if (p == NULL || p != job->prediction || !p->calibrated)
+    return FALSE;
+  *out = p->conformal;
+  return TRUE;
 }
 
 void
@@ -353,13 +428,6 @@ dls_train_job_get_losses (DlsTrainJob *job)
   copy = g_array_copy (job->losses);
   g_mutex_unlock (&job->lock);
   return copy;
-}
-
-DlsModel **
-dls_train_job_get_models (DlsTrainJob *job, int *n)
-{
-  *n = job->status.phase == DLS_JOB_DONE ? job->result.n_models : 0;
-  return job->result.models;
 }
 
 void
