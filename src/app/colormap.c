@@ -401,7 +401,7 @@ static const guint32 class_colors[] = {
   0xffe15759, /* red */
   0xff76b7b2, /* teal */
   0xff59a14f, /* green */
-  0xffb07aa1, /* purple */
+  0xff9467bd, /* purple (Tableau 10 classic: the newer one is too close to reddish purple) */
   0xffff9da7, /* pink */
   0xff9c755f, /* brown */
   0xffbab0ac, /* grey */
