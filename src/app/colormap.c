@@ -15,6 +15,7 @@
 #define N_ANCHORS 33
 
 /* matplotlib's _cm_listed tables at entries 0, 8, 16, …, 248 and 255 (CC0 data). */
+/* clang-format off */
 static const float viridis_anchors[N_ANCHORS][3] = {
   { 0.267004f, 0.004874f, 0.329415f },
   { 0.277018f, 0.050344f, 0.375715f },
@@ -195,9 +196,12 @@ static const float turbo_anchors[N_ANCHORS][3] = {
   { 0.479600f, 0.015830f, 0.010550f },
 };
 
-typedef struct {
-  const char  *id;
-  const char  *label;
+/* clang-format on */
+
+typedef struct
+{
+  const char *id;
+  const char *label;
   const float (*anchors)[3]; /* NULL: gray */
 } ColormapInfo;
 
@@ -292,15 +296,14 @@ premultiply (guint32 argb, double a)
 
   if (A == 0)
     return 0;
-  return A << 24
-         | (guint32) lround (((argb >> 16) & 0xff) * alpha / 255.0) << 16
+  return A << 24 | (guint32) lround (((argb >> 16) & 0xff) * alpha / 255.0) << 16
          | (guint32) lround (((argb >> 8) & 0xff) * alpha / 255.0) << 8
          | (guint32) lround ((argb & 0xff) * alpha / 255.0);
 }
 
 void
-dls_render_scalar (const DlsFloatPlane *p, int x0, int y0, int w, int h, DlsColormap c,
-                   float lo, float hi, double alpha, guint32 *out, int out_stride)
+dls_render_scalar (const DlsFloatPlane *p, int x0, int y0, int w, int h, DlsColormap c, float lo,
+                   float hi, double alpha, guint32 *out, int out_stride)
 {
   const guint32 *table;
   guint32 lut[256];
@@ -420,8 +423,7 @@ dls_class_color_default (int k)
 #define N_BINS 65536
 
 void
-dls_percentile_range (const float *data, gsize n, double p_lo, double p_hi, float *lo,
-                      float *hi)
+dls_percentile_range (const float *data, gsize n, double p_lo, double p_hi, float *lo, float *hi)
 {
   g_autofree guint64 *hist = NULL;
   float mn = INFINITY, mx = -INFINITY;

@@ -17,18 +17,20 @@
 #define RECORD_NEW(r)       ((guint8) (r))
 #define MAX_INDEX           ((G_GUINT64_CONSTANT (1) << 48) - 1)
 
-typedef struct {
+typedef struct
+{
   guint64 *rec;
-  gsize    len, cap;
-  gsize    lo, hi; /* volume-index range of the records */
+  gsize len, cap;
+  gsize lo, hi; /* volume-index range of the records */
 } Action;
 
-struct _DlsUndo {
-  gsize      max_bytes; /* 0: no limit */
-  gsize      bytes;     /* of every action, the open one included */
-  GPtrArray *undo;      /* of Action, oldest first */
-  GPtrArray *redo;      /* of Action, the next to redo last */
-  Action    *open;
+struct _DlsUndo
+{
+  gsize max_bytes; /* 0: no limit */
+  gsize bytes;     /* of every action, the open one included */
+  GPtrArray *undo; /* of Action, oldest first */
+  GPtrArray *redo; /* of Action, the next to redo last */
+  Action *open;
 };
 
 static gsize

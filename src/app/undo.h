@@ -13,10 +13,11 @@ G_BEGIN_DECLS
 
 typedef struct _DlsUndo DlsUndo;
 
-/* Oldest actions dropped beyond this much memory (never the open one). */
+/* Oldest actions dropped beyond this much memory (never the open one, nor the newest closed
+ * one: the last gesture can always be undone); 0: no limit.  Records take 8 bytes each. */
 DlsUndo *dls_undo_new       (gsize max_bytes);
 void     dls_undo_free      (DlsUndo *u);
-/* Opens one user action (a whole stroke, a fill). */
+/* Opens one user action (a whole stroke, a fill); one at a time. */
 void     dls_undo_begin     (DlsUndo *u);
 /* Call only on a real change; a pixel changed twice in one action keeps its first old and last
  * new value on undo/redo. */
@@ -28,7 +29,7 @@ gboolean dls_undo_can_redo  (const DlsUndo *u);
 /* Apply to `volume` (Z×Y×X of n voxels; indices ≥ n are a programming error →
  * g_return_val_if_fail); the affected volume-index range [lo, hi] is reported when not NULL (so
  * the caller can tell which slices to redraw and which slice to jump to).  FALSE when there is
- * nothing to undo/redo. */
+ * nothing to undo/redo.  Not while an action is open (end the stroke first). */
 gboolean dls_undo_undo      (DlsUndo *u, guint8 *volume, gsize n, gsize *lo, gsize *hi);
 gboolean dls_undo_redo      (DlsUndo *u, guint8 *volume, gsize n, gsize *lo, gsize *hi);
 void     dls_undo_clear     (DlsUndo *u);

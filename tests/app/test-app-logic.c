@@ -38,7 +38,8 @@ test_view_round_trip (void)
   for (int t = 0; t < 2000; t++)
     {
       DlsView v;
-      double wx = g_rand_double_range (rng, -3000, 3000), wy = g_rand_double_range (rng, -3000, 3000);
+      double wx = g_rand_double_range (rng, -3000, 3000),
+             wy = g_rand_double_range (rng, -3000, 3000);
       double ix, iy, bx, by;
 
       random_view (rng, &v);
@@ -178,13 +179,13 @@ check_fit (int iw, int ih, int ww, int wh)
 static void
 test_view_fit (void)
 {
-  check_fit (1000, 100, 800, 600);  /* wide */
-  check_fit (100, 1000, 800, 600);  /* tall */
-  check_fit (3, 2, 800, 600);       /* tiny */
+  check_fit (1000, 100, 800, 600); /* wide */
+  check_fit (100, 1000, 800, 600); /* tall */
+  check_fit (3, 2, 800, 600);      /* tiny */
   check_fit (4096, 4096, 1024, 768);
-  check_fit (640, 480, 640, 480);   /* exact */
+  check_fit (640, 480, 640, 480); /* exact */
   check_fit (7, 1, 1000, 1000);
-  check_fit (333, 777, 1001, 999);  /* non-integer scale */
+  check_fit (333, 777, 1001, 999); /* non-integer scale */
   check_fit (1, 1, 1, 1);
 
   /* set_image refits only when the size changes. */
@@ -394,7 +395,7 @@ test_plane_indices (void)
 {
   const int Z = 5, Y = 7, X = 11;
   g_autofree guint8 *vol = g_new0 (guint8, Z * Y * X);
-  g_autofree float *fvol = g_new0 (float, Z * Y * X);
+  g_autofree float *fvol = g_new0 (float, Z *Y *X);
 
   for (int axis = DLS_AXIS_Z; axis <= DLS_AXIS_X; axis++)
     {
@@ -419,11 +420,11 @@ test_plane_indices (void)
                 gsize expect;
 
                 if (axis == DLS_AXIS_Z)
-                  expect = ((gsize) index * Y + y) * X + x;     /* z = index, y, x */
+                  expect = ((gsize) index * Y + y) * X + x; /* z = index, y, x */
                 else if (axis == DLS_AXIS_Y)
-                  expect = ((gsize) y * Y + index) * X + x;     /* z = y, y = index, x */
+                  expect = ((gsize) y * Y + index) * X + x; /* z = y, y = index, x */
                 else
-                  expect = ((gsize) y * Y + x) * X + index;     /* z = y, y = x, x = index */
+                  expect = ((gsize) y * Y + x) * X + index; /* z = y, y = x, x = index */
                 g_assert_cmpuint (dls_label_plane_index (&p, x, y), ==, expect);
                 g_assert_cmpuint (dls_float_plane_index (&f, x, y), ==, expect);
               }
@@ -469,12 +470,17 @@ assert_block (const guint8 *vol, int W, int H, int x0, int y0, int x1, int y1, g
 static void
 test_brush_small (void)
 {
-  enum { W = 16, H = 12 };
+  enum
+  {
+    W = 16,
+    H = 12
+  };
   guint8 vol[W * H];
   DlsLabelPlane p;
   DlsRect r;
   /* Points anywhere inside pixel (5, 7), near its corners too. */
-  const double pts[][2] = { { 5.0, 7.0 }, { 5.3, 7.9 }, { 5.999, 7.001 }, { 5.5, 7.5 }, { 5.49, 7.51 } };
+  const double pts[][2]
+      = { { 5.0, 7.0 }, { 5.3, 7.9 }, { 5.999, 7.001 }, { 5.5, 7.5 }, { 5.49, 7.51 } };
 
   dls_label_plane_init (&p, vol, 1, H, W, DLS_AXIS_Z, 0);
   for (guint k = 0; k < G_N_ELEMENTS (pts); k++)
@@ -582,7 +588,11 @@ static void
 test_brush_segments (void)
 {
   g_autoptr (GRand) rng = g_rand_new_with_seed (6);
-  enum { W = 203, H = 157 };
+  enum
+  {
+    W = 203,
+    H = 157
+  };
   g_autofree guint8 *vol = g_new (guint8, W * H);
   DlsLabelPlane p;
 
@@ -590,8 +600,10 @@ test_brush_segments (void)
   for (int t = 0; t < 400; t++)
     {
       int size = t < 100 ? g_rand_int_range (rng, 1, 9) : g_rand_int_range (rng, 1, 60);
-      double ax = g_rand_double_range (rng, -20, W + 20), ay = g_rand_double_range (rng, -20, H + 20);
-      double bx = g_rand_double_range (rng, -20, W + 20), by = g_rand_double_range (rng, -20, H + 20);
+      double ax = g_rand_double_range (rng, -20, W + 20),
+             ay = g_rand_double_range (rng, -20, H + 20);
+      double bx = g_rand_double_range (rng, -20, W + 20),
+             by = g_rand_double_range (rng, -20, H + 20);
       double sax = snap_ref (ax, size), say = snap_ref (ay, size);
       double sbx = snap_ref (bx, size), sby = snap_ref (by, size), rad = size / 2.0;
       DlsRect r, box = { 0, 0, 0, 0 };
@@ -615,7 +627,7 @@ test_brush_segments (void)
             if (segment_distance (x + 0.5, y + 0.5, ax, ay, bx, by) > rad + 1 && v != 0)
               g_error ("(%d, %d) painted beyond size/2 + 1", x, y);
             if (v)
-              dls_rect_union (&box, &(DlsRect) { x, y, x + 1, y + 1 });
+              dls_rect_union (&box, &(DlsRect){ x, y, x + 1, y + 1 });
           }
       if (dls_rect_is_empty (&box))
         g_assert_true (dls_rect_is_empty (&r));
@@ -636,7 +648,11 @@ static void
 test_brush_erase_clip (void)
 {
   /* The plane is the middle slice of a 3-slice volume; the others must never be touched. */
-  enum { W = 40, H = 30 };
+  enum
+  {
+    W = 40,
+    H = 30
+  };
   guint8 vol[3 * W * H];
   DlsLabelPlane p;
   DlsRect r;
@@ -671,7 +687,12 @@ test_brush_erase_clip (void)
   /* The same along the other axes, whose planes are strided. */
   for (int axis = DLS_AXIS_Y; axis <= DLS_AXIS_X; axis++)
     {
-      enum { Z = 9, Y = 11, X = 13 };
+      enum
+      {
+        Z = 9,
+        Y = 11,
+        X = 13
+      };
       guint8 v3[Z * Y * X];
       int index = axis == DLS_AXIS_Y ? 4 : 6, painted = 0;
 
@@ -711,7 +732,11 @@ test_brush_erase_clip (void)
 static void
 test_brush_undo_records (void)
 {
-  enum { W = 64, H = 48 };
+  enum
+  {
+    W = 64,
+    H = 48
+  };
   guint8 vol[W * H], before[W * H];
   g_autoptr (DlsUndo) u = dls_undo_new (0);
   DlsLabelPlane p;
@@ -796,7 +821,13 @@ flood_reference (const DlsLabelPlane *p, guint8 *vol, int x, int y, guint8 value
 static void
 test_flood_reference (void)
 {
-  enum { Z = 7, Y = 23, X = 31, N = Z * Y * X };
+  enum
+  {
+    Z = 7,
+    Y = 23,
+    X = 31,
+    N = Z * Y * X
+  };
   g_autoptr (GRand) rng = g_rand_new_with_seed (7);
   guint8 a[N], b[N], before[N];
 
@@ -828,7 +859,7 @@ test_flood_reference (void)
             for (int j = 0; j < p.height; j++)
               for (int i = 0; i < p.width; i++)
                 if (a[dls_label_plane_index (&p, i, j)] != before[dls_label_plane_index (&p, i, j)])
-                  dls_rect_union (&box, &(DlsRect) { i, j, i + 1, j + 1 });
+                  dls_rect_union (&box, &(DlsRect){ i, j, i + 1, j + 1 });
             if (n == 0)
               g_assert_true (dls_rect_is_empty (&r));
             else
@@ -845,7 +876,10 @@ test_flood_reference (void)
 static void
 test_flood_big (void)
 {
-  enum { S = 2048 };
+  enum
+  {
+    S = 2048
+  };
   g_autofree guint8 *vol = g_new0 (guint8, (gsize) S * S);
   g_autofree guint8 *ref = NULL;
   g_autoptr (GRand) rng = g_rand_new_with_seed (8);
@@ -891,7 +925,11 @@ test_flood_big (void)
 static void
 test_flood_noop (void)
 {
-  enum { W = 20, H = 10 };
+  enum
+  {
+    W = 20,
+    H = 10
+  };
   guint8 vol[W * H], before[W * H];
   g_autoptr (DlsUndo) u = dls_undo_new (0);
   DlsLabelPlane p;
@@ -936,7 +974,14 @@ test_flood_noop (void)
 static void
 test_undo_across_planes (void)
 {
-  enum { Z = 6, Y = 20, X = 24, N = Z * Y * X, STEPS = 12 };
+  enum
+  {
+    Z = 6,
+    Y = 20,
+    X = 24,
+    N = Z * Y * X,
+    STEPS = 12
+  };
   g_autoptr (GRand) rng = g_rand_new_with_seed (9);
   g_autoptr (DlsUndo) u = dls_undo_new (0);
   g_autofree guint8 *snap = g_new (guint8, (gsize) (STEPS + 1) * N);
@@ -958,11 +1003,10 @@ test_undo_across_planes (void)
                         (guint8) (s + 1), u);
       else
         for (int k = 0; k < 4; k++) /* one stroke of several segments */
-          dls_brush_segment (&p, g_rand_double_range (rng, 0, p.width),
-                             g_rand_double_range (rng, 0, p.height),
-                             g_rand_double_range (rng, 0, p.width),
-                             g_rand_double_range (rng, 0, p.height), g_rand_int_range (rng, 1, 6),
-                             (guint8) (k == 3 ? 0 : s % 3 + 1), u);
+          dls_brush_segment (
+              &p, g_rand_double_range (rng, 0, p.width), g_rand_double_range (rng, 0, p.height),
+              g_rand_double_range (rng, 0, p.width), g_rand_double_range (rng, 0, p.height),
+              g_rand_int_range (rng, 1, 6), (guint8) (k == 3 ? 0 : s % 3 + 1), u);
       g_assert_true (dls_undo_end (u));
       memcpy (snap + (gsize) (s + 1) * N, vol, N);
     }
@@ -1078,7 +1122,12 @@ test_undo_records (void)
 static void
 test_undo_memory_limit (void)
 {
-  enum { N = 4096, ACTIONS = 40, PER = 100 };
+  enum
+  {
+    N = 4096,
+    ACTIONS = 40,
+    PER = 100
+  };
   /* Room for roughly ten actions of PER records (8 bytes each, plus bookkeeping). */
   g_autoptr (DlsUndo) u = dls_undo_new (10 * (PER * 8 + 64));
   g_autofree guint8 *snap = g_new (guint8, (gsize) (ACTIONS + 1) * N);
@@ -1155,7 +1204,8 @@ static void
 test_colormap_tables (void)
 {
   /* matplotlib's own 8-bit colours at entries 0, 37, 100, 128, 201, 255. */
-  const struct {
+  const struct
+  {
     DlsColormap c;
     guint32 rgb[6];
     int tol;
@@ -1209,7 +1259,13 @@ premul_ref (guint32 argb, double a)
 static void
 test_render_scalar (void)
 {
-  enum { Z = 3, Y = 4, X = 5, N = Z * Y * X };
+  enum
+  {
+    Z = 3,
+    Y = 4,
+    X = 5,
+    N = Z * Y * X
+  };
   float vol[N];
   guint32 out[8 * 8];
   DlsFloatPlane p;
@@ -1230,8 +1286,8 @@ test_render_scalar (void)
       }
   dls_render_scalar (&p, 0, 0, X, Y, DLS_COLORMAP_GRAY, 5.0f, 10.0f, 1.0, out, 8);
   g_assert_cmphex (out[0], ==, 0xff000000);
-  g_assert_cmphex (out[8 + 0], ==, 0xff000000);  /* v = 5 = lo */
-  g_assert_cmphex (out[8 + 1], ==, 0xff333333);  /* v = 6: 51 */
+  g_assert_cmphex (out[8 + 0], ==, 0xff000000);     /* v = 5 = lo */
+  g_assert_cmphex (out[8 + 1], ==, 0xff333333);     /* v = 6: 51 */
   g_assert_cmphex (out[2 * 8 + 0], ==, 0xffffffff); /* v = 10 = hi */
   g_assert_cmphex (out[3 * 8 + 4], ==, 0xffffffff);
 
@@ -1242,7 +1298,7 @@ test_render_scalar (void)
   g_assert_cmphex (out[1 * 8 + 3], ==, viridis[255]);
 
   /* NaN is transparent; alpha premultiplies; a strided sub-rectangle (axis X). */
-  vol[(1 * Y + 2) * X + 3] = NAN; /* z = 1, y = 2, x = 3 */
+  vol[(1 * Y + 2) * X + 3] = NAN;                         /* z = 1, y = 2, x = 3 */
   dls_float_plane_init (&p, vol, Z, Y, X, DLS_AXIS_X, 3); /* plane (x, y) = (y, z) */
   memset (out, 0xab, sizeof out);
   dls_render_scalar (&p, 1, 1, 3, 2, DLS_COLORMAP_VIRIDIS, 0.0f, (float) (N - 1), 0.5, out, 8);
@@ -1277,7 +1333,13 @@ test_render_scalar (void)
 static void
 test_render_labels (void)
 {
-  enum { Z = 2, Y = 3, X = 4, N = Z * Y * X };
+  enum
+  {
+    Z = 2,
+    Y = 3,
+    X = 4,
+    N = Z * Y * X
+  };
   guint8 lab[N];
   float conf[N];
   guint32 out[4 * 6];
@@ -1287,7 +1349,7 @@ test_render_labels (void)
 
   for (int i = 0; i < N; i++)
     {
-      lab[i] = (guint8) (i % 5); /* 4 is beyond the palette */
+      lab[i] = (guint8) (i % 5);                /* 4 is beyond the palette */
       conf[i] = (float) (i % 7) / 4.0f - 0.25f; /* −0.25 .. 1.25, clamped */
     }
   conf[9] = NAN;
@@ -1364,7 +1426,8 @@ test_percentiles (void)
   const gsize n = 200000;
   g_autofree float *data = g_new (float, n);
   g_autofree float *sorted = g_new (float, n);
-  const double ps[][2] = { { 1, 99 }, { 0, 100 }, { 0.5, 99.5 }, { 25, 75 }, { 50, 50 }, { 5, 95 } };
+  const double ps[][2]
+      = { { 1, 99 }, { 0, 100 }, { 0.5, 99.5 }, { 25, 75 }, { 50, 50 }, { 5, 95 } };
   gsize m = 0;
   float lo, hi;
 
@@ -1402,8 +1465,8 @@ test_percentiles (void)
               float got = e ? hi : lo;
 
               if (!(got >= a - bin && got <= b + bin))
-                g_error ("dist %d: percentile %g is %g, sorted data has %g .. %g", dist,
-                         ps[k][e], got, a, b);
+                g_error ("dist %d: percentile %g is %g, sorted data has %g .. %g", dist, ps[k][e],
+                         got, a, b);
             }
         }
       dls_percentile_range (data, n, 0, 100, &lo, &hi);
@@ -1456,7 +1519,7 @@ static void
 test_plot_map (void)
 {
   const DlsScale lin = { -2, 8, 50, 550, FALSE };
-  const DlsScale inv = { 0, 1, 400, 20, FALSE };   /* a y axis: up is smaller pixels */
+  const DlsScale inv = { 0, 1, 400, 20, FALSE }; /* a y axis: up is smaller pixels */
   const DlsScale lg = { 1e-4, 10, 0, 500, TRUE };
   const DlsScale lg_inv = { 1e-3, 1e2, 300, 0, TRUE };
   g_autoptr (GRand) rng = g_rand_new_with_seed (12);
@@ -1602,9 +1665,9 @@ test_plot_ticks (void)
           a = g_rand_double_range (rng, -1000, 1000) * pow (10, g_rand_int_range (rng, -6, 4));
           b = a + fabs (a) * g_rand_double_range (rng, 0.001, 3) + 1e-9;
         }
-      s = (DlsScale) { a, b, 0, 400, log };
+      s = (DlsScale){ a, b, 0, 400, log };
       if (t % 2)
-        s = (DlsScale) { b, a, 400, 0, log }; /* reversed data order */
+        s = (DlsScale){ b, a, 400, 0, log }; /* reversed data order */
       n = dls_scale_ticks (&s, max_ticks, ticks, &step);
       /* Log axes spanning two powers of ten or more get decade ticks; others 1-2-5 ones. */
       decades = log && floor (log10 (b) + 1e-9) > ceil (log10 (a) - 1e-9);
@@ -1634,7 +1697,8 @@ test_plot_ticks (void)
 static void
 test_plot_format (void)
 {
-  const struct {
+  const struct
+  {
     double v, step;
     const char *want;
   } cases[] = {
@@ -1669,7 +1733,10 @@ static void
 test_plot_pick (void)
 {
   g_autoptr (GRand) rng = g_rand_new_with_seed (15);
-  enum { N = 300 };
+  enum
+  {
+    N = 300
+  };
   double xs[N], ys[N];
 
   for (int i = 0; i < N; i++)
@@ -1703,7 +1770,8 @@ test_plot_pick (void)
         }
       /* Exactly on the duplicate pair. */
       g_assert_cmpint (dls_plot_pick (xs, ys, N, &sx, &sy, dls_scale_map (&sx, xs[200]),
-                                      dls_scale_map (&sy, ys[200]), 5), ==, 17);
+                                      dls_scale_map (&sy, ys[200]), 5),
+                       ==, 17);
     }
   /* Beyond the radius: none. */
   {
