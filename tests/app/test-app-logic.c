@@ -224,6 +224,17 @@ test_view_resize (void)
       g_assert_cmpfloat_with_epsilon (ax, cx, 1e-9 * (1 + fabs (cx)));
       g_assert_cmpfloat_with_epsilon (ay, cy, 1e-9 * (1 + fabs (cy)));
     }
+
+  /* A view made before the widget had a size fits at its first real size. */
+  {
+    DlsView v;
+
+    dls_view_init (&v, 400, 300, 0, 0);
+    dls_view_resize (&v, 800, 300);
+    g_assert_cmpfloat_with_epsilon (v.scale, 1.0, 1e-12);
+    g_assert_cmpfloat_with_epsilon (v.ox, 200, 1e-9);
+    g_assert_cmpfloat_with_epsilon (v.oy, 0, 1e-9);
+  }
 }
 
 /* Widget pixels of the image inside the widget along one axis. */
