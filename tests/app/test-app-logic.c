@@ -1130,6 +1130,59 @@ test_undo_records (void)
   g_assert_cmpuint (dls_undo_n_actions (u), ==, 0);
 }
 
+/* The GUI's gestures do not always arrive in order: undo in the middle of a stroke, a drag
+ * cancelled without its end, a change recorded with no action open. */
+static void
+test_undo_out_of_order (void)
+{
+  g_autoptr (DlsUndo) u = dls_undo_new (0);
+  guint8 vol[16] = { 0 };
+
+  /* Undo mid-stroke takes back the stroke so far; its end then finds nothing open. */
+  dls_undo_begin (u);
+  vol[1] = 1, dls_undo_record (u, 1, 0, 1);
+  vol[2] = 1, dls_undo_record (u, 2, 0, 1);
+  g_assert_true (dls_undo_undo (u, vol, 16, NULL, NULL));
+  g_assert_cmpint (vol[1], ==, 0);
+  g_assert_cmpint (vol[2], ==, 0);
+  g_assert_true (dls_undo_can_redo (u));
+  /* The drag goes on painting: those changes form an action of their own... */
+  vol[3] = 2, dls_undo_record (u, 3, 0, 2);
+  /* ... which its end closes, clearing the redo list like any new action. */
+  g_assert_true (dls_undo_end (u));
+  g_assert_false (dls_undo_end (u));
+  g_assert_false (dls_undo_can_redo (u));
+  g_assert_cmpuint (dls_undo_n_actions (u), ==, 1);
+  g_assert_true (dls_undo_undo (u, vol, 16, NULL, NULL));
+  g_assert_cmpint (vol[3], ==, 0);
+  g_assert_false (dls_undo_undo (u, vol, 16, NULL, NULL));
+
+  /* A begin while one is open closes the first (a cancelled drag), each undone on its own. */
+  dls_undo_clear (u);
+  dls_undo_begin (u);
+  vol[5] = 1, dls_undo_record (u, 5, 0, 1);
+  dls_undo_begin (u);
+  vol[6] = 1, dls_undo_record (u, 6, 0, 1);
+  g_assert_true (dls_undo_end (u));
+  g_assert_cmpuint (dls_undo_n_actions (u), ==, 2);
+  g_assert_true (dls_undo_undo (u, vol, 16, NULL, NULL));
+  g_assert_cmpint (vol[5], ==, 1);
+  g_assert_cmpint (vol[6], ==, 0);
+  g_assert_true (dls_undo_undo (u, vol, 16, NULL, NULL));
+  g_assert_cmpint (vol[5], ==, 0);
+
+  /* An empty open action is dropped by undo, which then undoes the action before it. */
+  dls_undo_clear (u);
+  dls_undo_begin (u);
+  vol[7] = 4, dls_undo_record (u, 7, 0, 4);
+  dls_undo_end (u);
+  dls_undo_begin (u);
+  g_assert_true (dls_undo_undo (u, vol, 16, NULL, NULL));
+  g_assert_cmpint (vol[7], ==, 0);
+  g_assert_false (dls_undo_end (u));
+  g_assert_false (dls_undo_can_undo (u));
+}
+
 static void
 test_undo_memory_limit (void)
 {
@@ -1819,6 +1872,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/flood/noop", test_flood_noop);
   g_test_add_func ("/app/undo/across-planes", test_undo_across_planes);
   g_test_add_func ("/app/undo/records", test_undo_records);
+  g_test_add_func ("/app/undo/out-of-order", test_undo_out_of_order);
   g_test_add_func ("/app/undo/memory-limit", test_undo_memory_limit);
   g_test_add_func ("/app/colormap/ids", test_colormap_ids);
   g_test_add_func ("/app/colormap/tables", test_colormap_tables);
