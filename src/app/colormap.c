@@ -291,14 +291,14 @@ dls_colormap_table (DlsColormap c)
 static inline guint32
 premultiply (guint32 argb, double a)
 {
-  double alpha = ((argb >> 24) & 0xff) * a; /* 0..255 */
-  guint32 A = (guint32) lround (alpha);
+  /* The stored alpha first, then each channel scaled by exactly that alpha (so a channel never
+   * exceeds it); integer rounding, as this runs per pixel when a weight plane is given. */
+  guint32 A = (guint32) (((argb >> 24) & 0xff) * a + 0.5);
 
   if (A == 0)
     return 0;
-  return A << 24 | (guint32) lround (((argb >> 16) & 0xff) * alpha / 255.0) << 16
-         | (guint32) lround (((argb >> 8) & 0xff) * alpha / 255.0) << 8
-         | (guint32) lround ((argb & 0xff) * alpha / 255.0);
+  return A << 24 | (((argb >> 16) & 0xff) * A + 127) / 255 << 16
+         | (((argb >> 8) & 0xff) * A + 127) / 255 << 8 | ((argb & 0xff) * A + 127) / 255;
 }
 
 void

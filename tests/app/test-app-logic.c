@@ -1310,13 +1310,13 @@ test_colormap_tables (void)
 static guint32
 premul_ref (guint32 argb, double a)
 {
-  double A = ((argb >> 24) & 0xff) * a;
-  guint32 out = (guint32) lround (A) << 24;
+  long A = lround (((argb >> 24) & 0xff) * a);
+  guint32 out = (guint32) A << 24;
 
-  if (lround (A) == 0)
+  if (A == 0)
     return 0;
   for (int ch = 0; ch < 3; ch++)
-    out |= (guint32) lround (((argb >> (8 * ch)) & 0xff) * A / 255.0) << (8 * ch);
+    out |= (guint32) lround (((argb >> (8 * ch)) & 0xff) * (double) A / 255.0) << (8 * ch);
   return out;
 }
 
