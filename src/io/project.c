@@ -796,6 +796,40 @@ read_project (Reader *r, DlsProject *p, JsonObject *root)
   return TRUE;
 }
 
+/* json-glib parses recursively: a file of a million "[" would overflow the stack.  A project
+ * is a few levels deep; architecture parameters may add a few more. */
+#define MAX_DEPTH 512
+
+static gboolean
+too_deep (const char *text, gsize len)
+{
+  gboolean in_string = FALSE;
+  int depth = 0;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\')
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > MAX_DEPTH)
+            return TRUE;
+        }
+      else if (c == ']' || c == '}')
+        depth--;
+    }
+  return FALSE;
+}
+
 DlsProject *
 dls_project_load (const char *path, GError **error)
 {
@@ -857,6 +891,14 @@ dls_project_load (const char *path, GError **error)
     {
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                    "“%s” is not a DLSIA Studio project: it is not a text file", name);
+      return NULL;
+    }
+  if (too_deep (text, len))
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” is not a DLSIA Studio project: its lists and objects are nested more "
+                   "than %d deep",
+                   name, MAX_DEPTH);
       return NULL;
     }
   parser = json_parser_new ();

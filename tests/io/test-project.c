@@ -953,6 +953,41 @@ test_project_bad_class_count (void)
   tmp_dir_remove (dir);
 }
 
+/* A million "[" must not overflow the stack; deep but reasonable parameters, and brackets
+ * inside strings, are fine. */
+static void
+test_project_bad_deep (void)
+{
+  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *path = g_build_filename (dir, "deep.dlsia.json", NULL);
+  g_autofree char *brackets = g_strnfill (1000000, '[');
+  g_autoptr (GString) ok
+      = g_string_new ("{\"format\": 1, \"classes\": [{\"name\": \"[[[{{{\\\"\"}],"
+                      " \"training\": {\"params\": ");
+  g_autoptr (DlsProject) p = NULL;
+  g_autoptr (GError) error = NULL;
+
+  write_text (path, brackets);
+  p = dls_project_load (path, &error);
+  g_assert_null (p);
+  g_assert_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT);
+  assert_message_has (error, "deep.dlsia.json", "nested", NULL);
+  g_clear_error (&error);
+
+  for (int i = 0; i < 100; i++)
+    g_string_append (ok, "{\"a\": ");
+  g_string_append (ok, "[1]");
+  for (int i = 0; i < 100; i++)
+    g_string_append (ok, "}");
+  g_string_append (ok, "}}");
+  write_text (path, ok->str);
+  p = dls_project_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_array_index (p->classes, DlsProjectClass, 0).name, ==, "[[[{{{\"");
+  g_assert_true (json_object_has_member (p->training.arch_params, "a"));
+  tmp_dir_remove (dir);
+}
+
 static void
 test_project_bad_not_there (void)
 {
@@ -1481,6 +1516,7 @@ main (int argc, char **argv)
       g_test_add_data_func (name, &bad_cases[i], test_project_bad);
     }
   g_test_add_func ("/io/project/bad/class-count", test_project_bad_class_count);
+  g_test_add_func ("/io/project/bad/deep", test_project_bad_deep);
   g_test_add_func ("/io/project/bad/not-there", test_project_bad_not_there);
   g_test_add_func ("/io/project/save/invalid", test_project_save_invalid);
   g_test_add_func ("/io/project/save/read-only-folder", test_project_save_read_only);
