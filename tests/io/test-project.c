@@ -1133,6 +1133,7 @@ test_project_path_helpers (void)
     { "a/b.raw", "a/b.raw.dlsia.json", "a/b.raw.labels.tif" },
     { "a/.tif", "a/.tif.dlsia.json", "a/.tif.labels.tif" },
     { "a/c/", "a/c.dlsia.json", "a/c.labels.tif" }, /* a folder, by its trailing slash */
+    { "a/c.tif/", "a/c.tif.dlsia.json", "a/c.tif.labels.tif" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
