@@ -430,6 +430,23 @@ test_project_load_example (void)
   tmp_dir_remove (dir);
 }
 
+/* Saved by a Windows editor: a byte-order mark and CRLF line ends. */
+static void
+test_project_load_bom_crlf (void)
+{
+  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *path = g_build_filename (dir, "p.dlsia.json", NULL);
+  g_autofree char *volume = g_build_filename (dir, "v.tif", NULL);
+  g_autoptr (DlsProject) p = NULL;
+  g_autoptr (GError) error = NULL;
+
+  write_text (path, "\xef\xbb\xbf{\r\n  \"format\": 1,\r\n  \"volume\": \"v.tif\"\r\n}\r\n");
+  p = dls_project_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (p->volume, ==, volume);
+  tmp_dir_remove (dir);
+}
+
 /* {"format": 1} alone is a project with every default; keys this version does not know, and
  * display names it does not know, are passed over. */
 static void
@@ -1499,6 +1516,7 @@ main (int argc, char **argv)
   g_test_add_func ("/io/project/round-trip", test_project_round_trip);
   g_test_add_func ("/io/project/text", test_project_text);
   g_test_add_func ("/io/project/load/example", test_project_load_example);
+  g_test_add_func ("/io/project/load/bom-crlf", test_project_load_bom_crlf);
   g_test_add_func ("/io/project/load/defaults-and-unknown-keys",
                    test_project_defaults_and_unknown_keys);
   for (guint i = 0; i < G_N_ELEMENTS (relative_cases); i++)
