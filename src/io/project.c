@@ -172,7 +172,8 @@ add_path (Writer *w, JsonBuilder *b, const char *key, const char *path)
 {
   g_autofree char *abs = _dls_project_absolute_path (path, NULL);
   g_autofree char *rel = _dls_project_relative_path (abs, w->dir);
-  g_autofree char *what = g_strdup_printf ("the path of “%s”", key);
+  g_autofree char *what
+      = key != NULL ? g_strdup_printf ("the path of “%s”", key) : g_strdup ("the path of a model");
 
   if (!check_utf8 (w, rel, what))
     return FALSE;

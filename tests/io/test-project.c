@@ -1048,9 +1048,22 @@ test_project_save_invalid (void)
   assert_message_has (error, "no classes", NULL);
   g_clear_error (&error);
 
+  for (guint i = 0; i < 256; i++)
+    set_class (p, i, "c", 0xffffffff);
+  g_assert_false (dls_project_save (p, path, &error));
+  assert_message_has (error, "256 classes", "255", NULL);
+  g_clear_error (&error);
+  g_array_set_size (p->classes, 0);
+
   set_class (p, 0, "bad \xff name", 0xffffffff);
   g_assert_false (dls_project_save (p, path, &error));
   assert_message_has (error, "class name", "UTF-8", NULL);
+  g_clear_error (&error);
+
+  set_class (p, 0, "good name", 0xffffffff);
+  g_ptr_array_add (p->models, g_strdup ("/tmp/models/\xe9t\xe9.json")); /* Latin-1 */
+  g_assert_false (dls_project_save (p, path, &error));
+  assert_message_has (error, "path of a model", "UTF-8", NULL);
   g_assert_cmpint (dir_count (dir), ==, 0);
   tmp_dir_remove (dir);
 }
