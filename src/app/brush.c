@@ -76,8 +76,8 @@ clip_linear (double k, double c, double c0, double c1, double *lo, double *hi)
 /* Widens [*lo, *hi] by the band's part of the capsule on the line through y: points whose
  * projection on the segment lies inside it and whose distance from its line is at most r. */
 static void
-band_span (double ax, double ay, double ux, double uy, double L, double r, double y,
-           double *lo, double *hi)
+band_span (double ax, double ay, double ux, double uy, double L, double r, double y, double *lo,
+           double *hi)
 {
   double blo = -INFINITY, bhi = INFINITY;
 
@@ -152,7 +152,7 @@ dls_brush_segment (const DlsLabelPlane *p, double ax, double ay, double bx, doub
           if (undo)
             dls_undo_record (undo, k, old, value);
           p->volume[k] = value;
-          dls_rect_union (&changed, &(DlsRect) { i, j, i + 1, j + 1 });
+          dls_rect_union (&changed, &(DlsRect){ i, j, i + 1, j + 1 });
         }
     }
   return changed;

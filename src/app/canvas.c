@@ -214,59 +214,6 @@ render_labels_rect (DlsCanvas *self, int x0, int y0, int w, int h)
   cairo_surface_mark_dirty_rectangle (s, x0, y0, w, h);
 }
 
-/* The measure at one pixel from its K probabilities. */
-static float
-measure_at (const DlsPrediction *p, DlsMeasure m, gsize idx, gsize n)
-{
-  float best = -1, second = -1, h = 0;
-  int in_set = 0;
-
-  if (m == DLS_MEASURE_STD)
-    return p->std ? p->std[idx] : 0;
-  for (int k = 0; k < p->K; k++)
-    {
-      float v = p->probs[k * n + idx];
-
-      if (v > best)
-        second = best, best = v;
-      else if (v > second)
-        second = v;
-      if (v > 0)
-        h -= v * logf (v);
-      in_set += v > 1.0f - (float) p->conformal.qhat;
-    }
-  switch (m)
-    {
-    case DLS_MEASURE_MARGIN:
-      return p->K > 1 ? 1 - (best - second) : 0;
-    case DLS_MEASURE_ENTROPY:
-      return h;
-    default:
-      return p->calibrated ? (float) in_set : NAN;
-    }
-}
-
-static void
-measure_range (DlsCanvas *self, const DlsPrediction *p, float *lo, float *hi)
-{
-  *lo = 0;
-  switch (self->display.measure)
-    {
-    case DLS_MEASURE_MARGIN:
-      *hi = 1;
-      break;
-    case DLS_MEASURE_ENTROPY:
-      *hi = logf ((float) MAX (p->K, 2));
-      break;
-    case DLS_MEASURE_STD:
-      *hi = 0.5f;
-      break;
-    default:
-      *hi = (float) p->K;
-      break;
-    }
-}
-
 static void
 render_overlay (DlsCanvas *self)
 {
@@ -298,18 +245,17 @@ render_overlay (DlsCanvas *self)
       {
         gsize idx = dls_label_plane_index (&geom, x, y), i = (gsize) y * self->pw + x;
         int z = (int) (idx / ((gsize) self->height * self->width));
-        float best = -1;
-        int arg = 0;
+        int arg;
+        float best;
 
         val[i] = NAN;
         if (!dls_prediction_slice_done (p, z))
           continue;
-        for (int k = 0; k < p->K; k++)
-          if (p->probs[k * n + idx] > best)
-            best = p->probs[k * n + idx], arg = k;
+        arg = dls_prediction_argmax (p, idx);
+        best = p->probs[arg * n + idx];
         cls[i] = (guint8) (arg + 1);
         if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY)
-          val[i] = measure_at (p, self->display.measure, idx, n);
+          val[i] = dls_prediction_measure (p, self->display.measure, idx);
         else
           val[i] = p->K > 1 ? (best - 1.0f / p->K) / (1.0f - 1.0f / p->K) : 1;
       }
@@ -317,7 +263,7 @@ render_overlay (DlsCanvas *self)
     {
       DlsFloatPlane fp = { val, 0, 1, self->pw, self->pw, self->ph };
 
-      measure_range (self, p, &self->overlay_lo, &self->overlay_hi);
+      dls_prediction_measure_range (p, self->display.measure, &self->overlay_lo, &self->overlay_hi);
       dls_render_scalar (&fp, 0, 0, self->pw, self->ph, DLS_COLORMAP_INFERNO, self->overlay_lo,
                          self->overlay_hi, self->display.opacity, data, stride);
     }
@@ -458,7 +404,8 @@ dls_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
                  MAX (self->paint.size * self->view.scale / 2, 2), 0, 2 * G_PI);
       cairo_stroke (cr);
     }
-  if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY)
+  /* one legend is enough: on the main (XY) view */
+  if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY && self->axis == DLS_AXIS_Z)
     draw_legend (self, cr, h);
   cairo_destroy (cr);
 }
@@ -919,7 +866,7 @@ dls_canvas_describe_overlay (DlsCanvas *self)
 
   if (p == NULL || self->display.overlay != DLS_OVERLAY_UNCERTAINTY)
     return NULL;
-  measure_range (self, p, &lo, &hi);
+  dls_prediction_measure_range (p, self->display.measure, &lo, &hi);
   switch (self->display.measure)
     {
     case DLS_MEASURE_MARGIN:

@@ -27,13 +27,6 @@ typedef enum {
   DLS_OVERLAY_UNCERTAINTY,  /* heatmap of the measure, with a legend */
 } DlsOverlay;
 
-typedef enum {
-  DLS_MEASURE_MARGIN,
-  DLS_MEASURE_ENTROPY,
-  DLS_MEASURE_STD,
-  DLS_MEASURE_SET_SIZE,
-} DlsMeasure;
-
 typedef struct {
   DlsColormap colormap;
   float       lo, hi;        /* contrast: raw values shown black and white */

@@ -15,6 +15,7 @@
 #define N_ANCHORS 33
 
 /* matplotlib's _cm_listed tables at entries 0, 8, 16, …, 248 and 255 (CC0 data). */
+/* clang-format off */
 static const float viridis_anchors[N_ANCHORS][3] = {
   { 0.267004f, 0.004874f, 0.329415f },
   { 0.277018f, 0.050344f, 0.375715f },
@@ -195,9 +196,12 @@ static const float turbo_anchors[N_ANCHORS][3] = {
   { 0.479600f, 0.015830f, 0.010550f },
 };
 
-typedef struct {
-  const char  *id;
-  const char  *label;
+/* clang-format on */
+
+typedef struct
+{
+  const char *id;
+  const char *label;
   const float (*anchors)[3]; /* NULL: gray */
 } ColormapInfo;
 
@@ -287,20 +291,19 @@ dls_colormap_table (DlsColormap c)
 static inline guint32
 premultiply (guint32 argb, double a)
 {
-  double alpha = ((argb >> 24) & 0xff) * a; /* 0..255 */
-  guint32 A = (guint32) lround (alpha);
+  /* The stored alpha first, then each channel scaled by exactly that alpha (so a channel never
+   * exceeds it); integer rounding, as this runs per pixel when a weight plane is given. */
+  guint32 A = (guint32) (((argb >> 24) & 0xff) * a + 0.5);
 
   if (A == 0)
     return 0;
-  return A << 24
-         | (guint32) lround (((argb >> 16) & 0xff) * alpha / 255.0) << 16
-         | (guint32) lround (((argb >> 8) & 0xff) * alpha / 255.0) << 8
-         | (guint32) lround ((argb & 0xff) * alpha / 255.0);
+  return A << 24 | (((argb >> 16) & 0xff) * A + 127) / 255 << 16
+         | (((argb >> 8) & 0xff) * A + 127) / 255 << 8 | ((argb & 0xff) * A + 127) / 255;
 }
 
 void
-dls_render_scalar (const DlsFloatPlane *p, int x0, int y0, int w, int h, DlsColormap c,
-                   float lo, float hi, double alpha, guint32 *out, int out_stride)
+dls_render_scalar (const DlsFloatPlane *p, int x0, int y0, int w, int h, DlsColormap c, float lo,
+                   float hi, double alpha, guint32 *out, int out_stride)
 {
   const guint32 *table;
   guint32 lut[256];
@@ -401,7 +404,7 @@ static const guint32 class_colors[] = {
   0xffe15759, /* red */
   0xff76b7b2, /* teal */
   0xff59a14f, /* green */
-  0xffb07aa1, /* purple */
+  0xff9467bd, /* purple (Tableau 10 classic: the newer one is too close to reddish purple) */
   0xffff9da7, /* pink */
   0xff9c755f, /* brown */
   0xffbab0ac, /* grey */
@@ -420,8 +423,7 @@ dls_class_color_default (int k)
 #define N_BINS 65536
 
 void
-dls_percentile_range (const float *data, gsize n, double p_lo, double p_hi, float *lo,
-                      float *hi)
+dls_percentile_range (const float *data, gsize n, double p_lo, double p_hi, float *lo, float *hi)
 {
   g_autofree guint64 *hist = NULL;
   float mn = INFINITY, mx = -INFINITY;

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <math.h>
 #include <string.h>
 
 #include "colormap.h"
@@ -112,6 +113,71 @@ dls_prediction_slice_done (const DlsPrediction *p, int z)
   return z >= 0 && z < p->depth && g_atomic_int_get (&p->done[z]);
 }
 
+int
+dls_prediction_argmax (const DlsPrediction *p, gsize idx)
+{
+  gsize n = (gsize) p->depth * p->height * p->width;
+  int best = 0;
+
+  for (int k = 1; k < p->K; k++)
+    if (p->probs[k * n + idx] > p->probs[best * n + idx])
+      best = k;
+  return best;
+}
+
+float
+dls_prediction_measure (const DlsPrediction *p, DlsMeasure m, gsize idx)
+{
+  gsize n = (gsize) p->depth * p->height * p->width;
+  float best = -1, second = -1, h = 0;
+  int in_set = 0;
+
+  if (m == DLS_MEASURE_STD)
+    return p->std ? p->std[idx] : 0;
+  for (int k = 0; k < p->K; k++)
+    {
+      float v = p->probs[k * n + idx];
+
+      if (v > best)
+        second = best, best = v;
+      else if (v > second)
+        second = v;
+      if (v > 0)
+        h -= v * logf (v);
+      in_set += v > 1.0f - (float) p->conformal.qhat;
+    }
+  switch (m)
+    {
+    case DLS_MEASURE_MARGIN:
+      return p->K > 1 ? 1 - (best - second) : 0;
+    case DLS_MEASURE_ENTROPY:
+      return h;
+    default:
+      return p->calibrated ? (float) in_set : NAN;
+    }
+}
+
+void
+dls_prediction_measure_range (const DlsPrediction *p, DlsMeasure m, float *lo, float *hi)
+{
+  *lo = 0;
+  switch (m)
+    {
+    case DLS_MEASURE_MARGIN:
+      *hi = 1;
+      break;
+    case DLS_MEASURE_ENTROPY:
+      *hi = logf ((float) MAX (p->K, 2));
+      break;
+    case DLS_MEASURE_STD:
+      *hi = 0.5f;
+      break;
+    default:
+      *hi = (float) p->K;
+      break;
+    }
+}
+
 /* ---- the object ---- */
 
 static void
@@ -212,32 +278,10 @@ static void
 restore_labels (DlsDocument *self)
 {
   g_autoptr (GError) error = NULL;
-  guint8 *labels;
-  int max = 0;
-  gsize n = (gsize) self->depth * self->height * self->width;
+  g_autofree char *path = g_strdup (self->labels_path);
 
-  if (!g_file_test (self->labels_path, G_FILE_TEST_EXISTS))
-    return;
-  labels = dls_labels_file_load (self->labels_path, self->depth, self->height, self->width,
-                                 DLS_MAX_CLASSES, &error);
-  if (labels == NULL)
-    {
-      self->labels_warning = g_strdup (error->message);
-      return;
-    }
-  g_free (self->labels);
-  self->labels = labels;
-  for (gsize i = 0; i < n; i++)
-    {
-      self->restored += labels[i] != 0;
-      max = MAX (max, labels[i]);
-    }
-  for (int k = dls_document_get_n_classes (self) + 1; k <= max; k++)
-    {
-      g_autofree char *name = g_strdup_printf ("Class %d", k);
-
-      dls_document_add_class (self, name, dls_class_color_default (k));
-    }
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !dls_document_load_labels (self, path, &error))
+    self->labels_warning = g_strdup (error->message);
 }
 
 DlsDocument *
@@ -433,6 +477,38 @@ dls_document_redo (DlsDocument *self, gsize *lo, gsize *hi)
     *lo = a;
   if (hi)
     *hi = b;
+  return TRUE;
+}
+
+gboolean
+dls_document_load_labels (DlsDocument *self, const char *path, GError **error)
+{
+  guint8 *labels = dls_labels_file_load (path, self->depth, self->height, self->width,
+                                         DLS_MAX_CLASSES, error);
+  gsize n = (gsize) self->depth * self->height * self->width;
+  int max = 0;
+
+  if (labels == NULL)
+    return FALSE;
+  g_free (self->labels);
+  self->labels = labels;
+  dls_document_set_labels_path (self, path);
+  dls_undo_clear (self->undo);
+  self->restored = 0;
+  for (gsize i = 0; i < n; i++)
+    {
+      self->restored += labels[i] != 0;
+      max = MAX (max, labels[i]);
+    }
+  for (int k = dls_document_get_n_classes (self) + 1; k <= max; k++)
+    {
+      g_autofree char *name = g_strdup_printf (_ ("Class %d"), k);
+
+      dls_document_add_class (self, name, dls_class_color_default (k));
+    }
+  /* what is on disk is what is shown */
+  self->saved_generation = self->generation;
+  g_signal_emit (self, signals[LABELS_CHANGED], 0, (guint64) 0, (guint64) (n - 1));
   return TRUE;
 }
 

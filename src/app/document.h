@@ -26,10 +26,24 @@ typedef struct {
   DlsConformal conformal;
 } DlsPrediction;
 
+/* Uncertainty measures of a prediction (see uncertainty.h for their definitions). */
+typedef enum {
+  DLS_MEASURE_MARGIN,
+  DLS_MEASURE_ENTROPY,
+  DLS_MEASURE_STD,
+  DLS_MEASURE_SET_SIZE,
+} DlsMeasure;
+
 DlsPrediction *dls_prediction_new   (int K, int depth, int height, int width, int n_members);
 DlsPrediction *dls_prediction_ref   (DlsPrediction *p);
 void           dls_prediction_unref (DlsPrediction *p);
 gboolean       dls_prediction_slice_done (const DlsPrediction *p, int z);
+/* At volume index idx: the predicted class (0-based; the first on ties), the measure (NaN for
+ * the set size without calibration), and the measure's range for legends and colour maps. */
+int            dls_prediction_argmax     (const DlsPrediction *p, gsize idx);
+float          dls_prediction_measure    (const DlsPrediction *p, DlsMeasure m, gsize idx);
+void           dls_prediction_measure_range (const DlsPrediction *p, DlsMeasure m, float *lo,
+                                          float *hi);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DlsPrediction, dls_prediction_unref)
 
 #define DLS_MAX_CLASSES 32
@@ -63,6 +77,9 @@ void           dls_document_labels_changed  (DlsDocument *self, gsize lo, gsize 
 gboolean       dls_document_undo            (DlsDocument *self, gsize *lo, gsize *hi);
 gboolean       dls_document_redo            (DlsDocument *self, gsize *lo, gsize *hi);
 guint8        *dls_document_copy_labels     (DlsDocument *self);  /* a snapshot for training */
+/* Replaces the labels with a label file's (checked against the volume's size) and makes it the
+ * file labels are saved to; the undo history is cleared. */
+gboolean       dls_document_load_labels     (DlsDocument *self, const char *path, GError **error);
 gint64         dls_document_count_labelled  (DlsDocument *self, gint64 *per_class, int n);
 
 /* Autosave: labels go to labels_path atomically `interval` seconds after the last change

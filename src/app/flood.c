@@ -10,7 +10,8 @@
 
 #include "flood.h"
 
-typedef struct {
+typedef struct
+{
   int x, y;
 } Seed;
 
@@ -31,7 +32,7 @@ push_runs (GArray *stack, const DlsLabelPlane *p, int x0, int x1, int y, guint8 
       gboolean match = get (p, x, y) == target;
 
       if (match && !in_run)
-        g_array_append_val (stack, ((Seed) { x, y }));
+        g_array_append_val (stack, ((Seed){ x, y }));
       in_run = match;
     }
 }
@@ -51,8 +52,8 @@ dls_flood_fill (const DlsLabelPlane *p, int x, int y, guint8 value, DlsUndo *und
     return changed;
 
   stack = g_array_sized_new (FALSE, FALSE, sizeof (Seed), 256);
-  g_array_append_val (stack, ((Seed) { x, y }));
-  changed = (DlsRect) { x, y, x + 1, y + 1 };
+  g_array_append_val (stack, ((Seed){ x, y }));
+  changed = (DlsRect){ x, y, x + 1, y + 1 };
 
   while (stack->len > 0)
     {
@@ -76,7 +77,7 @@ dls_flood_fill (const DlsLabelPlane *p, int x, int y, guint8 value, DlsUndo *und
             dls_undo_record (undo, k, target, value);
           p->volume[k] = value;
         }
-      dls_rect_union (&changed, &(DlsRect) { l, s.y, r + 1, s.y + 1 });
+      dls_rect_union (&changed, &(DlsRect){ l, s.y, r + 1, s.y + 1 });
       if (s.y > 0)
         push_runs (stack, p, l, r, s.y - 1, target);
       if (s.y < p->height - 1)

@@ -9,8 +9,8 @@
 #include "plane.h"
 
 static void
-plane_geometry (int Z, int Y, int X, DlsAxis axis, int index, gsize *origin, gssize *sx,
-                gssize *sy, int *width, int *height)
+plane_geometry (int Z, int Y, int X, DlsAxis axis, int index, gsize *origin, gssize *sx, gssize *sy,
+                int *width, int *height)
 {
   gsize YX = (gsize) Y * X;
 

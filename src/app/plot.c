@@ -118,8 +118,8 @@ dls_scale_nice (double *lo, double *hi, gboolean log)
       a -= w;
       b += w;
     }
-  /* About five intervals: a step of the series ≥ range / 5, bounds rounded out to it. */
-  step = nice_ceil ((b - a) / 5);
+  /* A step of the series ≥ range / 8, bounds rounded out to it: tight, yet round. */
+  step = nice_ceil ((b - a) / 8);
   *lo = floor (a / step + 1e-9) * step;
   *hi = ceil (b / step - 1e-9) * step;
   if (*lo == 0)
@@ -129,25 +129,30 @@ dls_scale_nice (double *lo, double *hi, gboolean log)
 static int
 linear_ticks (double lo, double hi, int max_ticks, double *ticks, double *step)
 {
-  double st = nice_ceil ((hi - lo) / max_ticks);
+  /* Walk up the series from a step too fine for max_ticks to the first that fits.  With
+   * max_ticks ≥ 2 that one still has a tick (three consecutive multiples of a step hold one of
+   * the next); with max_ticks = 1 it may have none, and the previous step's first tick is
+   * taken. */
+  double st = nice_ceil ((hi - lo) / (4.0 * max_ticks)), prev = 0;
   double k0, k1;
   int n = 0;
 
-  /* The smallest step of the series that gives at most max_ticks ticks. */
   while (TRUE)
     {
       k0 = ceil (lo / st - 1e-9);
       k1 = floor (hi / st + 1e-9);
       if (k1 - k0 + 1 <= max_ticks)
         break;
+      prev = st;
       st = nice_next (st);
     }
-  for (double k = k0; k <= k1; k++)
+  if (k1 < k0 && prev > 0)
     {
-      double v = k * st;
-
-      ticks[n++] = k == 0 ? 0 : v;
+      st = prev;
+      k0 = k1 = ceil (lo / st - 1e-9);
     }
+  for (double k = k0; k <= k1; k++)
+    ticks[n++] = k == 0 ? 0 : k * st;
   if (step)
     *step = st;
   return n;
@@ -178,11 +183,19 @@ dls_scale_ticks (const DlsScale *s, int max_ticks, double *ticks, double *step)
       /* Less than two decades in view: plain ticks of the 1-2-5 series read better. */
       if (e1 - e0 >= 1)
         {
-          int n = 0, m = 1;
+          double m = 1, prev = 1;
+          int n = 0;
 
+          /* Every m-th decade, m = 1, 2, 5, 10, 20, 50, …, the first that fits (or the last
+           * that still had a tick, for max_ticks = 1). */
           while ((floor (e1 / m) - ceil (e0 / m) + 1) > max_ticks)
-            m = m == 1 ? 2 : m == 2 ? 5 : m * 2;
-          for (double e = ceil (e0 / m) * m; e <= e1; e += m)
+            {
+              prev = m;
+              m = nice_next (m);
+            }
+          if (floor (e1 / m) < ceil (e0 / m))
+            m = prev;
+          for (double e = ceil (e0 / m) * m; e <= e1 && n < max_ticks; e += m)
             ticks[n++] = pow (10, e);
           if (step)
             *step = pow (10, m);

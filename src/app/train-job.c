@@ -36,12 +36,19 @@ struct _DlsTrainJob
   GArray *losses;
   gint64 started;
   DlsSegmentResult result;
+  DlsPrediction *prediction; /* the job's (for identity checks only; owned by the worker) */
+  DlsModel **given;          /* predict-only: the caller's models (borrowed) */
+  int n_given;
+  gboolean given_calibrated;
+  DlsConformal given_conformal;
 };
 
 typedef struct {
   DlsTrainJob *job;
   int z;
   DlsPrediction *publish;   /* hand this prediction to the document first */
+  gboolean calibrated;      /* … or its conformal calibration */
+  DlsConformal conformal;
 } Notify;
 
 static gboolean
@@ -51,11 +58,22 @@ notify_main (gpointer data)
 
   if (g_atomic_int_get (&n->job->alive))
     {
-      if (n->publish)
+      if (n->calibrated)
+        {
+          DlsPrediction *p = dls_document_get_prediction (n->job->doc);
+
+          if (p != NULL && p == n->job->prediction)
+            {
+              p->conformal = n->conformal;
+              p->calibrated = TRUE;
+              dls_document_prediction_arrived (n->job->doc, -1);
+            }
+        }
+      else if (n->publish)
         dls_document_set_prediction (n->job->doc, n->publish);
       else if (n->z >= 0)
         dls_document_prediction_arrived (n->job->doc, n->z);
-      if (n->job->fn)
+      if (n->job->fn && n->z != -2)
         n->job->fn (n->job, n->z, n->job->user_data);
     }
   return G_SOURCE_REMOVE;
@@ -67,6 +85,7 @@ job_unref (DlsTrainJob *job)
   if (!g_atomic_ref_count_dec (&job->ref))
     return;
   dls_segment_result_clear (&job->result);
+  g_free (job->given);
   g_array_unref (job->losses);
   g_free (job->labels);
   g_free (job->status.error);
@@ -96,6 +115,51 @@ notify (DlsTrainJob *job, int z, DlsPrediction *publish)
   n->z = z;
   n->publish = publish ? dls_prediction_ref (publish) : NULL;
   g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, notify_main, n, notify_free);
+}
+
+/* Split-conformal calibration from the prediction itself: every slice is predicted anyway, so
+ * the validation pixels (the split dls_train_segmentation used) cost no extra inference. */
+static void
+calibrate (DlsTrainJob *job, DlsPrediction *p)
+{
+  gsize hw = (gsize) p->height * p->width, n = hw * p->depth;
+  g_autofree float *probs = g_new (float, p->K * hw);
+  g_autofree guint8 *val = g_new (guint8, hw);
+  DlsConformalBuilder *b = dls_conformal_builder_new (p->K);
+  g_autoptr (GError) error = NULL;
+  Notify *note;
+
+  for (int z = 0; z < p->depth; z++)
+    {
+      gboolean any = FALSE;
+
+      for (gsize i = 0; i < hw; i++)
+        {
+          guint8 l = job->labels[z * hw + i];
+
+          val[i] = l && dls_dataset_split_is_validation (job->settings.seed, 0.2,
+                                                         (int64_t) (z * hw + i))
+                       ? l
+                       : 0;
+          any |= val[i] != 0;
+        }
+      if (!any)
+        continue;
+      for (int k = 0; k < p->K; k++)
+        memcpy (probs + k * hw, p->probs + k * n + z * hw, hw * sizeof (float));
+      dls_conformal_builder_add (b, probs, val, (int64_t) hw);
+    }
+  note = g_new0 (Notify, 1);
+  if (!dls_conformal_builder_finish (b, 0.1, &note->conformal, &error))
+    {
+      g_free (note);
+      return;
+    }
+  note->calibrated = TRUE;
+  note->z = -2;
+  g_atomic_ref_count_inc (&job->ref);
+  note->job = job;
+  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, notify_main, note, notify_free);
 }
 
 static void
@@ -172,9 +236,17 @@ job_thread (gpointer data)
   g_autoptr (DlsPrediction) p = NULL;
   g_autoptr (DlsEnsemblePredictor) pr = NULL;
   g_autofree float *mean = NULL, *std = NULL;
+  DlsModel **models;
+  int n_models;
   gboolean ok;
 
   dls_document_get_size (job->doc, &Z, &Y, &X);
+  if (job->given != NULL)
+    {
+      models = job->given;
+      n_models = job->n_given;
+      goto predict;
+    }
   raw = (DlsVolume){ Z, Y, X, 1, (float *) dls_document_get_volume (job->doc) };
   labels = (DlsLabels){ Z, Y, X, job->labels };
   ok = dls_train_segmentation (&raw, &labels, job->K,
@@ -184,6 +256,7 @@ job_thread (gpointer data)
                                                   .time_budget = job->settings.time_budget,
                                                   .patch = job->settings.patch,
                                                   .seed = job->settings.seed,
+                                                  .alpha = -1, /* calibrated below */
                                                   .cancel = &job->cancel,
                                                   .progress = on_progress,
                                                   .user_data = job },
@@ -205,17 +278,22 @@ job_thread (gpointer data)
       return NULL;
     }
 
+  models = result.models;
+  n_models = result.n_models;
+
+predict:
   set_phase (job, DLS_JOB_PREDICTING, NULL);
-  p = dls_prediction_new (job->K, Z, Y, X, result.n_models);
+  p = dls_prediction_new (job->K, Z, Y, X, n_models);
   if (p == NULL)
     {
       set_phase (job, DLS_JOB_FAILED, "not enough memory for the prediction of the volume");
       notify (job, -1, NULL);
       return NULL;
     }
-  p->calibrated = result.calibrated;
-  p->conformal = result.conformal;
-  pr = dls_ensemble_predictor_new (result.models, result.n_models, NULL);
+  job->prediction = p;
+  p->calibrated = job->given_calibrated;
+  p->conformal = job->given_conformal;
+  pr = dls_ensemble_predictor_new (models, n_models, NULL);
   mean = g_new (float, (gsize) job->K * Y * X);
   std = g_new (float, (gsize) job->K * Y * X);
   g_mutex_lock (&job->lock);
@@ -236,6 +314,8 @@ job_thread (gpointer data)
       g_mutex_unlock (&job->lock);
       notify (job, z, z == job->z_first ? p : NULL);
     }
+  if (error == NULL && !job->cancel && job->given == NULL)
+    calibrate (job, p);
   if (error != NULL && !job->cancel)
     set_phase (job, DLS_JOB_FAILED, error->message);
   else
@@ -244,9 +324,9 @@ job_thread (gpointer data)
   return NULL;
 }
 
-DlsTrainJob *
-dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_first,
-                     DlsTrainJobFn fn, gpointer user_data)
+static DlsTrainJob *
+job_new (DlsDocument *doc, const DlsTrainSettings *settings, int z_first, DlsTrainJobFn fn,
+         gpointer user_data)
 {
   DlsTrainJob *job = g_new0 (DlsTrainJob, 1);
 
@@ -263,8 +343,64 @@ dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_f
   job->losses = g_array_new (FALSE, FALSE, sizeof (DlsLossPoint));
   job->started = g_get_monotonic_time ();
   g_mutex_init (&job->lock);
+  return job;
+}
+
+DlsTrainJob *
+dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_first,
+                     DlsTrainJobFn fn, gpointer user_data)
+{
+  DlsTrainJob *job = job_new (doc, settings, z_first, fn, user_data);
+
   job->thread = g_thread_new ("dlsia-train", job_thread, job);
   return job;
+}
+
+DlsTrainJob *
+dls_train_job_start_predict (DlsDocument *doc, DlsModel *const *models, int n,
+                             const DlsConformal *conformal, int z_first, DlsTrainJobFn fn,
+                             gpointer user_data)
+{
+  DlsTrainJob *job = job_new (doc, &(DlsTrainSettings){ 0 }, z_first, fn, user_data);
+
+  job->given = g_memdup2 (models, n * sizeof (DlsModel *));
+  job->n_given = n;
+  job->K = models[0]->config.out_channels;
+  if (conformal != NULL)
+    {
+      job->given_calibrated = TRUE;
+      job->given_conformal = *conformal;
+    }
+  job->status.phase = DLS_JOB_PREDICTING;
+  job->thread = g_thread_new ("dlsia-predict", job_thread, job);
+  return job;
+}
+
+DlsModel **
+dls_train_job_steal_models (DlsTrainJob *job, int *n)
+{
+  DlsModel **models;
+
+  *n = 0;
+  if (job->status.phase != DLS_JOB_DONE || job->given != NULL)
+    return NULL;
+  g_mutex_lock (&job->lock);
+  models = g_steal_pointer (&job->result.models);
+  *n = job->result.n_models;
+  job->result.n_models = 0;
+  g_mutex_unlock (&job->lock);
+  return models;
+}
+
+gboolean
+dls_train_job_get_conformal (DlsTrainJob *job, DlsConformal *out)
+{
+  DlsPrediction *p = dls_document_get_prediction (job->doc);
+
+  if (p == NULL || p != job->prediction || !p->calibrated)
+    return FALSE;
+  *out = p->conformal;
+  return TRUE;
 }
 
 void
@@ -292,13 +428,6 @@ dls_train_job_get_losses (DlsTrainJob *job)
   copy = g_array_copy (job->losses);
   g_mutex_unlock (&job->lock);
   return copy;
-}
-
-DlsModel **
-dls_train_job_get_models (DlsTrainJob *job, int *n)
-{
-  *n = job->status.phase == DLS_JOB_DONE ? job->result.n_models : 0;
-  return job->result.models;
 }
 
 void

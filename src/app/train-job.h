@@ -59,8 +59,16 @@ void         dls_train_job_cancel     (DlsTrainJob *job);
 void         dls_train_job_get_status (DlsTrainJob *job, DlsJobStatus *status);
 /* Copies the loss curve so far. */
 GArray      *dls_train_job_get_losses (DlsTrainJob *job);
-/* The finished models (DONE): owned by the job. */
-DlsModel   **dls_train_job_get_models (DlsTrainJob *job, int *n);
+/* Predicts the volume with models the caller keeps alive until the job is freed (a loaded
+ * model file); conformal (may be NULL) is the models' stored calibration. */
+DlsTrainJob *dls_train_job_start_predict (DlsDocument *doc, DlsModel *const *models, int n,
+                                          const DlsConformal *conformal, int z_first,
+                                          DlsTrainJobFn fn, gpointer user_data);
+/* The trained models once the job is DONE, for the caller to keep (and free); NULL before,
+ * for predict-only jobs, or when taken already. */
+DlsModel   **dls_train_job_steal_models (DlsTrainJob *job, int *n);
+/* The calibration the job made, once the document shows its prediction calibrated. */
+gboolean     dls_train_job_get_conformal (DlsTrainJob *job, DlsConformal *out);
 /* Waits for the worker (cancel first to make it quick) and frees the job; the callback is
  * not called after this. */
 void         dls_train_job_free       (DlsTrainJob *job);

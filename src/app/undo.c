@@ -17,18 +17,20 @@
 #define RECORD_NEW(r)       ((guint8) (r))
 #define MAX_INDEX           ((G_GUINT64_CONSTANT (1) << 48) - 1)
 
-typedef struct {
+typedef struct
+{
   guint64 *rec;
-  gsize    len, cap;
-  gsize    lo, hi; /* volume-index range of the records */
+  gsize len, cap;
+  gsize lo, hi; /* volume-index range of the records */
 } Action;
 
-struct _DlsUndo {
-  gsize      max_bytes; /* 0: no limit */
-  gsize      bytes;     /* of every action, the open one included */
-  GPtrArray *undo;      /* of Action, oldest first */
-  GPtrArray *redo;      /* of Action, the next to redo last */
-  Action    *open;
+struct _DlsUndo
+{
+  gsize max_bytes; /* 0: no limit */
+  gsize bytes;     /* of every action, the open one included */
+  GPtrArray *undo; /* of Action, oldest first */
+  GPtrArray *redo; /* of Action, the next to redo last */
+  Action *open;
 };
 
 static gsize
@@ -101,8 +103,10 @@ void
 dls_undo_begin (DlsUndo *u)
 {
   g_return_if_fail (u != NULL);
-  g_return_if_fail (u->open == NULL);
 
+  /* A gesture that never saw its end (a cancelled drag) is closed as it stands. */
+  if (u->open)
+    dls_undo_end (u);
   u->open = g_new0 (Action, 1);
   u->bytes += action_bytes (u->open);
 }
@@ -113,9 +117,11 @@ dls_undo_record (DlsUndo *u, gsize index, guint8 old_value, guint8 new_value)
   Action *a;
 
   g_return_if_fail (u != NULL);
-  g_return_if_fail (u->open != NULL);
   g_return_if_fail (index <= MAX_INDEX);
 
+  /* A change outside begin/end still gets undone: it opens an action of its own. */
+  if (u->open == NULL)
+    dls_undo_begin (u);
   a = u->open;
   if (a->len == a->cap)
     {
@@ -140,8 +146,9 @@ dls_undo_end (DlsUndo *u)
   Action *a;
 
   g_return_val_if_fail (u != NULL, FALSE);
-  g_return_val_if_fail (u->open != NULL, FALSE);
 
+  if (u->open == NULL) /* already closed, e.g. by an undo in the middle of a stroke */
+    return FALSE;
   a = u->open;
   u->open = NULL;
   u->bytes -= action_bytes (a);
@@ -180,12 +187,14 @@ move_action (DlsUndo *u, GPtrArray *from, GPtrArray *to, gboolean backwards, gui
   Action *a;
 
   g_return_val_if_fail (u != NULL, FALSE);
-  /* The caller closes a stroke before undoing; an action in the middle would be torn. */
-  g_return_val_if_fail (u->open == NULL, FALSE);
+  g_return_val_if_fail (volume != NULL, FALSE);
+  /* Undo in the middle of a stroke: the stroke so far is one action, closed here (the
+   * caller's later end finds nothing open and does nothing). */
+  if (u->open)
+    dls_undo_end (u);
   if (from->len == 0)
     return FALSE;
   a = g_ptr_array_index (from, from->len - 1);
-  g_return_val_if_fail (volume != NULL, FALSE);
   g_return_val_if_fail (a->hi < n, FALSE);
 
   if (backwards)

@@ -78,6 +78,14 @@ dls_view_resize (DlsView *v, int win_w, int win_h)
   win_h = MAX (win_h, 0);
   if (win_w == v->win_w && win_h == v->win_h)
     return;
+  /* From no size at all (a widget not yet allocated): nothing was shown, so fit. */
+  if (v->win_w <= 0 || v->win_h <= 0)
+    {
+      v->win_w = win_w;
+      v->win_h = win_h;
+      dls_view_fit (v);
+      return;
+    }
   dls_view_to_image (v, v->win_w / 2.0, v->win_h / 2.0, &cx, &cy);
   v->win_w = win_w;
   v->win_h = win_h;

@@ -28,7 +28,8 @@ typedef struct {
 void     dls_view_init            (DlsView *v, int img_w, int img_h, int win_w, int win_h);
 /* Whole image visible, centred, largest scale that fits (any real number, clamped). */
 void     dls_view_fit             (DlsView *v);
-/* Keeps the image point at the widget centre fixed. */
+/* Keeps the image point at the widget centre fixed; from a 0-sized widget (not yet
+ * allocated) it fits instead. */
 void     dls_view_resize          (DlsView *v, int win_w, int win_h);
 /* New plane size: refits if the size changed. */
 void     dls_view_set_image       (DlsView *v, int img_w, int img_h);

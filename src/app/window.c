@@ -16,7 +16,7 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
-#include "window.h"
+#include "window-private.h"
 
 #include "application.h"
 #include "canvas.h"
@@ -26,54 +26,6 @@
 #include "sample.h"
 #include "tiff.h"
 #include "train-job.h"
-
-struct _DlsWindow
-{
-  AdwApplicationWindow parent_instance;
-
-  GSettings *settings;
-  GFile *image_file;
-
-  DlsDocument *doc;
-  GtkWidget *canvases[3];       /* by DlsAxis */
-  GtkWidget *active_canvas;
-  int pos[3];
-  DlsDisplay display;
-  DlsPaint paint;
-  gboolean updating_widgets;
-
-  GCancellable *load_cancel;
-  gint load_progress;
-  guint load_poll_id;
-
-  DlsTrainJob *job;             /* running, or the last finished one (its models) */
-  guint train_poll_id;
-  GArray *losses;
-
-  /* template children */
-  AdwToastOverlay *toast_overlay;
-  AdwWindowTitle *window_title;
-  GtkMenuButton *primary_menu_button;
-  GtkStack *stack;
-  AdwStatusPage *status_page;
-  GtkLabel *engine_label;
-  AdwStatusPage *loading_page;
-  GtkProgressBar *load_progress_bar;
-  GtkGrid *canvas_grid;
-  GtkLabel *status_label;
-  GtkAdjustment *slice_adjustment;
-  GtkListBox *class_list;
-  GtkAdjustment *brush_adjustment;
-  GtkDropDown *colormap_dropdown;
-  GtkAdjustment *lo_adjustment, *hi_adjustment;
-  GtkSpinButton *contrast_lo, *contrast_hi;
-  GtkDropDown *overlay_dropdown, *measure_dropdown, *arch_dropdown;
-  GtkAdjustment *opacity_adjustment;
-  GtkAdjustment *members_adjustment, *epochs_adjustment, *time_adjustment;
-  GtkProgressBar *train_progress;
-  GtkLabel *train_label;
-  GtkDrawingArea *loss_plot;
-};
 
 G_DEFINE_FINAL_TYPE (DlsWindow, dls_window, ADW_TYPE_APPLICATION_WINDOW)
 
@@ -134,12 +86,13 @@ dls_window_save_state (DlsWindow *self)
 
 static const DlsArch arch_choices[] = { DLS_ARCH_SMSNET, DLS_ARCH_MSDNET, DLS_ARCH_TUNET };
 
-static void update_actions (DlsWindow *self);
 static void update_class_list (DlsWindow *self);
+static void start_training (DlsWindow *self);
+static gboolean job_running (DlsWindow *self);
 static void on_labels_changed (DlsDocument *doc, guint64 lo, guint64 hi, DlsWindow *self);
 
-static void
-toast (DlsWindow *self, const char *text)
+void
+_dls_window_toast (DlsWindow *self, const char *text)
 {
   AdwToast *t = adw_toast_new (text);
 
@@ -163,8 +116,8 @@ push_paint (DlsWindow *self)
     dls_canvas_set_paint (DLS_CANVAS (self->canvases[a]), &self->paint);
 }
 
-static void
-set_position (DlsWindow *self, int z, int y, int x)
+void
+_dls_window_set_position (DlsWindow *self, int z, int y, int x)
 {
   int Z, Y, X;
 
@@ -182,8 +135,8 @@ set_position (DlsWindow *self, int z, int y, int x)
   self->updating_widgets = FALSE;
 }
 
-static void
-set_contrast (DlsWindow *self, float lo, float hi)
+void
+_dls_window_set_contrast (DlsWindow *self, float lo, float hi)
 {
   self->display.lo = lo;
   self->display.hi = hi;
@@ -239,14 +192,14 @@ on_hover (DlsCanvas *canvas, int z, int y, int x, DlsWindow *self)
 static void
 on_position_changed (DlsCanvas *canvas, int z, int y, int x, DlsWindow *self)
 {
-  set_position (self, z, y, x);
+  _dls_window_set_position (self, z, y, x);
 }
 
 static void
 on_slice_value_changed (GtkAdjustment *adj, DlsWindow *self)
 {
   if (!self->updating_widgets)
-    set_position (self, (int) gtk_adjustment_get_value (adj), self->pos[1], self->pos[2]);
+    _dls_window_set_position (self, (int) gtk_adjustment_get_value (adj), self->pos[1], self->pos[2]);
 }
 
 /* ---- the document ---- */
@@ -259,7 +212,7 @@ on_autosaved (DlsDocument *doc, const GError *error, DlsWindow *self)
       /* Translators: %s says why, e.g. "Cannot write “/x/y.labels.tif”: No space left" */
       g_autofree char *text = g_strdup_printf (_ ("Labels not saved: %s"), error->message);
 
-      toast (self, text);
+      _dls_window_toast (self, text);
     }
 }
 
@@ -278,12 +231,19 @@ set_document (DlsWindow *self, DlsDocument *doc)
 
   if (self->job != NULL)
     g_clear_pointer (&self->job, dls_train_job_free);
+  /* models belong to the volume they were trained on */
+  for (int k = 0; k < self->n_models; k++)
+    dls_model_free (self->models[k]);
+  g_clear_pointer (&self->models, g_free);
+  self->n_models = 0;
+  self->calibrated = FALSE;
+  g_clear_pointer (&self->model_path, g_free);
   if (self->doc != NULL)
     {
       g_autoptr (GError) error = NULL;
 
       if (!dls_document_save_labels (self->doc, &error))
-        toast (self, error->message);
+        _dls_window_toast (self, error->message);
       g_signal_handlers_disconnect_by_data (self->doc, self);
       g_clear_object (&self->doc);
     }
@@ -301,9 +261,9 @@ set_document (DlsWindow *self, DlsDocument *doc)
     }
   gtk_adjustment_configure (self->slice_adjustment, Z / 2, 0, MAX (Z - 1, 0), 1, 10, 0);
   gtk_widget_set_sensitive (gtk_widget_get_parent (GTK_WIDGET (self->status_label)), TRUE);
-  set_position (self, Z / 2, Y / 2, X / 2);
+  _dls_window_set_position (self, Z / 2, Y / 2, X / 2);
   dls_document_get_range (doc, 1, 99, &lo, &hi);
-  set_contrast (self, lo, hi);
+  _dls_window_set_contrast (self, lo, hi);
   self->paint.klass = 1;
   update_class_list (self);
   g_clear_pointer (&self->losses, g_array_unref);
@@ -324,7 +284,7 @@ set_document (DlsWindow *self, DlsDocument *doc)
       /* Translators: %s is the reason */
       g_autofree char *text = g_strdup_printf (_ ("The saved labels were not loaded: %s"),
                                                dls_document_get_labels_warning (doc));
-      toast (self, text);
+      _dls_window_toast (self, text);
     }
   else if (dls_document_get_restored_labels (doc) > 0)
     {
@@ -334,9 +294,9 @@ set_document (DlsWindow *self, DlsDocument *doc)
       /* Translators: the first %s is a number of pixels, the second a file name */
       g_autofree char *text = g_strdup_printf (_ ("Restored %s labelled pixels from %s"), count,
                                                name);
-      toast (self, text);
+      _dls_window_toast (self, text);
     }
-  update_actions (self);
+  _dls_window_update_actions (self);
 }
 
 DlsDocument *
@@ -414,9 +374,9 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
           g_autofree char *text = g_strdup_printf (_ ("Cannot open %s: %s"), name,
                                                    error->message);
 
-          toast (self, text);
+          _dls_window_toast (self, text);
         }
-      update_actions (self);
+      _dls_window_update_actions (self);
       g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE);
       return;
     }
@@ -427,12 +387,24 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
       dls_document_set_class_name (doc, 2, _ ("Fibre"));
     }
   set_document (self, doc);
+  _dls_window_volume_loaded (self);
   g_signal_emit (self, signals[LOAD_FINISHED], 0, TRUE);
 }
 
 /* path NULL: the sample */
-static void
-open_path (DlsWindow *self, const char *path)
+void
+_dls_window_open_path (DlsWindow *self, const char *path)
+{
+  if (path != NULL && g_str_has_suffix (path, ".dlsia.json"))
+    {
+      _dls_window_open_project (self, path);
+      return;
+    }
+  _dls_window_open_volume (self, path);
+}
+
+void
+_dls_window_open_volume (DlsWindow *self, const char *path)
 {
   g_autoptr (GTask) task = NULL;
   LoadData *d = g_new0 (LoadData, 1);
@@ -453,7 +425,7 @@ open_path (DlsWindow *self, const char *path)
   g_task_run_in_thread (task, load_thread);
   if (self->load_poll_id == 0)
     self->load_poll_id = g_timeout_add (100, poll_load, self);
-  update_actions (self);
+  _dls_window_update_actions (self);
 }
 
 /* ---- classes ---- */
@@ -711,18 +683,110 @@ static void
 on_job_event (DlsTrainJob *job, int z, gpointer user_data)
 {
   DlsWindow *self = user_data;
+  DlsModel **models;
+  int n;
 
   if (z >= 0)
     return;
   g_clear_handle_id (&self->train_poll_id, g_source_remove);
   show_job_status (self);
-  update_actions (self);
+  /* a finished training: its models are now the shown prediction's */
+  models = dls_train_job_steal_models (job, &n);
+  if (models != NULL)
+    {
+      DlsConformal c;
+      gboolean cal = dls_train_job_get_conformal (job, &c);
+
+      self->models_saved = FALSE;
+      g_clear_pointer (&self->model_path, g_free);
+      for (int k = 0; k < self->n_models; k++)
+        dls_model_free (self->models[k]);
+      g_free (self->models);
+      self->models = models;
+      self->n_models = n;
+      self->calibrated = cal;
+      if (cal)
+        self->conformal = c;
+    }
+  _dls_window_update_actions (self);
+  /* labels painted while it trained: live update goes again */
+  if (self->live_pending)
+    {
+      self->live_pending = FALSE;
+      start_training (self);
+    }
+}
+
+/* Models loaded from a file (or a project): they replace the shown ones and predict the
+ * volume, visible slice first. */
+void
+_dls_window_set_models (DlsWindow *self, DlsModel **models, int n, const DlsConformal *conformal,
+                        const char *path)
+{
+  /* a prediction job may still read the old models */
+  g_clear_pointer (&self->job, dls_train_job_free);
+  g_clear_handle_id (&self->train_poll_id, g_source_remove);
+  for (int k = 0; k < self->n_models; k++)
+    dls_model_free (self->models[k]);
+  g_free (self->models);
+  self->models = models;
+  self->n_models = n;
+  self->calibrated = conformal != NULL;
+  if (conformal != NULL)
+    self->conformal = *conformal;
+  g_free (self->model_path);
+  self->model_path = g_strdup (path);
+  self->models_saved = path != NULL;
+  _dls_window_predict (self);
+}
+
+void
+_dls_window_predict (DlsWindow *self)
+{
+  if (self->doc == NULL || self->models == NULL)
+    return;
+  g_clear_pointer (&self->job, dls_train_job_free);
+  self->job = dls_train_job_start_predict (self->doc, self->models, self->n_models,
+                                           self->calibrated ? &self->conformal : NULL,
+                                           self->pos[0], on_job_event, self);
+  if (self->train_poll_id == 0)
+    self->train_poll_id = g_timeout_add (100, poll_train, self);
+  show_job_status (self);
+  _dls_window_update_actions (self);
+}
+
+DlsTrainSettings
+_dls_window_get_train_settings (DlsWindow *self)
+{
+  return (DlsTrainSettings){
+    .arch = arch_choices[MIN (gtk_drop_down_get_selected (self->arch_dropdown), 2u)],
+    .members = (int) gtk_adjustment_get_value (self->members_adjustment),
+    .epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment),
+    .time_budget = gtk_adjustment_get_value (self->time_adjustment),
+    .seed = 1,
+  };
+}
+
+void
+_dls_window_set_train_settings (DlsWindow *self, const DlsTrainSettings *s)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (arch_choices); i++)
+    if (arch_choices[i] == s->arch)
+      gtk_drop_down_set_selected (self->arch_dropdown, i);
+  gtk_adjustment_set_value (self->members_adjustment, s->members);
+  gtk_adjustment_set_value (self->epochs_adjustment, s->epochs);
+  gtk_adjustment_set_value (self->time_adjustment, s->time_budget);
 }
 
 static void
 train_activated (GSimpleAction *action, GVariant *param, gpointer data)
 {
-  DlsWindow *self = data;
+  start_training (DLS_WINDOW (data));
+}
+
+static void
+start_training (DlsWindow *self)
+{
   gint64 counts[DLS_MAX_CLASSES + 1] = { 0 };
   int n_present = 0, K;
   DlsTrainSettings s;
@@ -735,22 +799,16 @@ train_activated (GSimpleAction *action, GVariant *param, gpointer data)
     n_present += counts[k] > 0;
   if (n_present < 2)
     {
-      toast (self, _ ("Paint labels of at least two classes first"));
+      _dls_window_toast (self, _ ("Paint labels of at least two classes first"));
       return;
     }
-  s = (DlsTrainSettings){
-    .arch = arch_choices[MIN (gtk_drop_down_get_selected (self->arch_dropdown), 2u)],
-    .members = (int) gtk_adjustment_get_value (self->members_adjustment),
-    .epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment),
-    .time_budget = gtk_adjustment_get_value (self->time_adjustment),
-    .seed = 1,
-  };
+  s = _dls_window_get_train_settings (self);
   g_clear_pointer (&self->job, dls_train_job_free);
   self->job = dls_train_job_start (self->doc, &s, self->pos[0], on_job_event, self);
   if (self->train_poll_id == 0)
     self->train_poll_id = g_timeout_add (100, poll_train, self);
   show_job_status (self);
-  update_actions (self);
+  _dls_window_update_actions (self);
 }
 
 static void
@@ -799,7 +857,7 @@ open_activated (GSimpleAction *action, GVariant *param, gpointer data)
 static void
 open_sample_activated (GSimpleAction *action, GVariant *param, gpointer data)
 {
-  open_path (DLS_WINDOW (data), NULL);
+  _dls_window_open_path (DLS_WINDOW (data), NULL);
 }
 
 static void
@@ -821,7 +879,7 @@ show_changed (DlsWindow *self, gsize lo, gsize hi)
   dls_document_get_size (self->doc, &Z, &Y, &X);
   hw = (gsize) Y * X;
   if ((gsize) self->pos[0] < lo / hw || (gsize) self->pos[0] > hi / hw)
-    set_position (self, (int) (lo / hw), self->pos[1], self->pos[2]);
+    _dls_window_set_position (self, (int) (lo / hw), self->pos[1], self->pos[2]);
 }
 
 static void
@@ -832,7 +890,7 @@ undo_activated (GSimpleAction *action, GVariant *param, gpointer data)
 
   if (self->doc && dls_document_undo (self->doc, &lo, &hi))
     show_changed (self, lo, hi);
-  update_actions (self);
+  _dls_window_update_actions (self);
 }
 
 static void
@@ -843,7 +901,7 @@ redo_activated (GSimpleAction *action, GVariant *param, gpointer data)
 
   if (self->doc && dls_document_redo (self->doc, &lo, &hi))
     show_changed (self, lo, hi);
-  update_actions (self);
+  _dls_window_update_actions (self);
 }
 
 static void
@@ -901,7 +959,7 @@ slice_activated (GSimpleAction *action, GVariant *param, gpointer data)
   DlsWindow *self = data;
   int step = g_str_equal (g_action_get_name (G_ACTION (action)), "slice-next") ? 1 : -1;
 
-  set_position (self, self->pos[0] + step, self->pos[1], self->pos[2]);
+  _dls_window_set_position (self, self->pos[0] + step, self->pos[1], self->pos[2]);
 }
 
 static DlsCanvas *
@@ -935,7 +993,7 @@ auto_contrast_activated (GSimpleAction *action, GVariant *param, gpointer data)
   if (self->doc == NULL)
     return;
   dls_document_get_range (self->doc, 1, 99, &lo, &hi);
-  set_contrast (self, lo, hi);
+  _dls_window_set_contrast (self, lo, hi);
 }
 
 /* p, s, u: show that overlay, or none when it is shown already */
@@ -987,80 +1045,18 @@ save_labels_activated (GSimpleAction *action, GVariant *param, gpointer data)
   if (self->doc == NULL)
     return;
   if (!dls_document_save_labels (self->doc, &error))
-    toast (self, error->message);
+    _dls_window_toast (self, error->message);
   else
     {
       g_autofree char *name = g_path_get_basename (dls_document_get_labels_path (self->doc));
       /* Translators: %s is a file name */
       g_autofree char *text = g_strdup_printf (_ ("Labels saved to %s"), name);
 
-      toast (self, text);
+      _dls_window_toast (self, text);
     }
 }
 
-static void
-export_response (GtkNativeDialog *dialog, int response, gpointer data)
-{
-  DlsWindow *self = data;
-
-  if (response == GTK_RESPONSE_ACCEPT && self->doc != NULL)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr (GError) error = NULL;
-
-      if (!dls_window_export_classes (self, path, &error))
-        toast (self, error->message);
-      else
-        toast (self, _ ("Class map exported"));
-    }
-  g_object_unref (dialog);
-}
-
-static void
-export_classes_activated (GSimpleAction *action, GVariant *param, gpointer data)
-{
-  DlsWindow *self = data;
-  GtkFileChooserNative *dialog
-      = gtk_file_chooser_native_new (_ ("Export the Class Map"), GTK_WINDOW (self),
-                                     GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Export"), _ ("_Cancel"));
-
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), "classes.tif");
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_signal_connect (dialog, "response", G_CALLBACK (export_response), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
-}
-
-/* The class map of the prediction, 1..K like the label files (0 where no slice is predicted
- * yet), as a uint8 TIFF stack written atomically. */
-gboolean
-dls_window_export_classes (DlsWindow *self, const char *path, GError **error)
-{
-  DlsPrediction *p = self->doc ? dls_document_get_prediction (self->doc) : NULL;
-  g_autofree guint8 *map = NULL;
-  gsize n;
-
-  if (p == NULL)
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                           _ ("There is no prediction yet: train first"));
-      return FALSE;
-    }
-  n = (gsize) p->depth * p->height * p->width;
-  map = g_new0 (guint8, n);
-  for (gsize i = 0; i < n; i++)
-    {
-      int best = 0;
-
-      if (!dls_prediction_slice_done (p, (int) (i / ((gsize) p->height * p->width))))
-        continue;
-      for (int k = 1; k < p->K; k++)
-        if (p->probs[k * n + i] > p->probs[best * n + i])
-          best = k;
-      map[i] = (guint8) (best + 1);
-    }
-  return dls_tiff_write_u8 (path, map, p->depth, p->height, p->width, error);
-}
+static void live_update_changed (GSimpleAction *action, GVariant *value, gpointer data);
 
 static const GActionEntry win_entries[] = {
   { "open", open_activated },
@@ -1083,11 +1079,11 @@ static const GActionEntry win_entries[] = {
   { "overlay-segmentation", overlay_activated },
   { "overlay-uncertainty", overlay_activated },
   { "show-labels", NULL, NULL, "true", show_labels_changed },
+  { "live-update", NULL, NULL, "false", live_update_changed },
   { "add-class", add_class_activated },
   { "train", train_activated },
   { "cancel-train", cancel_train_activated },
   { "save-labels", save_labels_activated },
-  { "export-classes", export_classes_activated },
 };
 
 static void
@@ -1099,8 +1095,8 @@ enable (DlsWindow *self, const char *name, gboolean on)
     g_simple_action_set_enabled (G_SIMPLE_ACTION (a), on);
 }
 
-static void
-update_actions (DlsWindow *self)
+void
+_dls_window_update_actions (DlsWindow *self)
 {
   gboolean doc = self->doc != NULL, loading = self->load_cancel != NULL;
   gboolean running = job_running (self);
@@ -1117,7 +1113,10 @@ update_actions (DlsWindow *self)
   enable (self, "cancel-load", loading);
   enable (self, "train", doc && !running && !loading);
   enable (self, "cancel-train", running);
-  enable (self, "export-classes", doc && dls_document_get_prediction (self->doc) != NULL);
+  enable (self, "export", doc);
+  enable (self, "save-project", doc);
+  enable (self, "load-model", doc && !loading);
+  enable (self, "save-model", self->models != NULL);
 }
 
 /* ---- widgets of the side panel ---- */
@@ -1167,10 +1166,45 @@ on_brush_changed (GtkAdjustment *adj, DlsWindow *self)
   push_paint (self);
 }
 
+/* Live update: two seconds after the last stroke the model is trained again. */
+#define LIVE_PAUSE_MS 2000
+
+static gboolean
+live_due (gpointer data)
+{
+  DlsWindow *self = data;
+
+  self->live_id = 0;
+  if (job_running (self))
+    self->live_pending = TRUE;
+  else
+    start_training (self);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_labels_changed (DlsDocument *doc, guint64 lo, guint64 hi, DlsWindow *self)
 {
-  update_actions (self);
+  _dls_window_update_actions (self);
+  if (self->live)
+    {
+      g_clear_handle_id (&self->live_id, g_source_remove);
+      self->live_id = g_timeout_add (LIVE_PAUSE_MS, live_due, self);
+    }
+}
+
+static void
+live_update_changed (GSimpleAction *action, GVariant *value, gpointer data)
+{
+  DlsWindow *self = data;
+
+  self->live = g_variant_get_boolean (value);
+  g_simple_action_set_state (action, value);
+  if (!self->live)
+    {
+      g_clear_handle_id (&self->live_id, g_source_remove);
+      self->live_pending = FALSE;
+    }
 }
 
 static gboolean
@@ -1292,6 +1326,7 @@ add_key_shortcuts (DlsWindow *self)
     { GDK_KEY_s, "win.overlay-segmentation", NULL },
     { GDK_KEY_u, "win.overlay-uncertainty", NULL },
     { GDK_KEY_h, "win.show-labels", NULL },
+    { GDK_KEY_l, "win.live-update", NULL },
   };
   GtkEventController *c = gtk_shortcut_controller_new ();
 
@@ -1344,7 +1379,15 @@ dls_window_dispose (GObject *object)
 
   g_clear_handle_id (&self->train_poll_id, g_source_remove);
   g_clear_handle_id (&self->load_poll_id, g_source_remove);
+  g_clear_handle_id (&self->live_id, g_source_remove);
   g_clear_pointer (&self->job, dls_train_job_free);
+  for (int k = 0; k < self->n_models; k++)
+    dls_model_free (self->models[k]);
+  g_clear_pointer (&self->models, g_free);
+  self->n_models = 0;
+  g_clear_pointer (&self->model_path, g_free);
+  g_clear_pointer (&self->project, dls_project_free);
+  g_clear_pointer (&self->pending_project, dls_project_free);
   if (self->load_cancel != NULL)
     g_cancellable_cancel (self->load_cancel);
   g_clear_object (&self->load_cancel);
@@ -1485,11 +1528,12 @@ dls_window_init (DlsWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries, G_N_ELEMENTS (win_entries),
                                    self);
+  _dls_window_add_project_actions (self);
   setup_widgets (self);
   add_key_shortcuts (self);
   summary = dls_engine_summary_new ();
   gtk_label_set_text (self->engine_label, summary);
-  update_actions (self);
+  _dls_window_update_actions (self);
 }
 
 /**
@@ -1537,9 +1581,9 @@ dls_window_set_image_file (DlsWindow *self, GFile *file)
     {
       path = g_file_get_path (file);
       if (path == NULL)
-        toast (self, _ ("Only local files can be opened"));
+        _dls_window_toast (self, _ ("Only local files can be opened"));
       else
-        open_path (self, path);
+        _dls_window_open_path (self, path);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_FILE]);
 }
@@ -1553,5 +1597,5 @@ dls_window_is_loading (DlsWindow *self)
 void
 dls_window_open_sample (DlsWindow *self)
 {
-  open_path (self, NULL);
+  _dls_window_open_path (self, NULL);
 }

@@ -27,7 +27,26 @@ gboolean   dls_window_is_loading     (DlsWindow      *self);
 DlsDocument *dls_window_get_document (DlsWindow      *self);
 GtkWidget *dls_window_get_canvas     (DlsWindow      *self,
                                       DlsAxis         axis);
+/* What the menus do, without their file dialogs (tests, scripting). */
+gboolean   dls_window_save_project   (DlsWindow      *self,
+                                      const char     *path,
+                                      GError        **error);
+gboolean   dls_window_save_model     (DlsWindow      *self,
+                                      const char     *path,
+                                      GError        **error);
+gboolean   dls_window_load_model     (DlsWindow      *self,
+                                      const char     *path,
+                                      GError        **error);
 gboolean   dls_window_export_classes (DlsWindow      *self,
+                                      const char     *path,
+                                      GError        **error);
+gboolean   dls_window_export_probabilities (DlsWindow *self,
+                                      const char     *path,
+                                      GError        **error);
+gboolean   dls_window_export_uncertainty (DlsWindow  *self,
+                                      const char     *path,
+                                      GError        **error);
+gboolean   dls_window_export_labels  (DlsWindow      *self,
                                       const char     *path,
                                       GError        **error);
 

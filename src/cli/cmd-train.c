@@ -96,18 +96,12 @@ on_progress (const DlsTrainProgress *p, void *user_data)
   }
 }
 
-/* Where member k of n goes: the output itself for one model, else beside the manifest
- * (fibres.json → fibres.m0.safetensors). */
+/* Where member k of n goes: the output itself for one model (whatever its name), else beside
+ * the manifest (fibres.json → fibres.m0.safetensors). */
 static char *
 member_path (const char *output, int k, int n)
 {
-  g_autofree char *stem = NULL;
-
-  if (n == 1)
-    return g_strdup (output);
-  stem = g_str_has_suffix (output, ".json") ? g_strndup (output, strlen (output) - 5)
-                                            : g_strdup (output);
-  return g_strdup_printf ("%s.m%d.safetensors", stem, k);
+  return n == 1 ? g_strdup (output) : dls_ensemble_member_path (output, k, n);
 }
 
 /* Labels as uint8 0..255, refusing non-integers, negatives, several channels. */

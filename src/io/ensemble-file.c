@@ -183,3 +183,52 @@ dls_ensemble_write_manifest (const char *path, int n_classes, const char *const 
   text = json_generator_to_data (gen, &len);
   return dls_io_write_file (path, text, len, error);
 }
+
+/* Where member k of n goes: the path itself for one model file, else beside the manifest
+ * (fibres.json → fibres.m0.safetensors). */
+char *
+dls_ensemble_member_path (const char *path, int k, int n)
+{
+  g_autofree char *stem = NULL;
+
+  if (n == 1 && dls_path_is_safetensors_name (path))
+    return g_strdup (path);
+  stem = g_str_has_suffix (path, ".json") ? g_strndup (path, strlen (path) - 5) : g_strdup (path);
+  return g_strdup_printf ("%s.m%d.safetensors", stem, k);
+}
+
+gboolean
+dls_path_is_safetensors_name (const char *path)
+{
+  return g_str_has_suffix (path, ".safetensors");
+}
+
+gboolean
+dls_ensemble_save (const char *path, DlsModel *const *models, int n, gboolean has_conformal,
+                   double alpha, double qhat, int64_t n_calibration, GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+
+  g_return_val_if_fail (n >= 1, FALSE);
+  if (n == 1 && dls_path_is_safetensors_name (path))
+    {
+      DlsModelConfig *c = &models[0]->config;
+
+      c->conformal_set = has_conformal;
+      c->conformal_alpha = alpha;
+      c->conformal_qhat = qhat;
+      c->conformal_n = n_calibration;
+      return dls_model_save (models[0], path, error);
+    }
+  for (int k = 0; k < n; k++)
+    {
+      g_autofree char *member = dls_ensemble_member_path (path, k, n);
+
+      if (!dls_model_save (models[k], member, error))
+        return FALSE;
+      g_ptr_array_add (names, g_path_get_basename (member));
+    }
+  return dls_ensemble_write_manifest (path, models[0]->config.out_channels,
+                                      (const char *const *) names->pdata, n, has_conformal, alpha,
+                                      qhat, n_calibration, error);
+}

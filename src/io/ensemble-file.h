@@ -34,6 +34,14 @@ gboolean     dls_ensemble_write_manifest (const char *path, int n_classes,
                                           const char *const *members, int n,
                                           gboolean has_conformal, double alpha, double qhat,
                                           int64_t n_calibration, GError **error);
+/* Saves models as `path`: a model file when there is one and path ends in .safetensors,
+ * otherwise the members beside the manifest (fibres.json → fibres.m0.safetensors …) and then the
+ * manifest, each atomically. */
+gboolean     dls_ensemble_save  (const char *path, DlsModel *const *models, int n,
+                                 gboolean has_conformal, double alpha, double qhat,
+                                 int64_t n_calibration, GError **error);
+char        *dls_ensemble_member_path (const char *path, int k, int n);
+gboolean     dls_path_is_safetensors_name (const char *path);
 /* TRUE when the file starts like a safetensors model rather than a JSON manifest. */
 gboolean     dls_path_is_model_file (const char *path);
 

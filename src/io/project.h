@@ -68,7 +68,8 @@ typedef struct {
   char  *path;              /* absolute path of the project file (set by load and save) */
   char  *volume;            /* absolute path; stored relative to the project's folder */
   char  *labels;            /* absolute path; stored relative; default next to the volume: NAME.labels.tif */
-  GArray *classes;          /* of DlsProjectClass, clear func frees names */
+  GArray *classes;          /* of DlsProjectClass, clear func frees names; classes[i] is label
+                             * value i + 1 (0 = unlabelled), so 1 to 255 classes */
   DlsProjectDisplay  display;
   DlsProjectTraining training;
   GPtrArray *models;        /* of char* absolute paths (model files or ensemble manifests), stored relative */
@@ -76,13 +77,24 @@ typedef struct {
 
 DlsProject *dls_project_new  (void);          /* defaults as above, two classes "Background" and "Foreground" with default colours, no volume */
 void        dls_project_free (DlsProject *p);
+/* Errors in DLS_IO_ERROR: NOT_FOUND, READ, FORMAT (not a project, or a field of the wrong type
+ * or out of range, named in the message), UNSUPPORTED (a newer format). */
 DlsProject *dls_project_load (const char *path, GError **error);
+/* Also refuses (DLS_IO_ERROR_WRITE, nothing written) a project that loading would refuse, e.g.
+ * training.ensemble = 0, or names that are not UTF-8.  Paths that share nothing with the
+ * project's folder but the root ("/mnt/…" from "/home/…") are written absolute. */
 gboolean    dls_project_save (DlsProject *p, const char *path, GError **error); /* atomic (dls_io_write_file); sets p->path; paths written relative to dirname(path) ("../data/v.tif" style when outside), human-readable indented JSON with "format": 1 */
 /* NAME.dlsia.json beside the volume: NAME is the file name without .tif/.tiff (any case), or the folder's name for a folder of slices. */
+/* "b.ome.tif" gives NAME "b" (OME-TIFF's double extension goes as a whole); a folder of slices
+ * ("scan/" or an existing folder "scan") gives "scan" and the files go beside the folder, never
+ * inside it, where a .tif would be read as one more slice.  A relative path gives a relative
+ * path ("b.tif" → "b.dlsia.json"). */
 char       *dls_project_path_for_volume (const char *volume_path);
 char       *dls_labels_path_for_volume  (const char *volume_path);  /* NAME.labels.tif beside it */
 gboolean    dls_project_volume_exists   (const DlsProject *p);      /* the app asks the user to locate a moved volume when FALSE */
 void        dls_project_set_volume      (DlsProject *p, const char *volume_path); /* after locating: absolute path; labels path moves along only if it was the default beside the old volume */
+/* (A relative volume_path is taken from the working folder; NULL clears the volume.  With no
+ * label file yet, the labels get the default beside the new volume.) */
 /* The colour a new class number `index` gets (0xRRGGBBAA, opaque; the palette repeats). */
 guint32     dls_project_class_default_color (int index);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DlsProject, dls_project_free)

@@ -42,14 +42,20 @@ dls_dataset_free (DlsDataset *ds)
   g_free (ds);
 }
 
+gboolean
+dls_dataset_split_is_validation (uint64_t seed, double val_fraction, int64_t voxel)
+{
+  if (val_fraction <= 0)
+    return FALSE;
+  return (double) (dls_hash64 (seed * 0x9e3779b97f4a7c15ULL + (uint64_t) voxel) >> 11)
+             * (1.0 / 9007199254740992.0)
+         < val_fraction;
+}
+
 static gboolean
 is_validation (const DlsDataset *ds, int64_t voxel)
 {
-  if (ds->val_fraction <= 0)
-    return FALSE;
-  return (double) (dls_hash64 (ds->seed * 0x9e3779b97f4a7c15ULL + (uint64_t) voxel) >> 11)
-             * (1.0 / 9007199254740992.0)
-         < ds->val_fraction;
+  return dls_dataset_split_is_validation (ds->seed, ds->val_fraction, voxel);
 }
 
 /* Slice geometry: the (rows, cols) of a slice along an axis, and the voxel index of (r, c). */

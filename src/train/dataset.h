@@ -55,6 +55,9 @@ void        dls_dataset_get        (DlsDataset *ds, int i, int aug, float *image
 
 /* Whether a labelled voxel (index in Z × Y × X order) is held out for validation. */
 gboolean    dls_dataset_is_validation (DlsDataset *ds, int64_t voxel);
+/* The same split without a dataset: what a dataset made with this seed and val_fraction
+ * (0.2 when the args said 0) holds out. */
+gboolean    dls_dataset_split_is_validation (uint64_t seed, double val_fraction, int64_t voxel);
 
 /* The raw values at the given percentiles of a volume (over a deterministic sample of at most a
  * few million values), for the model's input normalisation. */

@@ -14,9 +14,13 @@
 #include "config.h"
 
 #include "application.h"
+#include "canvas.h"
 #include "engine-summary.h"
 #include "engine.h"
+#include "labels-file.h"
 #include "screenshot.h"
+#include "synth.h"
+#include "tiff.h"
 #include "window.h"
 
 #include <glib/gstdio.h>
@@ -48,18 +52,20 @@ timeout_cb (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* Iterates the main context until cond holds; fails after 20 s instead of hanging. */
-#define WAIT_FOR(cond)                                                       \
-  G_STMT_START                                                               \
-  {                                                                          \
-    gboolean timed_out_ = FALSE;                                             \
-    guint timeout_id_ = g_timeout_add_seconds (20, timeout_cb, &timed_out_); \
-    while (!(cond) && !timed_out_)                                           \
-      g_main_context_iteration (NULL, TRUE);                                 \
-    if (!timed_out_)                                                         \
-      g_source_remove (timeout_id_);                                         \
-    g_assert_true (cond);                                                    \
-  }                                                                          \
+/* Iterates the main context until cond holds; fails after 20 s (or `seconds`) instead of
+ * hanging. */
+#define WAIT_FOR(cond) WAIT_FOR_SECONDS (cond, 20)
+#define WAIT_FOR_SECONDS(cond, seconds)                                           \
+  G_STMT_START                                                                    \
+  {                                                                               \
+    gboolean timed_out_ = FALSE;                                                  \
+    guint timeout_id_ = g_timeout_add_seconds (seconds, timeout_cb, &timed_out_); \
+    while (!(cond) && !timed_out_)                                                \
+      g_main_context_iteration (NULL, TRUE);                                      \
+    if (!timed_out_)                                                              \
+      g_source_remove (timeout_id_);                                              \
+    g_assert_true (cond);                                                         \
+  }                                                                               \
   G_STMT_END
 
 static void
@@ -288,35 +294,326 @@ test_window_primary_menu (Fixture *f)
   g_assert_true (gtk_menu_button_get_primary (button));
   collect_menu_actions (gtk_menu_button_get_menu_model (button), actions);
   g_ptr_array_add (actions, NULL);
-  g_assert_cmpstrv (actions->pdata, ((const char *const[]){ "win.show-help-overlay", "app.about",
-                                                            "app.quit", NULL }));
+  g_assert_cmpstrv (actions->pdata,
+                    ((const char *const[]){ "win.open", "win.open-sample", "win.save-labels",
+                                            "win.export-classes", "win.show-help-overlay",
+                                            "app.about", "app.quit", NULL }));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "about"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "quit"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->window), "show-help-overlay"));
 }
 
+/* ---- opening, painting, training ---- */
+
+typedef struct
+{
+  gboolean done, ok;
+} Load;
+
+static void
+on_load_finished (DlsWindow *window, gboolean ok, gpointer data)
+{
+  Load *load = data;
+
+  load->done = TRUE;
+  load->ok = ok;
+}
+
+/* Opens a file as File › Open would and waits until the window has it (or gave up). */
+static gboolean
+open_and_wait (Fixture *f, const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  Load load = { 0 };
+  gulong id = g_signal_connect (f->window, "load-finished", G_CALLBACK (on_load_finished), &load);
+
+  dls_window_set_image_file (f->window, file);
+  WAIT_FOR (load.done);
+  g_signal_handler_disconnect (f->window, id);
+  return load.ok;
+}
+
+/* A synthetic fibre volume (uint16) of Z × Y × X in the test's folder; its sparse labels too
+ * when labels_out is given. */
+static char *
+make_volume (Fixture *f, const char *name, int Z, int Y, int X, guint8 **labels_out)
+{
+  g_autofree char *path = g_build_filename (f->tmpdir, name, NULL);
+  gsize n = (gsize) Z * Y * X;
+  g_autofree guint16 *volume = g_new (guint16, n);
+  g_autofree guint8 *truth = g_new (guint8, n);
+  guint8 *sparse = g_new (guint8, n);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (dls_synth_fibers (&(DlsSynthFibersArgs){ Z, Y, X, 3, 0 }, volume, truth, sparse,
+                                   &error));
+  g_assert_true (dls_tiff_write_u16 (path, volume, Z, Y, X, &error));
+  g_assert_no_error (error);
+  if (labels_out != NULL)
+    *labels_out = sparse;
+  else
+    g_free (sparse);
+  return g_steal_pointer (&path);
+}
+
 static void
 test_window_open_image (Fixture *f)
 {
-  g_autofree char *path = g_build_filename (f->tmpdir, "volume.tif", NULL);
+  g_autofree char *bad = g_build_filename (f->tmpdir, "notes.tif", NULL);
+  g_autofree char *path = make_volume (f, "volume.tif", 8, 48, 40, NULL);
   g_autoptr (GFile) file = g_file_new_for_path (path);
   g_autoptr (GError) error = NULL;
-  AdwWindowTitle *title;
+  AdwWindowTitle *title = template_child (f->window, "window_title");
+  GtkStack *stack = template_child (f->window, "stack");
+  DlsDocument *doc;
+  int Z, Y, X;
 
-  /* Never read: the content does not matter. */
-  g_file_set_contents (path, "not a TIFF", -1, &error);
-  g_assert_no_error (error);
+  /* not an image: the start page stays, nothing is opened */
+  g_assert_true (g_file_set_contents (bad, "not a TIFF", -1, &error));
+  g_assert_false (open_and_wait (f, bad));
+  g_assert_null (dls_window_get_document (f->window));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "start");
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "");
 
   /* As a second `dlsia-studio volume.tif` would: the running window takes the image. */
-  g_application_open (G_APPLICATION (f->app), &file, 1, "");
-  g_assert_true (find_main_window (f->app) == f->window);
+  {
+    Load load = { 0 };
+    gulong id
+        = g_signal_connect (f->window, "load-finished", G_CALLBACK (on_load_finished), &load);
 
-  title = template_child (f->window, "window_title");
-  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "volume.tif");
+    g_application_open (G_APPLICATION (f->app), &file, 1, "");
+    g_assert_true (find_main_window (f->app) == f->window);
+    WAIT_FOR (load.done);
+    g_signal_handler_disconnect (f->window, id);
+    g_assert_true (load.ok);
+  }
+  doc = dls_window_get_document (f->window);
+  g_assert_nonnull (doc);
+  dls_document_get_size (doc, &Z, &Y, &X);
+  g_assert_cmpint (Z, ==, 8);
+  g_assert_cmpint (Y, ==, 48);
+  g_assert_cmpint (X, ==, 40);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "work");
+  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "volume.tif — 40 × 48 × 8, uint16");
   g_assert_true (g_file_equal (dls_window_get_image_file (f->window), file));
+}
 
-  dls_window_set_image_file (f->window, NULL);
-  g_assert_cmpstr (adw_window_title_get_subtitle (title), ==, "");
+/* Labels of another size beside the volume: the volume opens with empty labels, the file is
+ * left alone, and the user is told why. */
+static void
+test_window_labels_wrong_size (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "v.tif", 8, 32, 32, NULL);
+  g_autofree char *labels = g_build_filename (f->tmpdir, "v.labels.tif", NULL);
+  g_autofree guint8 *small = g_new0 (guint8, 8 * 16 * 16);
+  g_autofree char *before = NULL, *after = NULL;
+  gsize len_before, len_after;
+  g_autoptr (GError) error = NULL;
+  DlsDocument *doc;
+
+  small[5] = 1;
+  g_assert_true (dls_labels_file_save (labels, small, 8, 16, 16, &error));
+  g_assert_true (g_file_get_contents (labels, &before, &len_before, NULL));
+  g_assert_true (open_and_wait (f, path));
+  doc = dls_window_get_document (f->window);
+  g_assert_nonnull (dls_document_get_labels_warning (doc));
+  g_assert_nonnull (strstr (dls_document_get_labels_warning (doc), "16"));
+  g_assert_cmpint (dls_document_count_labelled (doc, NULL, 0), ==, 0);
+  g_assert_true (g_file_get_contents (labels, &after, &len_after, NULL));
+  g_assert_cmpmem (before, len_before, after, len_after);
+}
+
+static void
+test_window_open_sample (Fixture *f)
+{
+  Load load = { 0 };
+  gulong id = g_signal_connect (f->window, "load-finished", G_CALLBACK (on_load_finished), &load);
+  DlsDocument *doc;
+  int Z, Y, X;
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "open-sample", NULL);
+  WAIT_FOR_SECONDS (load.done, 120);
+  g_signal_handler_disconnect (f->window, id);
+  g_assert_true (load.ok);
+  doc = dls_window_get_document (f->window);
+  dls_document_get_size (doc, &Z, &Y, &X);
+  g_assert_cmpint (Z, ==, 128);
+  g_assert_cmpint (Y, ==, 256);
+  g_assert_cmpint (X, ==, 256);
+  g_assert_cmpstr (dls_document_get_class_name (doc, 1), ==, "Matrix");
+  g_assert_cmpstr (dls_document_get_class_name (doc, 2), ==, "Fibre");
+  /* the sample comes with its sparse labels */
+  g_assert_cmpint (dls_document_get_restored_labels (doc), >, 1000);
+}
+
+/* The pixels of a widget as GTK draws it: width × height cairo ARGB32. */
+static guint32 *
+widget_pixels (GtkWidget *widget, int *width, int *height)
+{
+  g_auto (Picture) picture = { 0 };
+  guint32 *pixels;
+
+  gtk_widget_queue_draw (widget);
+  take_picture (widget, &picture);
+  g_assert_no_error (picture.error);
+  *width = gdk_texture_get_width (picture.texture);
+  *height = gdk_texture_get_height (picture.texture);
+  pixels = g_new (guint32, (gsize) *width * *height);
+  gdk_texture_download (picture.texture, (guchar *) pixels, (gsize) *width * 4);
+  return pixels;
+}
+
+/* With DLSIA_GUI_PICTURES=DIR the workflow leaves pictures of the window there, for people to
+ * look at (they are not checked). */
+static void
+keep_picture (Fixture *f, const char *name)
+{
+  const char *dir = g_getenv ("DLSIA_GUI_PICTURES");
+  g_auto (Picture) picture = { 0 };
+  g_autofree char *path = NULL;
+
+  if (dir == NULL)
+    return;
+  path = g_build_filename (dir, name, NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (f->window));
+  take_picture (GTK_WIDGET (f->window), &picture);
+  g_assert_no_error (picture.error);
+  g_assert_true (dls_screenshot_save_texture (picture.texture, path, NULL));
+}
+
+static double
+fraction_different (const guint32 *a, const guint32 *b, int n)
+{
+  int d = 0;
+
+  for (int i = 0; i < n; i++)
+    d += a[i] != b[i];
+  return (double) d / n;
+}
+
+static gboolean
+action_enabled (Fixture *f, const char *name)
+{
+  return g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), name);
+}
+
+static gboolean
+prediction_complete (DlsDocument *doc)
+{
+  DlsPrediction *p = dls_document_get_prediction (doc);
+
+  if (p == NULL)
+    return FALSE;
+  for (int z = 0; z < p->depth; z++)
+    if (!dls_prediction_slice_done (p, z))
+      return FALSE;
+  return TRUE;
+}
+
+/* The first hour of a user, through the window's actions and the canvas: paint two classes,
+ * undo and redo, train, see the overlays, save the labels, reopen and find them again. */
+static void
+test_window_workflow (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "fibres.tif", 8, 64, 64, NULL);
+  g_autofree char *labels_path = g_build_filename (f->tmpdir, "fibres.labels.tif", NULL);
+  g_autofree guint32 *none = NULL, *seg = NULL, *unc = NULL, *hidden = NULL;
+  g_autofree char *legend = NULL;
+  g_autofree guint8 *painted = NULL;
+  GtkDropDown *overlay = template_child (f->window, "overlay_dropdown");
+  DlsDocument *doc;
+  GtkWidget *canvas;
+  guint8 *labels;
+  int w, h, w2, h2;
+  gsize hw = 64 * 64, at_1 = 4 * hw + 30 * 64 + 5, at_2 = 4 * hw + 30 * 64 + 40;
+
+  g_assert_true (open_and_wait (f, path));
+  doc = dls_window_get_document (f->window);
+  canvas = dls_window_get_canvas (f->window, DLS_AXIS_Z);
+  labels = dls_document_get_labels (doc);
+  g_assert_false (action_enabled (f, "undo"));
+
+  /* two strokes on the middle slice (z = 4), one per class */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "class", g_variant_new_int32 (1));
+  dls_canvas_stroke (DLS_CANVAS (canvas), (const double[]){ 5.5, 4.5, 5.5, 60.5 }, 2);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "class", g_variant_new_int32 (2));
+  dls_canvas_stroke (DLS_CANVAS (canvas), (const double[]){ 40.5, 4.5, 40.5, 60.5 }, 2);
+  g_assert_cmpuint (labels[at_1], ==, 1);
+  g_assert_cmpuint (labels[at_2], ==, 2);
+  g_assert_cmpuint (labels[4 * hw + 30 * 64 + 20], ==, 0);
+  g_assert_cmpuint (labels[3 * hw + 30 * 64 + 40], ==, 0);
+  g_assert_true (action_enabled (f, "undo"));
+
+  /* undo takes back the last stroke only; redo brings it back */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "undo", NULL);
+  g_assert_cmpuint (labels[at_2], ==, 0);
+  g_assert_cmpuint (labels[at_1], ==, 1);
+  g_assert_true (action_enabled (f, "redo"));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "redo", NULL);
+  g_assert_cmpuint (labels[at_2], ==, 2);
+  painted = dls_document_copy_labels (doc);
+
+  /* a tiny model: one member, one epoch */
+  gtk_adjustment_set_value (template_child (f->window, "members_adjustment"), 1);
+  gtk_adjustment_set_value (template_child (f->window, "epochs_adjustment"), 1);
+  gtk_adjustment_set_value (template_child (f->window, "time_adjustment"), 0);
+  g_assert_false (action_enabled (f, "export-classes"));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "train", NULL);
+  g_assert_true (action_enabled (f, "cancel-train"));
+  WAIT_FOR_SECONDS (prediction_complete (doc) && action_enabled (f, "train"), 300);
+  g_assert_cmpint (dls_document_get_prediction (doc)->K, ==, 2);
+  g_assert_true (action_enabled (f, "export-classes"));
+
+  /* the overlays change what the canvas shows, at the size it is shown */
+  gtk_drop_down_set_selected (overlay, DLS_OVERLAY_NONE);
+  none = widget_pixels (canvas, &w, &h);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "overlay-segmentation", NULL);
+  g_assert_cmpuint (gtk_drop_down_get_selected (overlay), ==, DLS_OVERLAY_SEGMENTATION);
+  seg = widget_pixels (canvas, &w2, &h2);
+  g_assert_cmpint (w, ==, w2);
+  g_assert_cmpint (h, ==, h2);
+  /* the image fills most of the canvas, and every predicted pixel gets a class colour */
+  g_assert_cmpfloat (fraction_different (none, seg, w * h), >, 0.3);
+  keep_picture (f, "workflow-segmentation.png");
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "overlay-uncertainty", NULL);
+  unc = widget_pixels (canvas, &w2, &h2);
+  g_assert_cmpfloat (fraction_different (none, unc, w * h), >, 0.3);
+  g_assert_cmpfloat (fraction_different (seg, unc, w * h), >, 0.3);
+  keep_picture (f, "workflow-uncertainty.png");
+  legend = dls_canvas_describe_overlay (DLS_CANVAS (canvas));
+  g_assert_true (g_str_has_prefix (legend, "Margin"));
+  /* pressing u again hides it */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "overlay-uncertainty", NULL);
+  g_assert_cmpuint (gtk_drop_down_get_selected (overlay), ==, DLS_OVERLAY_NONE);
+  /* h hides the labels: the strokes' pixels change */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "show-labels", NULL);
+  hidden = widget_pixels (canvas, &w2, &h2);
+  g_assert_cmpfloat (fraction_different (none, hidden, w * h), >, 0.005);
+
+  /* the class map exports as a TIFF the size of the volume */
+  {
+    g_autofree char *out = g_build_filename (f->tmpdir, "classes.tif", NULL);
+    g_autoptr (GError) error = NULL;
+    g_auto (DlsTiffInfo) info = { 0 };
+    g_autofree float *map = NULL;
+
+    g_assert_true (dls_window_export_classes (f->window, out, &error));
+    g_assert_no_error (error);
+    map = dls_tiff_read_volume (out, &info, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info.depth, ==, 8);
+    for (gsize i = 0; i < 8 * hw; i++)
+      g_assert_true (map[i] == 1 || map[i] == 2);
+  }
+
+  /* Ctrl+S, then open the volume again: the labels are back, exactly */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "save-labels", NULL);
+  g_assert_true (g_file_test (labels_path, G_FILE_TEST_EXISTS));
+  g_assert_true (open_and_wait (f, path));
+  g_assert_true (dls_window_get_document (f->window) != doc);
+  doc = dls_window_get_document (f->window);
+  g_assert_cmpmem (dls_document_get_labels (doc), 8 * hw, painted, 8 * hw);
+  g_assert_null (dls_document_get_prediction (doc));
 }
 
 static void
@@ -763,6 +1060,9 @@ main (int argc, char *argv[])
   ADD ("/gui/window/title", .body = test_window_title);
   ADD ("/gui/window/primary-menu", .body = test_window_primary_menu);
   ADD ("/gui/window/open-image", .body = test_window_open_image);
+  ADD ("/gui/window/open-sample", .body = test_window_open_sample);
+  ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
+  ADD ("/gui/window/workflow", .body = test_window_workflow);
   ADD ("/gui/window/restore-state", .prepare = prepare_restore_state,
        .body = test_window_restore_state);
   ADD ("/gui/window/close-saves-state", .body = test_window_close_saves_state);

@@ -430,6 +430,23 @@ test_project_load_example (void)
   tmp_dir_remove (dir);
 }
 
+/* Saved by a Windows editor: a byte-order mark and CRLF line ends. */
+static void
+test_project_load_bom_crlf (void)
+{
+  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *path = g_build_filename (dir, "p.dlsia.json", NULL);
+  g_autofree char *volume = g_build_filename (dir, "v.tif", NULL);
+  g_autoptr (DlsProject) p = NULL;
+  g_autoptr (GError) error = NULL;
+
+  write_text (path, "\xef\xbb\xbf{\r\n  \"format\": 1,\r\n  \"volume\": \"v.tif\"\r\n}\r\n");
+  p = dls_project_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (p->volume, ==, volume);
+  tmp_dir_remove (dir);
+}
+
 /* {"format": 1} alone is a project with every default; keys this version does not know, and
  * display names it does not know, are passed over. */
 static void
@@ -953,6 +970,41 @@ test_project_bad_class_count (void)
   tmp_dir_remove (dir);
 }
 
+/* A million "[" must not overflow the stack; deep but reasonable parameters, and brackets
+ * inside strings, are fine. */
+static void
+test_project_bad_deep (void)
+{
+  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *path = g_build_filename (dir, "deep.dlsia.json", NULL);
+  g_autofree char *brackets = g_strnfill (1000000, '[');
+  g_autoptr (GString) ok
+      = g_string_new ("{\"format\": 1, \"classes\": [{\"name\": \"[[[{{{\\\"\"}],"
+                      " \"training\": {\"params\": ");
+  g_autoptr (DlsProject) p = NULL;
+  g_autoptr (GError) error = NULL;
+
+  write_text (path, brackets);
+  p = dls_project_load (path, &error);
+  g_assert_null (p);
+  g_assert_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT);
+  assert_message_has (error, "deep.dlsia.json", "nested", NULL);
+  g_clear_error (&error);
+
+  for (int i = 0; i < 100; i++)
+    g_string_append (ok, "{\"a\": ");
+  g_string_append (ok, "[1]");
+  for (int i = 0; i < 100; i++)
+    g_string_append (ok, "}");
+  g_string_append (ok, "}}");
+  write_text (path, ok->str);
+  p = dls_project_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_array_index (p->classes, DlsProjectClass, 0).name, ==, "[[[{{{\"");
+  g_assert_true (json_object_has_member (p->training.arch_params, "a"));
+  tmp_dir_remove (dir);
+}
+
 static void
 test_project_bad_not_there (void)
 {
@@ -996,9 +1048,22 @@ test_project_save_invalid (void)
   assert_message_has (error, "no classes", NULL);
   g_clear_error (&error);
 
+  for (guint i = 0; i < 256; i++)
+    set_class (p, i, "c", 0xffffffff);
+  g_assert_false (dls_project_save (p, path, &error));
+  assert_message_has (error, "256 classes", "255", NULL);
+  g_clear_error (&error);
+  g_array_set_size (p->classes, 0);
+
   set_class (p, 0, "bad \xff name", 0xffffffff);
   g_assert_false (dls_project_save (p, path, &error));
   assert_message_has (error, "class name", "UTF-8", NULL);
+  g_clear_error (&error);
+
+  set_class (p, 0, "good name", 0xffffffff);
+  g_ptr_array_add (p->models, g_strdup ("/tmp/models/\xe9t\xe9.json")); /* Latin-1 */
+  g_assert_false (dls_project_save (p, path, &error));
+  assert_message_has (error, "path of a model", "UTF-8", NULL);
   g_assert_cmpint (dir_count (dir), ==, 0);
   tmp_dir_remove (dir);
 }
@@ -1098,6 +1163,7 @@ test_project_path_helpers (void)
     { "a/b.raw", "a/b.raw.dlsia.json", "a/b.raw.labels.tif" },
     { "a/.tif", "a/.tif.dlsia.json", "a/.tif.labels.tif" },
     { "a/c/", "a/c.dlsia.json", "a/c.labels.tif" }, /* a folder, by its trailing slash */
+    { "a/c.tif/", "a/c.tif.dlsia.json", "a/c.tif.labels.tif" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -1463,6 +1529,7 @@ main (int argc, char **argv)
   g_test_add_func ("/io/project/round-trip", test_project_round_trip);
   g_test_add_func ("/io/project/text", test_project_text);
   g_test_add_func ("/io/project/load/example", test_project_load_example);
+  g_test_add_func ("/io/project/load/bom-crlf", test_project_load_bom_crlf);
   g_test_add_func ("/io/project/load/defaults-and-unknown-keys",
                    test_project_defaults_and_unknown_keys);
   for (guint i = 0; i < G_N_ELEMENTS (relative_cases); i++)
@@ -1481,6 +1548,7 @@ main (int argc, char **argv)
       g_test_add_data_func (name, &bad_cases[i], test_project_bad);
     }
   g_test_add_func ("/io/project/bad/class-count", test_project_bad_class_count);
+  g_test_add_func ("/io/project/bad/deep", test_project_bad_deep);
   g_test_add_func ("/io/project/bad/not-there", test_project_bad_not_there);
   g_test_add_func ("/io/project/save/invalid", test_project_save_invalid);
   g_test_add_func ("/io/project/save/read-only-folder", test_project_save_read_only);

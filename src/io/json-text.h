@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * json-text.h: JSON text for files people read and edit.  json-glib 1.6's generator writes 0.1
+ * as 0.10000000000000001 and 1e20 as "1e+20.0" (which is not JSON), and puts a space before
+ * every colon; this writes the shortest number that reads back the same, "key": value, two
+ * spaces per level, lists of numbers on one line, UTF-8 as is.
+ *
+ * What it deliberately does not do: parse (json-glib does), or write NaN and infinities (JSON
+ * has none: they become null).
+ */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+G_BEGIN_DECLS
+
+/* The whole tree, ending in a newline. */
+char *dls_json_to_text (JsonNode *root, gsize *len);
+
+G_END_DECLS
