@@ -282,6 +282,10 @@ collect_menu_actions (GMenuModel *model, GPtrArray *actions)
       section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SECTION);
       if (section != NULL)
         collect_menu_actions (section, actions);
+      g_clear_object (&section);
+      section = g_menu_model_get_item_link (model, i, G_MENU_LINK_SUBMENU);
+      if (section != NULL)
+        collect_menu_actions (section, actions);
     }
 }
 
@@ -295,9 +299,11 @@ test_window_primary_menu (Fixture *f)
   collect_menu_actions (gtk_menu_button_get_menu_model (button), actions);
   g_ptr_array_add (actions, NULL);
   g_assert_cmpstrv (actions->pdata,
-                    ((const char *const[]){ "win.open", "win.open-sample", "win.save-labels",
-                                            "win.export-classes", "win.show-help-overlay",
-                                            "app.about", "app.quit", NULL }));
+                    ((const char *const[]){ "win.open", "win.open-sample", "win.save-project",
+                                            "win.save-labels", "win.load-model", "win.save-model",
+                                            "win.export", "win.export", "win.export", "win.export",
+                                            "win.show-help-overlay", "app.about", "app.quit",
+                                            NULL }));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "about"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "quit"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->window), "show-help-overlay"));
@@ -517,6 +523,8 @@ test_window_workflow (Fixture *f)
 {
   g_autofree char *path = make_volume (f, "fibres.tif", 8, 64, 64, NULL);
   g_autofree char *labels_path = g_build_filename (f->tmpdir, "fibres.labels.tif", NULL);
+  g_autofree char *project_path = g_build_filename (f->tmpdir, "fibres.dlsia.json", NULL);
+  g_autofree char *model_path = g_build_filename (f->tmpdir, "fibres.smsnet.json", NULL);
   g_autofree guint32 *none = NULL, *seg = NULL, *unc = NULL, *hidden = NULL;
   g_autofree char *legend = NULL;
   g_autofree guint8 *painted = NULL;
@@ -557,12 +565,12 @@ test_window_workflow (Fixture *f)
   gtk_adjustment_set_value (template_child (f->window, "members_adjustment"), 1);
   gtk_adjustment_set_value (template_child (f->window, "epochs_adjustment"), 1);
   gtk_adjustment_set_value (template_child (f->window, "time_adjustment"), 0);
-  g_assert_false (action_enabled (f, "export-classes"));
+  g_assert_false (action_enabled (f, "save-model"));
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "train", NULL);
   g_assert_true (action_enabled (f, "cancel-train"));
   WAIT_FOR_SECONDS (prediction_complete (doc) && action_enabled (f, "train"), 300);
   g_assert_cmpint (dls_document_get_prediction (doc)->K, ==, 2);
-  g_assert_true (action_enabled (f, "export-classes"));
+  g_assert_true (action_enabled (f, "save-model"));
 
   /* the overlays change what the canvas shows, at the size it is shown */
   gtk_drop_down_set_selected (overlay, DLS_OVERLAY_NONE);
@@ -606,14 +614,123 @@ test_window_workflow (Fixture *f)
       g_assert_true (map[i] == 1 || map[i] == 2);
   }
 
-  /* Ctrl+S, then open the volume again: the labels are back, exactly */
-  g_action_group_activate_action (G_ACTION_GROUP (f->window), "save-labels", NULL);
+  /* the other exports */
+  {
+    g_autofree char *probs = g_build_filename (f->tmpdir, "p.tif", NULL);
+    g_autofree char *unc_path = g_build_filename (f->tmpdir, "u.tif", NULL);
+    g_autoptr (GError) error = NULL;
+    g_auto (DlsTiffInfo) info = { 0 };
+    g_autofree float *pv = NULL;
+
+    g_assert_true (dls_window_export_probabilities (f->window, probs, &error));
+    g_assert_no_error (error);
+    pv = dls_tiff_read_volume (probs, &info, &error);
+    g_assert_no_error (error);
+    /* two pages per slice, summing to one */
+    g_assert_cmpint (info.depth, ==, 16);
+    for (gsize i = 0; i < hw; i++)
+      g_assert_cmpfloat_with_epsilon (pv[i] + pv[hw + i], 1.0, 1e-4);
+    g_assert_true (dls_window_export_uncertainty (f->window, unc_path, &error));
+    g_assert_no_error (error);
+    g_assert_false (dls_window_export_classes (f->window, "/nonexistent/dir/c.tif", &error));
+    g_assert_nonnull (error);
+  }
+
+  /* rename a class, save the project (labels, model, settings), open it again: all back */
+  dls_document_set_class_name (doc, 2, "Fibre");
+  gtk_drop_down_set_selected (overlay, DLS_OVERLAY_PREDICTION);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "save-project", NULL);
   g_assert_true (g_file_test (labels_path, G_FILE_TEST_EXISTS));
-  g_assert_true (open_and_wait (f, path));
+  g_assert_true (g_file_test (project_path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (model_path, G_FILE_TEST_EXISTS));
+  gtk_drop_down_set_selected (overlay, DLS_OVERLAY_NONE);
+  g_assert_true (open_and_wait (f, project_path));
   g_assert_true (dls_window_get_document (f->window) != doc);
   doc = dls_window_get_document (f->window);
   g_assert_cmpmem (dls_document_get_labels (doc), 8 * hw, painted, 8 * hw);
-  g_assert_null (dls_document_get_prediction (doc));
+  g_assert_cmpstr (dls_document_get_class_name (doc, 2), ==, "Fibre");
+  g_assert_cmpuint (gtk_drop_down_get_selected (overlay), ==, DLS_OVERLAY_PREDICTION);
+  /* the saved model predicts the volume again, without training */
+  WAIT_FOR_SECONDS (prediction_complete (doc) && action_enabled (f, "train"), 300);
+  g_assert_true (action_enabled (f, "save-model"));
+}
+
+/* A project whose volume is not there: nothing opens without the user's say. */
+static void
+test_window_project_moved (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "gone.tif", 8, 32, 32, NULL);
+  g_autofree char *project = g_build_filename (f->tmpdir, "gone.dlsia.json", NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (open_and_wait (f, path));
+  g_assert_true (dls_window_save_project (f->window, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_test (project, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (project);
+
+    dls_window_set_image_file (f->window, file);
+  }
+  iterate_pending ();
+  /* the question is asked (a dialog), the open volume stays */
+  {
+    GListModel *tops = gtk_window_get_toplevels (); /* transfer none */
+    GtkWindow *dialog = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+      {
+        g_autoptr (GObject) w = g_list_model_get_item (tops, i);
+
+        if (ADW_IS_MESSAGE_DIALOG (w))
+          dialog = GTK_WINDOW (w);
+      }
+    g_assert_nonnull (dialog);
+    g_assert_nonnull (strstr (adw_message_dialog_get_body (ADW_MESSAGE_DIALOG (dialog)),
+                              "gone.tif"));
+    g_assert_false (dls_window_is_loading (f->window));
+    gtk_window_destroy (dialog);
+  }
+  iterate_pending ();
+  /* a corrupt project: a message, nothing else */
+  g_assert_true (g_file_set_contents (project, "{\"format\": 9}", -1, NULL));
+  {
+    g_autoptr (GFile) file = g_file_new_for_path (project);
+
+    dls_window_set_image_file (f->window, file);
+  }
+  g_assert_false (dls_window_is_loading (f->window));
+  g_assert_nonnull (dls_window_get_document (f->window));
+}
+
+/* Painting in the XZ view writes the voxels of the volume that view shows. */
+static void
+test_window_paint_xz (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "xz.tif", 8, 32, 40, NULL);
+  DlsDocument *doc;
+  GtkWidget *xz, *yz;
+  guint8 *labels;
+  int pos_y = 16, pos_x = 20; /* the views cut the middle */
+
+  g_assert_true (open_and_wait (f, path));
+  doc = dls_window_get_document (f->window);
+  labels = dls_document_get_labels (doc);
+  xz = dls_window_get_canvas (f->window, DLS_AXIS_Y);
+  yz = dls_window_get_canvas (f->window, DLS_AXIS_X);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "class", g_variant_new_int32 (2));
+  /* XZ: plane x = x, plane y = z */
+  dls_canvas_stroke (DLS_CANVAS (xz), (const double[]){ 3.5, 2.5 }, 1);
+  /* YZ stands beside XY: plane x = z, plane y = y */
+  dls_canvas_stroke (DLS_CANVAS (yz), (const double[]){ 5.5, 9.5 }, 1);
+  g_assert_cmpuint (labels[(2 * 32 + pos_y) * 40 + 3], ==, 2);
+  g_assert_cmpuint (labels[(5 * 32 + 9) * 40 + pos_x], ==, 2);
+  g_assert_cmpint (dls_document_count_labelled (doc, NULL, 0), ==, 2 * 5 * 5 - 2 * 4);
+  /* one undo step each */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "undo", NULL);
+  g_assert_cmpuint (labels[(5 * 32 + 9) * 40 + pos_x], ==, 0);
+  g_assert_cmpuint (labels[(2 * 32 + pos_y) * 40 + 3], ==, 2);
 }
 
 static void
@@ -1063,6 +1180,8 @@ main (int argc, char *argv[])
   ADD ("/gui/window/open-sample", .body = test_window_open_sample);
   ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
   ADD ("/gui/window/workflow", .body = test_window_workflow);
+  ADD ("/gui/window/project-moved", .body = test_window_project_moved);
+  ADD ("/gui/window/paint-xz", .body = test_window_paint_xz);
   ADD ("/gui/window/restore-state", .prepare = prepare_restore_state,
        .body = test_window_restore_state);
   ADD ("/gui/window/close-saves-state", .body = test_window_close_saves_state);
