@@ -209,8 +209,7 @@ static void
 picture_taken (GtkWidget *widget, GdkTexture *texture, const GError *error, gpointer user_data)
 {
   Picture *picture = user_data;
-  g_autofree char *path
-      = g_build_filename (g_getenv ("DLSIA_TEST_PICTURES"), picture->name, NULL);
+  g_autofree char *path = g_build_filename (g_getenv ("DLSIA_TEST_PICTURES"), picture->name, NULL);
   g_autoptr (GError) save_error = NULL;
 
   g_assert_no_error (error);
@@ -469,8 +468,9 @@ window_key_shortcuts (GtkApplication *app, GtkWidget *window)
           if (!GTK_IS_KEYVAL_TRIGGER (trigger)
               || !GTK_IS_NAMED_ACTION (gtk_shortcut_get_action (shortcut)))
             continue;
-          name = gtk_accelerator_name (gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)),
-                                       gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)));
+          name = gtk_accelerator_name (
+              gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)),
+              gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)));
           if (g_ptr_array_find_with_equal_func (app_accels, name, g_str_equal, NULL))
             g_free (name);
           else
@@ -488,8 +488,10 @@ test_help_overlay_entries (Fixture *f)
 {
   g_autoptr (GtkBuilder) builder = NULL;
   g_autoptr (GPtrArray) shortcuts = overlay_shortcuts (&builder);
-  g_autoptr (GPtrArray) window_keys = window_key_shortcuts (GTK_APPLICATION (f->app), GTK_WIDGET (f->window));
-  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (f->window)));
+  g_autoptr (GPtrArray) window_keys
+      = window_key_shortcuts (GTK_APPLICATION (f->app), GTK_WIDGET (f->window));
+  GtkIconTheme *theme
+      = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (f->window)));
 
   g_assert_cmpuint (window_keys->len, >, 0);
   for (guint i = 0; i < shortcuts->len; i++)
@@ -551,10 +553,12 @@ test_help_overlay_complete (Fixture *f)
 {
   g_autoptr (GtkBuilder) builder = NULL;
   g_autoptr (GPtrArray) shortcuts = overlay_shortcuts (&builder);
-  g_autoptr (GPtrArray) window_keys = window_key_shortcuts (GTK_APPLICATION (f->app), GTK_WIDGET (f->window));
+  g_autoptr (GPtrArray) window_keys
+      = window_key_shortcuts (GTK_APPLICATION (f->app), GTK_WIDGET (f->window));
   g_autoptr (GPtrArray) listed_actions = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) listed_keys = g_ptr_array_new_with_free_func (g_free);
-  g_auto (GStrv) accel_actions = gtk_application_list_action_descriptions (GTK_APPLICATION (f->app));
+  g_auto (GStrv) accel_actions
+      = gtk_application_list_action_descriptions (GTK_APPLICATION (f->app));
 
   for (guint i = 0; i < shortcuts->len; i++)
     {
@@ -595,8 +599,8 @@ test_help_overlay_shows (Fixture *f)
 {
   GtkShortcutsWindow *overlay
       = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (f->window));
-  g_auto (GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app),
-                                                                 "win.show-help-overlay");
+  g_auto (GStrv) accels
+      = gtk_application_get_accels_for_action (GTK_APPLICATION (f->app), "win.show-help-overlay");
 
   g_assert_nonnull (overlay);
   g_assert_true (g_strv_contains ((const char *const *) accels, "<Control>question"));
@@ -617,14 +621,15 @@ test_tool_icons (Fixture *f)
     "io.github.dlsia.Studio-eraser-symbolic",
     "io.github.dlsia.Studio-flood-fill-symbolic",
   };
-  GtkIconTheme *theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (f->window)));
+  GtkIconTheme *theme
+      = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (f->window)));
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     g_assert_true (gtk_icon_theme_has_icon (theme, names[i]));
 }
 
-#define ADD(path, fn) g_test_add (path, Fixture, (gconstpointer) fn, fixture_set_up, run_test, \
-                                  fixture_tear_down)
+#define ADD(path, fn) \
+  g_test_add (path, Fixture, (gconstpointer) fn, fixture_set_up, run_test, fixture_tear_down)
 
 int
 main (int argc, char *argv[])
