@@ -300,7 +300,7 @@ test_window_primary_menu (Fixture *f)
   g_ptr_array_add (actions, NULL);
   g_assert_cmpstrv (actions->pdata,
                     ((const char *const[]){ "win.open", "win.open-sample", "win.save-project",
-                                            "win.save-labels", "win.load-model", "win.save-model",
+                                            "win.save-project-as", "win.save-labels", "win.load-model", "win.save-model",
                                             "win.export", "win.export", "win.export", "win.export",
                                             "win.show-help-overlay", "app.about", "app.quit",
                                             NULL }));
