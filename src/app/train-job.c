@@ -258,10 +258,14 @@ dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_f
                      DlsTrainJobFn fn, gpointer user_data)
 {
   DlsTrainJob *job = g_new0 (DlsTrainJob, 1);
+  int Z, Y, X;
 
+  dls_document_get_size (doc, &Z, &Y, &X);
   job->doc = g_object_ref (doc);
   job->settings = *settings;
-  job->z_first = z_first;
+  /* the prediction loop reaches every slice, and hands the prediction over, only from a slice
+   * inside the volume */
+  job->z_first = CLAMP (z_first, 0, Z - 1);
   job->labels = dls_document_copy_labels (doc);
   job->K = dls_document_get_n_classes (doc);
   job->context = g_main_context_ref_thread_default ();

@@ -1133,6 +1133,44 @@ test_train_job_main_context (void)
   tmp_dir_remove (dir);
 }
 
+/* A slice outside the volume (a stale position) still gives a whole prediction, shown from the
+ * nearest slice on. */
+static void
+test_train_job_z_first_outside (void)
+{
+  g_autofree char *dir = tmp_dir_new ();
+  DlsDocument *doc = fibre_document (dir);
+  DlsTrainSettings s = small_settings (1);
+  const int starts[] = { FZ + 3, -2 }, nearest[] = { FZ - 1, 0 };
+
+  for (guint t = 0; t < G_N_ELEMENTS (starts); t++)
+    {
+      DlsJobStatus st;
+      DlsPrediction *p;
+      JobLog log;
+
+      dls_document_set_prediction (doc, NULL);
+      job_log_init (&log, doc);
+      log.job = dls_train_job_start (doc, &s, starts[t], on_job, &log);
+      run_until (&log.ended, 600);
+      dls_train_job_get_status (log.job, &st);
+      g_assert_cmpint (st.phase, ==, DLS_JOB_DONE);
+      g_assert_cmpint (st.slices_done, ==, FZ);
+      g_free (st.error);
+      g_assert_cmpuint (log.z->len, ==, FZ + 1);
+      g_assert_cmpint (g_array_index (log.z, int, 0), ==, nearest[t]);
+      p = dls_document_get_prediction (doc);
+      g_assert_nonnull (p);
+      g_assert_true (log.prediction_at_first_slice == p);
+      for (int z = 0; z < FZ; z++)
+        g_assert_true (dls_prediction_slice_done (p, z));
+      dls_train_job_free (log.job);
+      job_log_clear (&log);
+    }
+  g_assert_finalize_object (doc);
+  tmp_dir_remove (dir);
+}
+
 static gboolean
 cancel_on_first_poll (gpointer data)
 {
@@ -1384,6 +1422,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/document/prediction", test_prediction);
   g_test_add_func ("/app/train-job/run", test_train_job_run);
   g_test_add_func ("/app/train-job/main-context", test_train_job_main_context);
+  g_test_add_func ("/app/train-job/z-first-outside", test_train_job_z_first_outside);
   g_test_add_func ("/app/train-job/cancel", test_train_job_cancel);
   g_test_add_func ("/app/train-job/one-class", test_train_job_one_class);
   g_test_add_func ("/app/train-job/snapshot", test_train_job_snapshot);
