@@ -193,16 +193,18 @@ memory_document (const char *dir, int Z, int Y, int X)
 {
   g_autofree char *path = g_build_filename (dir, "memory.tif", NULL);
   g_autofree guint16 *v = ramp_u16 (Z, Y, X);
-  float *f = g_new (float, (gsize) Z * Y * X);
+  gsize n = (gsize) Z * Y * X;
+  float *f = g_new (float, n);
 
-  for (gsize i = 0; i < (gsize) Z * Y * X; i++)
+  for (gsize i = 0; i < n; i++)
     f[i] = v[i];
   return dls_document_new_for_volume (path, f, Z, Y, X, "uint16");
 }
 
 /* ---- signal recorders ---- */
 
-typedef struct {
+typedef struct
+{
   int count;
   guint64 lo, hi;
 } LabelsLog;
@@ -215,7 +217,8 @@ on_labels_changed (DlsDocument *doc, guint64 lo, guint64 hi, LabelsLog *log)
   log->hi = hi;
 }
 
-typedef struct {
+typedef struct
+{
   int count;
   int n_errors;
   GError *last_error; /* a copy */
@@ -240,7 +243,8 @@ on_count (gpointer instance, int *count)
   (*count)++;
 }
 
-typedef struct {
+typedef struct
+{
   int count;
   GArray *z; /* of int */
 } PredictionLog;
@@ -959,9 +963,9 @@ fibre_document (const char *dir)
   DlsDocument *doc;
   guint8 *labels;
 
-  g_assert_true (dls_synth_fibers (&(DlsSynthFibersArgs){ .depth = FZ, .height = FY, .width = FX,
-                                                          .seed = 3 },
-                                   v, truth, sparse, &error));
+  g_assert_true (
+      dls_synth_fibers (&(DlsSynthFibersArgs){ .depth = FZ, .height = FY, .width = FX, .seed = 3 },
+                        v, truth, sparse, &error));
   g_assert_no_error (error);
   for (gsize i = 0; i < n; i++)
     f[i] = v[i];
@@ -976,12 +980,13 @@ fibre_document (const char *dir)
   return doc;
 }
 
-typedef struct {
+typedef struct
+{
   DlsTrainJob *job;
-  int n_calls;        /* atomic: every call, on whatever thread */
-  int off_thread;     /* atomic: calls not on the main thread */
-  int ended;          /* z = −1 seen */
-  GArray *z;          /* of int, main-thread calls in order */
+  int n_calls;    /* atomic: every call, on whatever thread */
+  int off_thread; /* atomic: calls not on the main thread */
+  int ended;      /* z = −1 seen */
+  GArray *z;      /* of int, main-thread calls in order */
   DlsPrediction *prediction_at_first_slice;
   DlsDocument *doc;
 } JobLog;
@@ -1022,11 +1027,9 @@ on_job (DlsTrainJob *job, int z, gpointer user_data)
 static DlsTrainSettings
 small_settings (int members)
 {
-  return (DlsTrainSettings){ .arch = DLS_ARCH_SMSNET,
-                             .members = members,
-                             .epochs = 1,
-                             .patch = 32,
-                             .seed = 7 };
+  return (DlsTrainSettings){
+    .arch = DLS_ARCH_SMSNET, .members = members, .epochs = 1, .patch = 32, .seed = 7
+  };
 }
 
 static void
