@@ -630,9 +630,10 @@ dls_document_get_palette (DlsDocument *self)
 int
 dls_document_add_class (DlsDocument *self, const char *name, guint32 color)
 {
-  Class c = { g_strdup (name), color };
+  Class c;
 
   g_return_val_if_fail (dls_document_get_n_classes (self) < DLS_MAX_CLASSES, -1);
+  c = (Class){ g_strdup (name), color };
   g_array_append_val (self->classes, c);
   update_palette (self);
   g_signal_emit (self, signals[CLASSES_CHANGED], 0);
