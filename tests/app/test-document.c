@@ -1289,6 +1289,57 @@ test_train_job_cancel (void)
 }
 
 static void
+on_job_cancel_at_first_slice (DlsTrainJob *job, int z, gpointer user_data)
+{
+  JobLog *log = user_data;
+
+  on_job (job, z, user_data);
+  if (z >= 0 && log->z->len == 1)
+    dls_train_job_cancel (job);
+}
+
+/* Cancelling once the visible slice is there keeps the new prediction and the slices done. */
+static void
+test_train_job_cancel_predicting (void)
+{
+  g_autofree char *dir = tmp_dir_new ();
+  DlsDocument *doc = fibre_document (dir);
+  DlsTrainSettings s = small_settings (1);
+  DlsPrediction *p;
+  DlsJobStatus st;
+  JobLog log;
+  int done = 0;
+
+  job_log_init (&log, doc);
+  log.job = dls_train_job_start (doc, &s, 2, on_job_cancel_at_first_slice, &log);
+  run_until (&log.ended, 600);
+
+  dls_train_job_get_status (log.job, &st);
+  /* DONE when the worker had predicted every slice before the main thread saw the first */
+  g_assert_true (st.phase == DLS_JOB_CANCELLED || st.phase == DLS_JOB_DONE);
+  g_test_message ("%s with %d of %d slices", st.phase == DLS_JOB_DONE ? "done" : "cancelled",
+                  st.slices_done, FZ);
+  g_free (st.error);
+  p = dls_document_get_prediction (doc);
+  g_assert_nonnull (p);
+  g_assert_true (log.prediction_at_first_slice == p);
+  g_assert_true (dls_prediction_slice_done (p, 2));
+  for (int z = 0; z < FZ; z++)
+    done += dls_prediction_slice_done (p, z);
+  g_assert_cmpint (done, ==, st.slices_done);
+  if (st.phase == DLS_JOB_DONE)
+    g_assert_cmpint (done, ==, FZ);
+  /* every slice reported, then the end */
+  g_assert_cmpuint (log.z->len, ==, (guint) done + 1);
+  g_assert_cmpint (g_array_index (log.z, int, done), ==, -1);
+
+  dls_train_job_free (log.job);
+  job_log_clear (&log);
+  g_assert_finalize_object (doc);
+  tmp_dir_remove (dir);
+}
+
+static void
 test_train_job_one_class (void)
 {
   g_autofree char *dir = tmp_dir_new ();
@@ -1488,6 +1539,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/train-job/main-context", test_train_job_main_context);
   g_test_add_func ("/app/train-job/z-first-outside", test_train_job_z_first_outside);
   g_test_add_func ("/app/train-job/cancel", test_train_job_cancel);
+  g_test_add_func ("/app/train-job/cancel-predicting", test_train_job_cancel_predicting);
   g_test_add_func ("/app/train-job/one-class", test_train_job_one_class);
   g_test_add_func ("/app/train-job/snapshot", test_train_job_snapshot);
   g_test_add_func ("/app/train-job/free", test_train_job_free);
