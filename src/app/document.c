@@ -285,7 +285,19 @@ restore_labels (DlsDocument *self)
   g_autofree char *path = g_strdup (self->labels_path);
 
   if (g_file_test (path, G_FILE_TEST_EXISTS) && !dls_document_load_labels (self, path, &error))
-    self->labels_warning = g_strdup (error->message);
+    {
+      /* that file is the user's: new labels go beside it (NAME.labels-2.tif …), never over it */
+      g_autofree char *stem = g_strndup (path, strlen (path) - strlen (".tif"));
+      g_autofree char *other = NULL;
+
+      for (int i = 2; other == NULL || g_file_test (other, G_FILE_TEST_EXISTS); i++)
+        {
+          g_free (other);
+          other = g_strdup_printf ("%s-%d.tif", stem, i);
+        }
+      dls_document_set_labels_path (self, other);
+      self->labels_warning = g_strdup (error->message);
+    }
 }
 
 DlsDocument *

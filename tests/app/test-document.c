@@ -1107,11 +1107,17 @@ test_train_job_run (void)
   for (gsize i = 0; i < n; i++)
     g_assert_true (isfinite (p->std[i]) && p->std[i] >= 0);
 
-  /* the document heard of it: −1 when the prediction was handed over, then each other slice */
-  g_assert_cmpuint (plog.z->len, ==, FZ);
+  /* the document heard of it: −1 when the prediction was handed over, then each other slice,
+   * then −1 again when the conformal calibration (from the validation pixels of the
+   * prediction itself) arrived */
+  g_assert_cmpuint (plog.z->len, ==, FZ + 1);
   g_assert_cmpint (g_array_index (plog.z, int, 0), ==, -1);
-  for (guint i = 1; i < plog.z->len; i++)
+  for (guint i = 1; i < FZ; i++)
     g_assert_cmpint (g_array_index (plog.z, int, i), ==, g_array_index (log.z, int, i));
+  g_assert_cmpint (g_array_index (plog.z, int, FZ), ==, -1);
+  g_assert_true (p->calibrated);
+  g_assert_cmpfloat (p->conformal.alpha, ==, 0.1);
+  g_assert_cmpint (p->conformal.n_calibration, >, 0);
 
   losses = dls_train_job_get_losses (log.job);
   g_assert_cmpuint (losses->len, >, 0);
@@ -1123,10 +1129,16 @@ test_train_job_run (void)
       g_assert_cmpfloat (pt->x, >=, 0);
       g_assert_cmpfloat (pt->x, <=, 2 * s.epochs);
     }
-  models = dls_train_job_get_models (log.job, &n_models);
+  models = dls_train_job_steal_models (log.job, &n_models);
   g_assert_cmpint (n_models, ==, 2);
   g_assert_nonnull (models[0]);
   g_assert_nonnull (models[1]);
+  /* taken once: the caller owns them now */
+  g_assert_null (dls_train_job_steal_models (log.job, &n_models));
+  g_assert_cmpint (n_models, ==, 0);
+  dls_model_free (models[0]);
+  dls_model_free (models[1]);
+  g_free (models);
 
   /* nothing more arrives */
   drain_main_context ();
@@ -1276,7 +1288,7 @@ test_train_job_cancel (void)
   g_assert_cmpint (g_array_index (log.z, int, 0), ==, -1);
   g_assert_true (dls_document_get_prediction (doc) == old);
   g_assert_cmpint (plog.count, ==, 0);
-  dls_train_job_get_models (log.job, &n_models);
+  g_assert_null (dls_train_job_steal_models (log.job, &n_models));
   g_assert_cmpint (n_models, ==, 0);
 
   dls_train_job_free (log.job);

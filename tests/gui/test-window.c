@@ -425,6 +425,8 @@ test_window_labels_wrong_size (Fixture *f)
   g_assert_nonnull (dls_document_get_labels_warning (doc));
   g_assert_nonnull (strstr (dls_document_get_labels_warning (doc), "16"));
   g_assert_cmpint (dls_document_count_labelled (doc, NULL, 0), ==, 0);
+  /* new labels go to a file of their own */
+  g_assert_true (g_str_has_suffix (dls_document_get_labels_path (doc), "v.labels-2.tif"));
   g_assert_true (g_file_get_contents (labels, &after, &len_after, NULL));
   g_assert_cmpmem (before, len_before, after, len_after);
 }
