@@ -190,6 +190,7 @@ static const struct {
   { "win.undo", { "<Control>z", NULL } },
   { "win.redo", { "<Control><Shift>z", "<Control>y", NULL } },
   { "win.save-project", { "<Control>s", NULL } },
+  { "win.save-project-as", { "<Control><Shift>s", NULL } },
   { "win.export::classes", { "<Control>e", NULL } },
   { "win.train", { "<Control>t", NULL } },
   { "win.cancel-train", { "<Control>period", NULL } },

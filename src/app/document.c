@@ -46,6 +46,8 @@ struct _DlsDocument
   guint autosave_interval, autosave_id;
   guint64 generation, saved_generation;
   gboolean saving;
+  GMutex write_lock;          /* one write of the labels file at a time, and … */
+  guint64 written_generation; /* … the generation in it, so an older one never replaces it */
 };
 
 G_DEFINE_FINAL_TYPE (DlsDocument, dls_document, G_TYPE_OBJECT)
@@ -192,6 +194,7 @@ dls_document_finalize (GObject *object)
   DlsDocument *self = DLS_DOCUMENT (object);
 
   g_clear_handle_id (&self->autosave_id, g_source_remove);
+  g_mutex_clear (&self->write_lock);
   g_free (self->path);
   g_free (self->name);
   g_free (self->type_name);
@@ -244,6 +247,7 @@ dls_document_init (DlsDocument *self)
   g_array_append_val (self->classes, none);
   self->undo = dls_undo_new (256 << 20);
   self->autosave_interval = 5;
+  g_mutex_init (&self->write_lock);
 }
 
 static void
@@ -281,7 +285,19 @@ restore_labels (DlsDocument *self)
   g_autofree char *path = g_strdup (self->labels_path);
 
   if (g_file_test (path, G_FILE_TEST_EXISTS) && !dls_document_load_labels (self, path, &error))
-    self->labels_warning = g_strdup (error->message);
+    {
+      /* that file is the user's: new labels go beside it (NAME.labels-2.tif …), never over it */
+      g_autofree char *stem = g_strndup (path, strlen (path) - strlen (".tif"));
+      g_autofree char *other = NULL;
+
+      for (int i = 2; other == NULL || g_file_test (other, G_FILE_TEST_EXISTS); i++)
+        {
+          g_free (other);
+          other = g_strdup_printf ("%s-%d.tif", stem, i);
+        }
+      dls_document_set_labels_path (self, other);
+      self->labels_warning = g_strdup (error->message);
+    }
 }
 
 DlsDocument *
@@ -543,6 +559,9 @@ dls_document_set_labels_path (DlsDocument *self, const char *path)
 {
   g_free (self->labels_path);
   self->labels_path = g_strdup (path);
+  g_mutex_lock (&self->write_lock);
+  self->written_generation = 0; /* nothing written to this file yet */
+  g_mutex_unlock (&self->write_lock);
 }
 
 void
@@ -576,13 +595,31 @@ save_job_free (gpointer data)
   g_free (j);
 }
 
+/* Writes j unless newer labels are in the file already (a synchronous save that ran while
+ * this background one was waiting or writing); any thread. */
+static gboolean
+write_labels (DlsDocument *self, SaveJob *j, GError **error)
+{
+  gboolean ok = TRUE;
+
+  g_mutex_lock (&self->write_lock);
+  if (j->generation > self->written_generation)
+    {
+      ok = dls_labels_file_save (j->path, j->labels, j->Z, j->Y, j->X, error);
+      if (ok)
+        self->written_generation = j->generation;
+    }
+  g_mutex_unlock (&self->write_lock);
+  return ok;
+}
+
 static void
 save_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   SaveJob *j = task_data;
   GError *error = NULL;
 
-  if (dls_labels_file_save (j->path, j->labels, j->Z, j->Y, j->X, &error))
+  if (write_labels (DLS_DOCUMENT (source), j, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -622,7 +659,9 @@ dls_document_save_labels (DlsDocument *self, GError **error)
   j->generation = self->generation;
   if (error != NULL)
     {
-      gboolean ok = dls_labels_file_save (j->path, j->labels, j->Z, j->Y, j->X, error);
+      /* waits for a background save that is writing, so that its older labels cannot be
+       * renamed over these afterwards */
+      gboolean ok = write_labels (self, j, error);
 
       if (ok)
         self->saved_generation = MAX (self->saved_generation, j->generation);
@@ -679,9 +718,10 @@ dls_document_get_palette (DlsDocument *self)
 int
 dls_document_add_class (DlsDocument *self, const char *name, guint32 color)
 {
-  Class c = { g_strdup (name), color };
+  Class c;
 
   g_return_val_if_fail (dls_document_get_n_classes (self) < DLS_MAX_CLASSES, -1);
+  c = (Class){ g_strdup (name), color };
   g_array_append_val (self->classes, c);
   update_palette (self);
   g_signal_emit (self, signals[CLASSES_CHANGED], 0);

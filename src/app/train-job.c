@@ -105,16 +105,31 @@ notify_free (gpointer data)
   g_free (n);
 }
 
+/* Always a source, never g_main_context_invoke(): that calls the function right here, on the
+ * worker, whenever it can acquire the context (the default one, not being iterated at this
+ * moment), and the callback and the document's signals must run on the main thread, in
+ * order. */
+static void
+post (DlsTrainJob *job, Notify *n)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_atomic_ref_count_inc (&job->ref);
+  n->job = job;
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, notify_main, n, notify_free);
+  g_source_attach (source, job->context);
+  g_source_unref (source);
+}
+
 static void
 notify (DlsTrainJob *job, int z, DlsPrediction *publish)
 {
   Notify *n = g_new0 (Notify, 1);
 
-  g_atomic_ref_count_inc (&job->ref);
-  n->job = job;
   n->z = z;
   n->publish = publish ? dls_prediction_ref (publish) : NULL;
-  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, notify_main, n, notify_free);
+  post (job, n);
 }
 
 /* Split-conformal calibration from the prediction itself: every slice is predicted anyway, so
@@ -157,9 +172,7 @@ calibrate (DlsTrainJob *job, DlsPrediction *p)
     }
   note->calibrated = TRUE;
   note->z = -2;
-  g_atomic_ref_count_inc (&job->ref);
-  note->job = job;
-  g_main_context_invoke_full (job->context, G_PRIORITY_DEFAULT, notify_main, note, notify_free);
+  post (job, note);
 }
 
 static void
@@ -329,10 +342,14 @@ job_new (DlsDocument *doc, const DlsTrainSettings *settings, int z_first, DlsTra
          gpointer user_data)
 {
   DlsTrainJob *job = g_new0 (DlsTrainJob, 1);
+  int Z, Y, X;
 
+  dls_document_get_size (doc, &Z, &Y, &X);
   job->doc = g_object_ref (doc);
   job->settings = *settings;
-  job->z_first = z_first;
+  /* the prediction loop reaches every slice, and hands the prediction over, only from a slice
+   * inside the volume */
+  job->z_first = CLAMP (z_first, 0, Z - 1);
   job->labels = dls_document_copy_labels (doc);
   job->K = dls_document_get_n_classes (doc);
   job->context = g_main_context_ref_thread_default ();

@@ -628,8 +628,29 @@ export_activated (GSimpleAction *action, GVariant *param, gpointer data)
     }
 }
 
+static gboolean
+save_project_as (DlsWindow *self, const char *path, GError **error)
+{
+  g_autofree char *target = g_str_has_suffix (path, ".dlsia.json")
+                                ? g_strdup (path)
+                                : g_strconcat (path, ".dlsia.json", NULL);
+
+  return dls_window_save_project (self, target, error);
+}
+
+static void
+save_project_as_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  DlsWindow *self = data;
+  g_autofree char *project = dls_project_path_for_volume (dls_document_get_path (self->doc));
+  g_autofree char *name = g_path_get_basename (project);
+
+  ask_save (self, _ ("Save the Project"), name, save_project_as, _ ("Project saved"));
+}
+
 static const GActionEntry project_entries[] = {
   { "save-project", save_project_activated },
+  { "save-project-as", save_project_as_activated },
   { "save-model", save_model_activated },
   { "load-model", load_model_activated },
   { "export", export_activated, "s" },

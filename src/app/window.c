@@ -1115,6 +1115,7 @@ _dls_window_update_actions (DlsWindow *self)
   enable (self, "cancel-train", running);
   enable (self, "export", doc);
   enable (self, "save-project", doc);
+  enable (self, "save-project-as", doc);
   enable (self, "load-model", doc && !loading);
   enable (self, "save-model", self->models != NULL);
 }

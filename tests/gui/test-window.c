@@ -300,7 +300,7 @@ test_window_primary_menu (Fixture *f)
   g_ptr_array_add (actions, NULL);
   g_assert_cmpstrv (actions->pdata,
                     ((const char *const[]){ "win.open", "win.open-sample", "win.save-project",
-                                            "win.save-labels", "win.load-model", "win.save-model",
+                                            "win.save-project-as", "win.save-labels", "win.load-model", "win.save-model",
                                             "win.export", "win.export", "win.export", "win.export",
                                             "win.show-help-overlay", "app.about", "app.quit",
                                             NULL }));
@@ -425,6 +425,8 @@ test_window_labels_wrong_size (Fixture *f)
   g_assert_nonnull (dls_document_get_labels_warning (doc));
   g_assert_nonnull (strstr (dls_document_get_labels_warning (doc), "16"));
   g_assert_cmpint (dls_document_count_labelled (doc, NULL, 0), ==, 0);
+  /* new labels go to a file of their own */
+  g_assert_true (g_str_has_suffix (dls_document_get_labels_path (doc), "v.labels-2.tif"));
   g_assert_true (g_file_get_contents (labels, &after, &len_after, NULL));
   g_assert_cmpmem (before, len_before, after, len_after);
 }
