@@ -2,7 +2,7 @@
  *
  * application.c: DlsApplication, the AdwApplication of DLSIA Studio.  It parses the command
  * line (an optional IMAGE, and the hidden --screenshot=FILE used for documentation and tests),
- * owns the application-wide actions (app.quit, app.about, app.preferences) and the accelerators of every
+ * owns the application-wide actions (app.quit, app.about) and the accelerators of every
  * action, creates the main window and holds the GSettings that windows remember their size in.
  *
  * With --screenshot it runs as its own instance (never forwarding to a running one), waits until
