@@ -8,6 +8,8 @@
  */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include <math.h>
 
 #include "colormap.h"
@@ -206,12 +208,12 @@ typedef struct
 } ColormapInfo;
 
 static const ColormapInfo colormaps[DLS_N_COLORMAPS] = {
-  [DLS_COLORMAP_GRAY] = { "gray", "Gray", NULL },
-  [DLS_COLORMAP_VIRIDIS] = { "viridis", "Viridis", viridis_anchors },
-  [DLS_COLORMAP_MAGMA] = { "magma", "Magma", magma_anchors },
-  [DLS_COLORMAP_INFERNO] = { "inferno", "Inferno", inferno_anchors },
-  [DLS_COLORMAP_CIVIDIS] = { "cividis", "Cividis", cividis_anchors },
-  [DLS_COLORMAP_TURBO] = { "turbo", "Turbo", turbo_anchors },
+  [DLS_COLORMAP_GRAY] = { "gray", N_ ("Gray"), NULL },
+  [DLS_COLORMAP_VIRIDIS] = { "viridis", N_ ("Viridis"), viridis_anchors },
+  [DLS_COLORMAP_MAGMA] = { "magma", N_ ("Magma"), magma_anchors },
+  [DLS_COLORMAP_INFERNO] = { "inferno", N_ ("Inferno"), inferno_anchors },
+  [DLS_COLORMAP_CIVIDIS] = { "cividis", N_ ("Cividis"), cividis_anchors },
+  [DLS_COLORMAP_TURBO] = { "turbo", N_ ("Turbo"), turbo_anchors },
 };
 
 static guint32 tables[DLS_N_COLORMAPS][256];

@@ -302,7 +302,8 @@ test_window_primary_menu (Fixture *f)
                     ((const char *const[]){ "win.open", "win.open-sample", "win.save-project",
                                             "win.save-project-as", "win.save-labels", "win.load-model", "win.save-model",
                                             "win.export", "win.export", "win.export", "win.export",
-                                            "win.show-help-overlay", "app.about", "app.quit",
+                                            "app.preferences", "win.show-help-overlay",
+                                            "app.about", "app.quit",
                                             NULL }));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "about"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "quit"));
