@@ -266,3 +266,41 @@ dls_plot_pick (const double *xs, const double *ys, int n, const DlsScale *sx, co
     }
   return best_i;
 }
+
+void
+dls_scale_zoom_about (DlsScale *s, double factor, double p)
+{
+  double d = dls_scale_unmap (s, p);
+
+  g_return_if_fail (!s->log && factor > 0);
+  s->d0 = d + (s->d0 - d) / factor;
+  s->d1 = d + (s->d1 - d) / factor;
+}
+
+void
+dls_scale_pan (DlsScale *s, double dp)
+{
+  double shift;
+
+  g_return_if_fail (!s->log && s->p1 != s->p0);
+  shift = dp * (s->d1 - s->d0) / (s->p1 - s->p0);
+  s->d0 -= shift;
+  s->d1 -= shift;
+}
+
+gboolean
+dls_polygon_contains (const double *xy, int n, double x, double y)
+{
+  gboolean inside = FALSE;
+
+  if (n < 3)
+    return FALSE;
+  for (int i = 0, j = n - 1; i < n; j = i++)
+    {
+      double xi = xy[2 * i], yi = xy[2 * i + 1], xj = xy[2 * j], yj = xy[2 * j + 1];
+
+      if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi)
+        inside = !inside;
+    }
+  return inside;
+}

@@ -33,4 +33,12 @@ void   dls_format_tick (double v, double step, char *buf, gsize len);
 int    dls_plot_pick   (const double *xs, const double *ys, int n, const DlsScale *sx,
                         const DlsScale *sy, double px, double py, double max_dist_px);
 
+/* Zoom a linear scale by factor (> 1: closer) keeping the data value at pixel p where it is;
+ * pan it by dp pixels (the data moves with the pointer). */
+void   dls_scale_zoom_about (DlsScale *s, double factor, double p);
+void   dls_scale_pan   (DlsScale *s, double dp);
+/* Even-odd rule: whether (x, y) lies inside the polygon of n vertices xy[2i], xy[2i+1]
+ * (closed implicitly; fewer than 3 vertices contain nothing). */
+gboolean dls_polygon_contains (const double *xy, int n, double x, double y);
+
 G_END_DECLS

@@ -1848,6 +1848,52 @@ test_plot_pick (void)
   }
 }
 
+
+/* Zooming about a pixel keeps the data under it; panning moves the data with the pointer; both
+ * keep the scale's pixel range. */
+static void
+test_plot_zoom_pan (void)
+{
+  DlsScale s = { -2, 6, 10, 410, FALSE };
+  double before = dls_scale_unmap (&s, 123);
+
+  dls_scale_zoom_about (&s, 4, 123);
+  g_assert_cmpfloat_with_epsilon (dls_scale_unmap (&s, 123), before, 1e-12);
+  g_assert_cmpfloat_with_epsilon (s.d1 - s.d0, 2.0, 1e-12);
+  dls_scale_zoom_about (&s, 0.25, 300);
+  g_assert_cmpfloat_with_epsilon (s.d1 - s.d0, 8.0, 1e-12);
+  before = dls_scale_unmap (&s, 200);
+  dls_scale_pan (&s, 50);
+  g_assert_cmpfloat_with_epsilon (dls_scale_unmap (&s, 250), before, 1e-12);
+  /* an inverted (y) axis pans the same way in pixels */
+  {
+    DlsScale y = { 0, 1, 300, 0, FALSE };
+    double d = dls_scale_unmap (&y, 100);
+
+    dls_scale_pan (&y, -20);
+    g_assert_cmpfloat_with_epsilon (dls_scale_unmap (&y, 80), d, 1e-12);
+  }
+}
+
+/* The even-odd rule on a square, a concave "C" and degenerate polygons, against a hand count. */
+static void
+test_plot_polygon (void)
+{
+  const double square[] = { 0, 0, 4, 0, 4, 4, 0, 4 };
+  /* a C opening to the right: the notch (2..4 × 1..3) is outside */
+  const double c[] = { 0, 0, 4, 0, 4, 1, 2, 1, 2, 3, 4, 3, 4, 4, 0, 4 };
+
+  g_assert_true (dls_polygon_contains (square, 4, 2, 2));
+  g_assert_false (dls_polygon_contains (square, 4, 5, 2));
+  g_assert_false (dls_polygon_contains (square, 4, -0.1, 2));
+  g_assert_true (dls_polygon_contains (c, 8, 1, 2));
+  g_assert_false (dls_polygon_contains (c, 8, 3, 2));
+  g_assert_true (dls_polygon_contains (c, 8, 3, 0.5));
+  g_assert_true (dls_polygon_contains (c, 8, 3, 3.5));
+  g_assert_false (dls_polygon_contains (c, 2, 1, 1));
+  g_assert_false (dls_polygon_contains (NULL, 0, 0, 0));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -1886,6 +1932,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/plot/ticks", test_plot_ticks);
   g_test_add_func ("/app/plot/format", test_plot_format);
   g_test_add_func ("/app/plot/pick", test_plot_pick);
+  g_test_add_func ("/app/plot/zoom-pan", test_plot_zoom_pan);
+  g_test_add_func ("/app/plot/polygon", test_plot_polygon);
 
   return g_test_run ();
 }
