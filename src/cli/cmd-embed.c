@@ -118,7 +118,7 @@ cmd_embed (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *output = NULL, *model_path = NULL, *save_path = NULL, *labels_path = NULL;
   g_autofree char *sampling_s = NULL, *map_s = NULL, *clusters_s = NULL, *arch_s = NULL;
-  g_autofree char *pct_s = NULL;
+  g_autofree char *pct_s = NULL, *space_s = NULL;
   int patch = 0, stride = 0, stride_z = 0, connectivity = 26, latent = 0, epochs = 0, batch = 16;
   int threads = 0, neighbors = 15, min_cluster = 0;
   double time_budget = NAN, lr = 3e-3, min_dist = 0.1;
@@ -160,8 +160,9 @@ cmd_embed (int argc, char **argv)
     { "neighbors", 0, 0, G_OPTION_ARG_INT, &neighbors, "umap: n_neighbors (15)", "N" },
     { "min-dist", 0, 0, G_OPTION_ARG_DOUBLE, &min_dist, "umap: min_dist (0.1)", "X" },
     { "clusters", 'c', 0, G_OPTION_ARG_STRING, &clusters_s,
-      "hdbscan (default: on the map, finds the count) or kmeans:K (on the latent vectors)",
-      "HOW" },
+      "hdbscan (default: finds the count) or kmeans:K", "HOW" },
+    { "cluster-on", 0, 0, G_OPTION_ARG_STRING, &space_s,
+      "Cluster the 2-D map (default) or the latent vectors", "map|latent" },
     { "min-cluster-size", 0, 0, G_OPTION_ARG_INT, &min_cluster,
       "hdbscan: smallest cluster (max(5, samples / 100))", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of weights, batches, map, clusters (0)",
@@ -236,6 +237,12 @@ cmd_embed (int argc, char **argv)
       if (!cli_parse_int ("embed", "clusters kmeans:K, K", clusters_s + 7, 1, 10000, &map_args.k))
         return 2;
     }
+  if (space_s && g_strcmp0 (space_s, "map") != 0 && g_strcmp0 (space_s, "latent") != 0)
+    {
+      g_printerr ("dlsia embed: --cluster-on is map or latent, not “%s”\n", space_s);
+      return 2;
+    }
+  map_args.on_latent = g_strcmp0 (space_s, "latent") == 0;
   if (arch_s && g_strcmp0 (arch_s, "msae") != 0 && g_strcmp0 (arch_s, "sae") != 0)
     {
       g_printerr ("dlsia embed: --arch is msae or sae, not “%s”\n", arch_s);
@@ -324,6 +331,11 @@ cmd_embed (int argc, char **argv)
                   s->n, s->n == 1 ? "" : "s");
       goto out;
     }
+  if (m != NULL && !dls_embed_check (m, s, &error))
+    {
+      g_printerr ("dlsia embed: “%s”: %s\n", model_path, error->message);
+      goto out;
+    }
   g_printerr ("dlsia embed: %" G_GINT64_FORMAT " samples of %d × %d (%s)\n", s->n, s->height,
               s->width, dls_sampling_name (sampling));
   signal (SIGINT, on_sigint);
@@ -366,11 +378,6 @@ cmd_embed (int argc, char **argv)
           rc = 130;
           goto out;
         }
-    }
-  else if (!dls_embed_check (m, s, &error))
-    {
-      g_printerr ("dlsia embed: “%s”: %s\n", model_path, error->message);
-      goto out;
     }
   {
     Stage st = { &pr, "encode", 0 };

@@ -270,19 +270,24 @@ dls_embed_map (const float *latent, int64_t n, int d, const DlsEmbedMapArgs *a, 
                                       .user_data = a->user_data },
                       map, error))
     return -1;
-  if (a->cluster == DLS_EMBED_CLUSTER_KMEANS)
-    {
-      if (dls_kmeans (z, n, d, a->k, a->seed, 10, clusters, NULL) < 0)
-        {
-          g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "k-means failed");
-          return -1;
-        }
-      return a->k;
-    }
-  C = dls_hdbscan (map, (int) n, 2,
-                   &(DlsHdbscanArgs){ .min_cluster_size = a->min_cluster_size
-                                                              ? a->min_cluster_size
-                                                              : (int) MAX (5, n / 100) },
-                   clusters, NULL, error);
+  {
+    const float *x = a->on_latent ? z : map;
+    int dx = a->on_latent ? d : 2;
+
+    if (a->cluster == DLS_EMBED_CLUSTER_KMEANS)
+      {
+        if (dls_kmeans (x, n, dx, a->k, a->seed, 10, clusters, NULL) < 0)
+          {
+            g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "k-means failed");
+            return -1;
+          }
+        return a->k;
+      }
+    C = dls_hdbscan (x, (int) n, dx,
+                     &(DlsHdbscanArgs){ .min_cluster_size = a->min_cluster_size
+                                                                ? a->min_cluster_size
+                                                                : (int) MAX (5, n / 100) },
+                     clusters, NULL, error);
+  }
   return C;
 }

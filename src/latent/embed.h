@@ -9,8 +9,8 @@
  * callback, cancel flag, time budget and seed apply.  Encoding: the latent vector of every
  * sample through dls_model_encode, in chunks so a cancel flag and a progress callback work.
  * Map and clusters: the latent vectors are standardised per dimension (mean 0, std 1), then laid
- * out in 2-D (UMAP-style or PCA) and clustered (HDBSCAN-like on the map, or k-means on the
- * standardised latent vectors).
+ * out in 2-D (UMAP-style or PCA) and clustered (HDBSCAN-like, or k-means) on the map or, when
+ * asked, on the standardised latent vectors.
  *
  * What it deliberately does not do: read or write files (the CLI and the app do), threads of
  * its own (call it from a worker thread; the engine uses its pool).
@@ -63,14 +63,16 @@ typedef enum {
 } DlsEmbedMap;
 
 typedef enum {
-  DLS_EMBED_CLUSTER_HDBSCAN,   /* on the 2-D map; the count found; −1 = noise */
-  DLS_EMBED_CLUSTER_KMEANS,    /* on the standardised latent vectors, k clusters */
+  DLS_EMBED_CLUSTER_HDBSCAN,   /* finds the count itself; −1 = noise */
+  DLS_EMBED_CLUSTER_KMEANS,    /* k clusters */
 } DlsEmbedCluster;
 
 typedef struct {
   DlsEmbedMap         map;
   DlsEmbedCluster     cluster;
   int                 k;                 /* k-means: clusters (≥ 1) */
+  gboolean            on_latent;         /* cluster the standardised latent vectors, not the
+                                          * 2-D map (on the shapes the map does better) */
   int                 n_neighbors;       /* umap: 15 when 0 */
   double              min_dist;          /* umap: 0.1 when 0 */
   int                 min_cluster_size;  /* hdbscan: max(5, n / 100) when 0 */
