@@ -15,6 +15,7 @@ int cmd_init    (int argc, char **argv);
 int cmd_predict (int argc, char **argv);
 int cmd_train   (int argc, char **argv);
 int cmd_evaluate (int argc, char **argv);
+int cmd_embed   (int argc, char **argv);
 int cmd_synth   (int argc, char **argv);
 
 /* Each prints "dlsia CMD: --OPTION: reason" and returns FALSE on a bad value. */

@@ -14,7 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "autoencoder.h"
 #include "cli.h"
+#include "progress.h"
 #include "ensemble-file.h"
 #include "predict.h"
 #include "safetensors.h"
@@ -30,70 +32,6 @@ on_sigint (int sig)
 {
   (void) sig;
   interrupted = 1;
-}
-
-typedef struct
-{
-  gboolean tty;
-  gint64 last;
-} Progress;
-
-static void
-format_time (char *buf, size_t n, double s)
-{
-  if (s < 0 || !isfinite (s))
-    g_strlcpy (buf, "?", n);
-  else if (s < 60)
-    g_snprintf (buf, n, "%.0fs", s);
-  else if (s < 3600)
-    g_snprintf (buf, n, "%dm%02ds", (int) s / 60, (int) s % 60);
-  else
-    g_snprintf (buf, n, "%dh%02dm", (int) s / 3600, (int) s / 60 % 60);
-}
-
-static void
-on_progress (const DlsTrainProgress *p, void *user_data)
-{
-  Progress *pr = user_data;
-  gint64 now = g_get_monotonic_time ();
-  char eta[32];
-
-  format_time (eta, sizeof eta, p->eta);
-  if (p->epoch_done)
-    {
-      g_autofree char *ep = p->n_epochs ? g_strdup_printf ("%d/%d", p->epoch + 1, p->n_epochs)
-                                        : g_strdup_printf ("%d", p->epoch + 1);
-
-      if (pr->tty)
-        g_printerr ("\r\033[K");
-      if (isfinite (p->cc))
-        g_printerr ("member %d/%d  epoch %s  loss %.5f  val loss %.5f  val CC %.4f%s\n",
-                    p->member + 1, p->n_members, ep, p->loss, p->val_loss, p->cc,
-                    p->improved ? "  (best)" : "");
-      else
-        g_printerr ("member %d/%d  epoch %s  loss %.4f  val loss %.4f  val F1 micro %.3f macro "
-                    "%.3f%s\n",
-                    p->member + 1, p->n_members, ep, p->loss, p->val_loss, p->f1_micro, p->f1_macro,
-                    p->improved ? "  (best)" : "");
-      return;
-    }
-  if (!pr->tty || now - pr->last < 100000)
-    return;
-  pr->last = now;
-  {
-    int width = 24, filled = p->n_steps ? width * p->step / p->n_steps : 0;
-    char bar[32];
-
-    for (int i = 0; i < width; i++)
-      bar[i] = i < filled ? '#' : '.';
-    bar[width] = '\0';
-    char total[16] = "";
-
-    if (p->n_epochs)
-      g_snprintf (total, sizeof total, "/%d", p->n_epochs);
-    g_printerr ("\r\033[Kmember %d/%d  epoch %d%s  [%s] %d/%d  loss %.4f  ETA %s", p->member + 1,
-                p->n_members, p->epoch + 1, total, bar, p->step, p->n_steps, p->loss, eta);
-  }
 }
 
 /* Where member k of n goes: the output itself for one model (whatever its name), else beside
@@ -141,7 +79,7 @@ read_labels (const char *path, DlsTiffInfo *info, GError **error)
 typedef struct
 {
   const char *output;
-  Progress *pr;
+  CliProgress *pr;
   GPtrArray *files;
   int patch;
 } SegmentJob;
@@ -209,7 +147,7 @@ train_regression (RegressionJob *j)
   DlsTiffInfo ii = { 0 }, ti = { 0 }, mi = { 0 };
   DlsArch arch = j->autoencoder ? DLS_ARCH_MSAE : DLS_ARCH_TUNET;
   double p_low = 0, p_high = 100, lo, hi;
-  Progress pr = { .tty = isatty (2) };
+  CliProgress pr = { .tty = isatty (2) };
   int64_t n, hw;
   int rc = 1, epochs = j->epochs;
 
@@ -309,7 +247,14 @@ train_regression (RegressionJob *j)
       DlsModel *m;
       g_autofree char *file = NULL;
 
-      dls_model_config_init (&c, arch);
+      if (j->autoencoder)
+        dls_autoencoder_config_init (&c, arch, ii.channels, (int) ii.height, (int) ii.width,
+                                     &(DlsAutoencoderArgs){ .latent = j->latent,
+                                                            .depth = j->depth,
+                                                            .base = j->base,
+                                                            .layers = j->layers });
+      else
+        dls_model_config_init (&c, arch);
       c.seed = j->seed + k;
       c.in_channels = ii.channels;
       c.out_channels = vtg.channels;
@@ -337,32 +282,6 @@ train_regression (RegressionJob *j)
           if (j->base)
             c.base_channels = j->base;
         }
-      if (arch == DLS_ARCH_MSAE)
-        {
-          c.input_shape[0] = (int) ii.channels;
-          c.input_shape[1] = (int) ii.height;
-          c.input_shape[2] = (int) ii.width;
-          if (j->latent)
-            c.latent_dimension = j->latent;
-          if (j->depth)
-            c.depth = j->depth;
-          if (j->base)
-            c.base_channels = j->base;
-        }
-      if (arch == DLS_ARCH_SAE)
-        {
-          int seq[2] = { 32, j->latent ? j->latent : 16 };
-
-          c.in_shape[0] = (int) ii.height;
-          c.in_shape[1] = (int) ii.width;
-          c.latent_shape[0] = MAX (1, (int) ii.height / 4);
-          c.latent_shape[1] = MAX (1, (int) ii.width / 4);
-          g_free (c.latent_sequence);
-          c.latent_sequence = g_memdup2 (seq, sizeof seq);
-          c.n_latent_sequence = 2;
-          if (j->layers)
-            c.depth = j->layers;
-        }
       m = dls_model_new (&c, &error);
       dls_model_config_clear (&c);
       if (m == NULL)
@@ -384,7 +303,7 @@ train_regression (RegressionJob *j)
                                .patience = j->patience,
                                .seed = j->seed + 1000 * k,
                                .cancel = &interrupted,
-                               .progress = on_progress,
+                               .progress = cli_train_progress,
                                .user_data = &pr,
                                .member = k,
                                .n_members = j->ensemble },
@@ -498,7 +417,7 @@ cmd_train (int argc, char **argv)
   DlsLabels labels;
   DlsArch arch = DLS_ARCH_SMSNET;
   double p_low = 1, p_high = 99;
-  Progress pr = { .tty = isatty (2) };
+  CliProgress pr = { .tty = isatty (2) };
   int K = 0, layers = 0, n_done = 0, rc = 1;
 
   g_option_context_set_summary (
@@ -682,7 +601,7 @@ cmd_train (int argc, char **argv)
                                .base = base,
                                .alpha = alpha,
                                .cancel = &interrupted,
-                               .progress = on_progress,
+                               .progress = cli_train_progress,
                                .info = on_segment_info,
                                .member_done = on_member_done,
                                .user_data = &job },

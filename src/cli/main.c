@@ -36,6 +36,7 @@ static const Command commands[] = {
   { "init", "Write a new model (TUNet, MSDNet, SMSNet, MSAE, SAE)", cmd_init },
   { "predict", "Run a model over a TIFF image or stack", cmd_predict },
   { "train", "Train a model or an ensemble from sparse labels", cmd_train },
+  { "embed", "Latent vectors of patches, a 2-D map and clusters (TSV)", cmd_embed },
   { "evaluate", "Score a class map against ground truth (F1, IoU)", cmd_evaluate },
   { "synth", "Make synthetic volumes with ground truth", cmd_synth },
   { "bench", "Time the kernels against sgemm, or training steps (--workload)", cmd_bench },

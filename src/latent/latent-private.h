@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * latent-private.h: helpers shared by the files of src/latent and reached by its tests: the
+ * naive references kept beside the fast paths, and UMAP's a/b curve fit.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+/* Squared Euclidean distance in double. */
+double dls_latent_dist2 (const float *a, const float *b, int d);
+/* dls_knn() by comparing every pair in double: the reference. */
+void   dls_latent_knn_naive (const float *x, int n, int d, int k, int *indices, float *distances);
+/* UMAP's find_ab_params: least squares fit of 1 / (1 + a x^2b) to 1 for x < min_dist and
+ * exp (−(x − min_dist) / spread) beyond, on 300 points of [0, 3 spread]. */
+void   dls_umap_find_ab (double spread, double min_dist, double *a, double *b);
+/* The minimum spanning tree of mutual reachability by Prim's algorithm, O(n²): edges (n − 1)
+ * as from[e], to[e], weight[e] (the mutual reachability distance, not squared); core (n) is the
+ * core distance of each point.  Exposed for tests. */
+void   dls_hdbscan_mst (const float *x, int n, int d, const float *core, int *from, int *to,
+                        double *weight);
+
+G_END_DECLS
