@@ -193,6 +193,7 @@ static const struct {
   { "win.save-project-as", { "<Control><Shift>s", NULL } },
   { "win.export::classes", { "<Control>e", NULL } },
   { "win.train", { "<Control>t", NULL } },
+  { "win.explore", { "<Control>l", NULL } },
   { "win.cancel-train", { "<Control>period", NULL } },
   { "win.zoom-fit", { "<Control>0", NULL } },
   { "win.zoom-actual", { "<Control>1", NULL } },

@@ -59,6 +59,7 @@ struct _DlsCanvas
   gboolean hover;
   double hover_x, hover_y;    /* widget */
   double scroll_acc;
+  int outline[4];             /* z, y, x, size of the outlined patch (size 0: none) */
 };
 
 G_DEFINE_FINAL_TYPE (DlsCanvas, dls_canvas, GTK_TYPE_WIDGET)
@@ -392,6 +393,20 @@ dls_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
       cairo_line_to (cr, floor (wx) + 0.5, h);
       cairo_move_to (cr, 0, floor (wy) + 0.5);
       cairo_line_to (cr, w, floor (wy) + 0.5);
+      cairo_stroke (cr);
+    }
+  /* the patch the latent explorer pointed at */
+  if (self->outline[3] > 0 && self->axis == DLS_AXIS_Z && self->outline[0] == self->slice)
+    {
+      int half = self->outline[3] / 2;
+      double x0, y0, x1, y1;
+
+      dls_view_to_widget (&self->view, self->outline[2] - half, self->outline[1] - half, &x0, &y0);
+      dls_view_to_widget (&self->view, self->outline[2] - half + self->outline[3],
+                          self->outline[1] - half + self->outline[3], &x1, &y1);
+      cairo_set_line_width (cr, 2);
+      cairo_set_source_rgb (cr, 1.0, 0.85, 0.2);
+      cairo_rectangle (cr, x0, y0, x1 - x0, y1 - y0);
       cairo_stroke (cr);
     }
   /* the brush's footprint under the pointer */
@@ -856,6 +871,16 @@ dls_canvas_stroke (DlsCanvas *self, const double *xy, int n_points)
   for (int i = 1; i < n_points; i++)
     paint_segment (self, xy[2 * i - 2], xy[2 * i - 1], xy[2 * i], xy[2 * i + 1]);
   dls_undo_end (dls_document_get_undo (self->doc));
+}
+
+void
+dls_canvas_set_outline (DlsCanvas *self, int z, int y, int x, int size)
+{
+  self->outline[0] = z;
+  self->outline[1] = y;
+  self->outline[2] = x;
+  self->outline[3] = MAX (size, 0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 char *

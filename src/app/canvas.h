@@ -59,6 +59,9 @@ double     dls_canvas_get_scale     (DlsCanvas *self);
 /* Paints a stroke through image points (plane coordinates) of this view with the current
  * paint settings, as a drag of the mouse would: one undo step.  For tests and scripting. */
 void       dls_canvas_stroke        (DlsCanvas *self, const double *xy, int n_points);
+/* Outlines the size × size patch centred on voxel (z, y, x) where this view shows it (XY only);
+ * size 0 removes the outline. */
+void       dls_canvas_set_outline   (DlsCanvas *self, int z, int y, int x, int size);
 /* The legend text of the uncertainty overlay, e.g. "Margin 1 − (p₁ − p₂): 0 – 1". */
 char      *dls_canvas_describe_overlay (DlsCanvas *self);
 

@@ -12,5 +12,6 @@ G_BEGIN_DECLS
 
 typedef struct _DlsApplication DlsApplication;
 typedef struct _DlsWindow      DlsWindow;
+typedef struct _DlsExplorer    DlsExplorer;
 
 G_END_DECLS

@@ -44,6 +44,7 @@ struct _DlsWindow
   gboolean live;                /* retrain after a pause in painting */
   gboolean live_pending;        /* … once the running job ends */
   guint live_id;
+  DlsExplorer *explorer;        /* weak */
   guint train_poll_id;
   GArray *losses;
 

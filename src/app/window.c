@@ -22,6 +22,7 @@
 #include "canvas.h"
 #include "document.h"
 #include "engine-summary.h"
+#include "explorer.h"
 #include "plot.h"
 #include "sample.h"
 #include "tiff.h"
@@ -1057,6 +1058,7 @@ save_labels_activated (GSimpleAction *action, GVariant *param, gpointer data)
 }
 
 static void live_update_changed (GSimpleAction *action, GVariant *value, gpointer data);
+static void explore_activated (GSimpleAction *action, GVariant *param, gpointer data);
 
 static const GActionEntry win_entries[] = {
   { "open", open_activated },
@@ -1080,6 +1082,7 @@ static const GActionEntry win_entries[] = {
   { "overlay-uncertainty", overlay_activated },
   { "show-labels", NULL, NULL, "true", show_labels_changed },
   { "live-update", NULL, NULL, "false", live_update_changed },
+  { "explore", explore_activated },
   { "add-class", add_class_activated },
   { "train", train_activated },
   { "cancel-train", cancel_train_activated },
@@ -1115,6 +1118,7 @@ _dls_window_update_actions (DlsWindow *self)
   enable (self, "cancel-train", running);
   enable (self, "export", doc);
   enable (self, "save-project", doc);
+  enable (self, "explore", doc);
   enable (self, "save-project-as", doc);
   enable (self, "load-model", doc && !loading);
   enable (self, "save-model", self->models != NULL);
@@ -1587,6 +1591,37 @@ dls_window_set_image_file (DlsWindow *self, GFile *file)
         _dls_window_open_path (self, path);
     }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_FILE]);
+}
+
+void
+dls_window_get_display (DlsWindow *self, DlsDisplay *display)
+{
+  *display = self->display;
+}
+
+void
+dls_window_show_patch (DlsWindow *self, int z, int y, int x, int size)
+{
+  _dls_window_set_position (self, z, y, x);
+  dls_canvas_set_outline (DLS_CANVAS (self->canvases[DLS_AXIS_Z]), z, y, x, size);
+  gtk_window_present (GTK_WINDOW (self));
+}
+
+DlsExplorer *
+dls_window_get_explorer (DlsWindow *self)
+{
+  if (self->explorer == NULL)
+    {
+      self->explorer = dls_explorer_new (self);
+      g_object_add_weak_pointer (G_OBJECT (self->explorer), (gpointer *) &self->explorer);
+    }
+  return self->explorer;
+}
+
+static void
+explore_activated (GSimpleAction *action, GVariant *param, gpointer data)
+{
+  gtk_window_present (GTK_WINDOW (dls_window_get_explorer (DLS_WINDOW (data))));
 }
 
 gboolean

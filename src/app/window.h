@@ -6,6 +6,7 @@
 
 #include <adwaita.h>
 
+#include "canvas.h"
 #include "dataset.h"
 #include "document.h"
 #include "types.h"
@@ -27,6 +28,19 @@ gboolean   dls_window_is_loading     (DlsWindow      *self);
 DlsDocument *dls_window_get_document (DlsWindow      *self);
 GtkWidget *dls_window_get_canvas     (DlsWindow      *self,
                                       DlsAxis         axis);
+/* The display settings (contrast, colormap, overlay) the views use. */
+void       dls_window_get_display    (DlsWindow      *self,
+                                      DlsDisplay     *display);
+/* Moves the views to voxel (z, y, x) and outlines the size × size patch around it in the XY
+ * view (the latent explorer's click). */
+void       dls_window_show_patch     (DlsWindow      *self,
+                                      int             z,
+                                      int             y,
+                                      int             x,
+                                      int             size);
+/* The latent explorer of this window, made on first use. */
+DlsExplorer *dls_window_get_explorer (DlsWindow      *self);
+
 /* What the menus do, without their file dialogs (tests, scripting). */
 gboolean   dls_window_save_project   (DlsWindow      *self,
                                       const char     *path,

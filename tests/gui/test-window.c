@@ -17,6 +17,7 @@
 #include "canvas.h"
 #include "engine-summary.h"
 #include "engine.h"
+#include "explorer.h"
 #include "labels-file.h"
 #include "screenshot.h"
 #include "synth.h"
@@ -301,7 +302,7 @@ test_window_primary_menu (Fixture *f)
   g_assert_cmpstrv (actions->pdata,
                     ((const char *const[]){ "win.open", "win.open-sample", "win.save-project",
                                             "win.save-project-as", "win.save-labels", "win.load-model", "win.save-model",
-                                            "win.export", "win.export", "win.export", "win.export",
+                                            "win.explore", "win.export", "win.export", "win.export", "win.export",
                                             "app.preferences", "win.show-help-overlay",
                                             "app.about", "app.quit",
                                             NULL }));
@@ -475,7 +476,7 @@ widget_pixels (GtkWidget *widget, int *width, int *height)
 /* With DLSIA_GUI_PICTURES=DIR the workflow leaves pictures of the window there, for people to
  * look at (they are not checked). */
 static void
-keep_picture (Fixture *f, const char *name)
+keep_widget_picture (GtkWidget *widget, const char *name)
 {
   const char *dir = g_getenv ("DLSIA_GUI_PICTURES");
   g_auto (Picture) picture = { 0 };
@@ -484,10 +485,16 @@ keep_picture (Fixture *f, const char *name)
   if (dir == NULL)
     return;
   path = g_build_filename (dir, name, NULL);
-  gtk_widget_queue_draw (GTK_WIDGET (f->window));
-  take_picture (GTK_WIDGET (f->window), &picture);
+  gtk_widget_queue_draw (widget);
+  take_picture (widget, &picture);
   g_assert_no_error (picture.error);
   g_assert_true (dls_screenshot_save_texture (picture.texture, path, NULL));
+}
+
+static void
+keep_picture (Fixture *f, const char *name)
+{
+  keep_widget_picture (GTK_WIDGET (f->window), name);
 }
 
 static double
@@ -1141,6 +1148,138 @@ test_binary_image (void)
   remove_tmpdir (tmpdir);
 }
 
+
+/* ---- the latent explorer ---- */
+
+/* Two blobs of points: picking finds each point at its position at any zoom; a lasso around
+ * one blob selects exactly it. */
+static void
+test_scatter_pick_and_lasso (Fixture *f)
+{
+  GtkWidget *win = gtk_window_new ();
+  GtkWidget *scatter = dls_scatter_new ();
+  g_autofree float *xy = g_new (float, 2 * 200);
+  g_autoptr (GArray) sel = NULL;
+  GRand *rand = g_rand_new_with_seed (7);
+  double lasso[8], wx, wy;
+
+  for (int i = 0; i < 200; i++)
+    {
+      xy[2 * i] = (float) ((i < 100 ? -5 : 5) + g_rand_double_range (rand, -1, 1));
+      xy[2 * i + 1] = (float) g_rand_double_range (rand, -1, 1);
+    }
+  g_rand_free (rand);
+  gtk_window_set_default_size (GTK_WINDOW (win), 600, 400);
+  gtk_window_set_child (GTK_WINDOW (win), scatter);
+  dls_scatter_set_points (DLS_SCATTER (scatter), xy, 200);
+  gtk_window_present (GTK_WINDOW (win));
+  wait_until_drawn (scatter);
+  g_assert_cmpint (dls_scatter_get_n_points (DLS_SCATTER (scatter)), ==, 200);
+  for (int zoom = 0; zoom < 3; zoom++)
+    {
+      int hits = 0;
+
+      for (int i = 0; i < 200; i += 7)
+        {
+          int j;
+
+          dls_scatter_to_widget (DLS_SCATTER (scatter), i, &wx, &wy);
+          j = dls_scatter_pick (DLS_SCATTER (scatter), wx, wy);
+          /* the point itself, or one drawn exactly on top of it */
+          g_assert_cmpint (j, >=, 0);
+          dls_scatter_to_widget (DLS_SCATTER (scatter), j, &lasso[0], &lasso[1]);
+          g_assert_cmpfloat (hypot (lasso[0] - wx, lasso[1] - wy), <, 1e-6);
+          hits += j == i;
+        }
+      g_assert_cmpint (hits, >=, 25);
+      dls_scatter_zoom (DLS_SCATTER (scatter), 2.5, 300, 200);
+    }
+  /* far from every point: nothing */
+  dls_scatter_fit (DLS_SCATTER (scatter));
+  g_assert_cmpint (dls_scatter_pick (DLS_SCATTER (scatter), 300, 10), ==, -1);
+  /* a box around the left blob */
+  dls_scatter_to_widget (DLS_SCATTER (scatter), 0, &wx, &wy);
+  lasso[0] = 0, lasso[1] = 0, lasso[2] = 300, lasso[3] = 0;
+  lasso[4] = 300, lasso[5] = 400, lasso[6] = 0, lasso[7] = 400;
+  dls_scatter_select_lasso (DLS_SCATTER (scatter), lasso, 4);
+  sel = dls_scatter_get_selection (DLS_SCATTER (scatter));
+  g_assert_cmpuint (sel->len, ==, 100);
+  for (guint k = 0; k < sel->len; k++)
+    g_assert_cmpint (g_array_index (sel, int, k), <, 100);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static GtkAdjustment *
+explorer_child (DlsExplorer *ex, const char *name)
+{
+  GObject *o = gtk_widget_get_template_child (GTK_WIDGET (ex), DLS_TYPE_EXPLORER, name);
+
+  g_assert_true (GTK_IS_ADJUSTMENT (o));
+  return GTK_ADJUSTMENT (o);
+}
+
+/* The explorer on a small volume: compute a map, click a point (the views go to its slice),
+ * select with a lasso and turn the selection into labels (one undo step). */
+static void
+test_explorer (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "explore.tif", 8, 64, 64, NULL);
+  DlsExplorer *ex;
+  DlsDocument *doc;
+  const DlsSamples *samples;
+  const int *clusters;
+  int n_clusters, w, h;
+  double box[8] = { -10, -10, 5000, -10, 5000, 5000, -10, 5000 };
+  g_autoptr (GError) error = NULL;
+  g_autofree guint32 *pixels = NULL;
+  int colored = 0;
+
+  g_assert_true (open_and_wait (f, path));
+  doc = dls_window_get_document (f->window);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "explore", NULL);
+  ex = dls_window_get_explorer (f->window);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (ex)));
+  gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 16);
+  gtk_adjustment_set_value (explorer_child (ex, "stride_adjustment"), 16);
+  gtk_adjustment_set_value (explorer_child (ex, "time_adjustment"), 2);
+  g_assert_true (dls_explorer_compute (ex, &error));
+  g_assert_no_error (error);
+  g_assert_true (dls_explorer_is_busy (ex));
+  WAIT_FOR_SECONDS (!dls_explorer_is_busy (ex), 300);
+  samples = dls_explorer_get_samples (ex, &clusters, &n_clusters);
+  g_assert_nonnull (samples);
+  /* a 16-pixel grid on 8 slices of 64²: 4 × 4 × 8 */
+  g_assert_cmpint (samples->n, ==, 128);
+  g_assert_cmpint (dls_scatter_get_n_points (dls_explorer_get_scatter (ex)), ==, 128);
+  g_assert_cmpint (n_clusters, >=, 0);
+  for (int i = 0; i < samples->n; i++)
+    g_assert_cmpint (clusters[i], <, MAX (n_clusters, 1));
+
+  /* the scatter draws its points */
+  pixels = widget_pixels (GTK_WIDGET (dls_explorer_get_scatter (ex)), &w, &h);
+  for (int i = 0; i < w * h; i++)
+    colored += ((pixels[i] >> 16) & 255) != ((pixels[i] >> 8) & 255)
+               || ((pixels[i] >> 8) & 255) != (pixels[i] & 255);
+  g_assert_cmpint (colored, >, 128);
+
+  keep_widget_picture (GTK_WIDGET (ex), "explorer.png");
+  /* a click on sample 37 moves the views to it */
+  g_signal_emit_by_name (dls_explorer_get_scatter (ex), "point-activated", 37);
+  g_assert_cmpint ((int) gtk_adjustment_get_value (template_child (f->window, "slice_adjustment")),
+                   ==, (int) samples->pos[3 * 37]);
+
+  /* everything selected, labelled as class 2, undone in one step */
+  dls_scatter_select_lasso (dls_explorer_get_scatter (ex), box, 4);
+  keep_widget_picture (GTK_WIDGET (ex), "explorer-selection.png");
+  g_assert_cmpint (dls_explorer_label_selection (ex, 2), ==, 128);
+  g_assert_cmpint (dls_document_count_labelled (doc, NULL, 0), >=, 128);
+  g_assert_cmpuint (dls_document_get_labels (doc)[(samples->pos[0] * 64 + samples->pos[1]) * 64
+                                                  + samples->pos[2]],
+                    ==, 2);
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "undo", NULL);
+  g_assert_cmpint (dls_document_count_labelled (doc, NULL, 0), ==, 0);
+}
+
 #define ADD(path, ...)                                                                    \
   G_STMT_START                                                                            \
   {                                                                                       \
@@ -1185,6 +1324,8 @@ main (int argc, char *argv[])
   ADD ("/gui/window/workflow", .body = test_window_workflow);
   ADD ("/gui/window/project-moved", .body = test_window_project_moved);
   ADD ("/gui/window/paint-xz", .body = test_window_paint_xz);
+  ADD ("/gui/scatter/pick-and-lasso", .body = test_scatter_pick_and_lasso);
+  ADD ("/gui/explorer", .body = test_explorer);
   ADD ("/gui/window/restore-state", .prepare = prepare_restore_state,
        .body = test_window_restore_state);
   ADD ("/gui/window/close-saves-state", .body = test_window_close_saves_state);
