@@ -84,6 +84,12 @@ void     _dls_window_set_train_settings (DlsWindow *self, const DlsTrainSettings
 void     _dls_window_set_models     (DlsWindow *self, DlsModel **models, int n,
                                      const DlsConformal *conformal, const char *path);
 void     _dls_window_predict        (DlsWindow *self);
+/* window-train.c */
+void     _dls_window_add_train_actions (DlsWindow *self);
+gboolean _dls_window_job_running    (DlsWindow *self);
+void     _dls_window_live_poke      (DlsWindow *self); /* labels changed */
+void     _dls_window_draw_loss_plot (GtkDrawingArea *area, cairo_t *cr, int w, int h,
+                                     gpointer data);
 /* window-project.c */
 void     _dls_window_add_project_actions (DlsWindow *self);
 void     _dls_window_apply_project  (DlsWindow *self, DlsProject *project);
