@@ -305,6 +305,19 @@ job_thread (gpointer data)
   return NULL;
 }
 
+DlsTrainSettings
+dls_train_settings_default (void)
+{
+  return (DlsTrainSettings){
+    .arch = DLS_ARCH_SMSNET,
+    .members = 3,
+    .epochs = 10,
+    .time_budget = 5,
+    .patch = 0,
+    .seed = 1,
+  };
+}
+
 DlsTrainJob *
 dls_train_job_start (DlsDocument *doc, const DlsTrainSettings *settings, int z_first,
                      DlsTrainJobFn fn, gpointer user_data)

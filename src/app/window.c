@@ -738,13 +738,11 @@ train_activated (GSimpleAction *action, GVariant *param, gpointer data)
       toast (self, _ ("Paint labels of at least two classes first"));
       return;
     }
-  s = (DlsTrainSettings){
-    .arch = arch_choices[MIN (gtk_drop_down_get_selected (self->arch_dropdown), 2u)],
-    .members = (int) gtk_adjustment_get_value (self->members_adjustment),
-    .epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment),
-    .time_budget = gtk_adjustment_get_value (self->time_adjustment),
-    .seed = 1,
-  };
+  s = dls_train_settings_default ();
+  s.arch = arch_choices[MIN (gtk_drop_down_get_selected (self->arch_dropdown), 2u)];
+  s.members = (int) gtk_adjustment_get_value (self->members_adjustment);
+  s.epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment);
+  s.time_budget = gtk_adjustment_get_value (self->time_adjustment);
   g_clear_pointer (&self->job, dls_train_job_free);
   self->job = dls_train_job_start (self->doc, &s, self->pos[0], on_job_event, self);
   if (self->train_poll_id == 0)
@@ -1207,6 +1205,7 @@ setup_widgets (DlsWindow *self)
       = { N_ ("Margin"), N_ ("Entropy"), N_ ("Ensemble std"), N_ ("Conformal set size") };
   static const char *const archs[] = { N_ ("SMSNet ensemble"), N_ ("MSDNet"), N_ ("TUNet") };
   const char *cmaps[DLS_N_COLORMAPS];
+  DlsTrainSettings defaults = dls_train_settings_default ();
   GtkDropTarget *drop;
 
   for (int c = 0; c < DLS_N_COLORMAPS; c++)
@@ -1221,6 +1220,13 @@ setup_widgets (DlsWindow *self)
   g_object_unref (gtk_drop_down_get_model (self->measure_dropdown));
   g_object_unref (gtk_drop_down_get_model (self->arch_dropdown));
   gtk_drop_down_set_selected (self->overlay_dropdown, DLS_OVERLAY_PREDICTION);
+  /* the training fields start from the same defaults the benchmarks use */
+  for (guint i = 0; i < G_N_ELEMENTS (arch_choices); i++)
+    if (arch_choices[i] == defaults.arch)
+      gtk_drop_down_set_selected (self->arch_dropdown, i);
+  gtk_adjustment_set_value (self->members_adjustment, defaults.members);
+  gtk_adjustment_set_value (self->epochs_adjustment, defaults.epochs);
+  gtk_adjustment_set_value (self->time_adjustment, defaults.time_budget);
 
   self->display = (DlsDisplay){ DLS_COLORMAP_GRAY, 0, 1, DLS_OVERLAY_PREDICTION,
                                 DLS_MEASURE_MARGIN, 0.5, TRUE };
