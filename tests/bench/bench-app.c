@@ -7,8 +7,10 @@
  * DlsTrainJob runs exactly as the window starts it — snapshot of the labels, the middle slice
  * first — and the main loop here plays the window: it notes when the job's callback reports
  * the first slice of the prediction (the data of the first overlay the user sees; the canvas
- * then draws it in well under a millisecond at 256², see bench-canvas) and when the job ends.
- * Training alone is when the job's phase turns to predicting, polled every 2 ms.
+ * then renders its 256² overlay and draws a frame: milliseconds, see bench-canvas) and when
+ * the job ends.  Training alone is when the job's phase turns to predicting, polled every 2 ms,
+ * which also shows where each member's time goes: its steps within the time limit, then the
+ * validation pass and the copy of the best weights.
  *
  * Target: Train → first prediction overlay < 20 s on 2 cores.  Timing only, never a pass/fail
  * test; GTK-free, so it runs on a node without a display.
