@@ -17,6 +17,7 @@
 
 #include <glib/gi18n.h>
 #include <math.h>
+#include <string.h>
 
 #include "brush.h"
 #include "canvas.h"
@@ -50,14 +51,17 @@ struct _DlsCanvas
   DlsPaint paint;
 
   cairo_surface_t *base, *labels, *overlay;
-  gboolean base_dirty, labels_dirty, overlay_dirty;
+  gboolean base_dirty, labels_dirty, overlay_dirty;          /* the whole layer is stale */
+  cairo_region_t *base_valid, *labels_valid, *overlay_valid; /* parts rendered and current */
+  cairo_surface_t *frames[2]; /* the last two frames drawn (see dls_canvas_snapshot) */
+  int frame_turn;
   float overlay_lo, overlay_hi;
 
   DragMode drag;
-  double drag_x, drag_y;      /* last point of a paint drag (image), or of a pan (widget) */
+  double drag_x, drag_y; /* last point of a paint drag (image), or of a pan (widget) */
   gboolean space_held;
   gboolean hover;
-  double hover_x, hover_y;    /* widget */
+  double hover_x, hover_y; /* widget */
   double scroll_acc;
   int outline[4];             /* z, y, x, size of the outlined patch (size 0: none) */
 };
@@ -180,18 +184,18 @@ ensure_surface (cairo_surface_t **s, int w, int h)
 }
 
 static void
-render_base (DlsCanvas *self)
+render_base_rect (DlsCanvas *self, int x0, int y0, int w, int h)
 {
   cairo_surface_t *s = ensure_surface (&self->base, self->pw, self->ph);
+  int stride = cairo_image_surface_get_stride (s) / 4;
   DlsFloatPlane fp;
 
   cairo_surface_flush (s);
   float_plane (self, &fp, dls_document_get_volume (self->doc));
-  dls_render_scalar (&fp, 0, 0, self->pw, self->ph, self->display.colormap, self->display.lo,
-                     self->display.hi, 1.0, (guint32 *) cairo_image_surface_get_data (s),
-                     cairo_image_surface_get_stride (s) / 4);
-  cairo_surface_mark_dirty (s);
-  self->base_dirty = FALSE;
+  dls_render_scalar (&fp, x0, y0, w, h, self->display.colormap, self->display.lo, self->display.hi,
+                     1.0, (guint32 *) cairo_image_surface_get_data (s) + (gsize) y0 * stride + x0,
+                     stride);
+  cairo_surface_mark_dirty_rectangle (s, x0, y0, w, h);
 }
 
 static void
@@ -215,69 +219,173 @@ render_labels_rect (DlsCanvas *self, int x0, int y0, int w, int h)
   cairo_surface_mark_dirty_rectangle (s, x0, y0, w, h);
 }
 
-static void
-render_overlay (DlsCanvas *self)
+/* The volume z of plane pixel (x, y): the YZ view shows Z across, the XZ view Z down. */
+static inline int
+z_of (DlsCanvas *self, int x, int y)
 {
-  DlsPrediction *p = self->doc ? dls_document_get_prediction (self->doc) : NULL;
-  cairo_surface_t *s;
-  gsize n = (gsize) self->depth * self->height * self->width, np = (gsize) self->pw * self->ph;
-  g_autofree guint8 *cls = NULL;
-  g_autofree float *val = NULL;
-  DlsLabelPlane geom;
-  int stride;
-  guint32 *data;
+  return self->axis == DLS_AXIS_Z ? self->slice : self->axis == DLS_AXIS_Y ? y : x;
+}
 
-  self->overlay_dirty = FALSE;
-  if (p == NULL || self->display.overlay == DLS_OVERLAY_NONE)
+/* Class colours at 256 confidence levels: lut[k·256 + q] is class k + 1 at opacity
+ * opacity · q / 255, premultiplied, computed by dls_render_labels itself so the overlay's
+ * colours are the ones it would give (the confidence is quantised to 8 bits, as alpha is). */
+static guint32 *
+overlay_lut (DlsCanvas *self, int K, gboolean weighted)
+{
+  guint32 *lut = g_new (guint32, (gsize) K * 256);
+  guint8 k8[256];
+  float q[256];
+
+  for (int i = 0; i < 256; i++)
+    q[i] = weighted ? i / 255.0f : 1.0f;
+  for (int k = 0; k < K; k++)
     {
-      g_clear_pointer (&self->overlay, cairo_surface_destroy);
-      return;
+      DlsLabelPlane lp = { k8, 0, 1, 256, 256, 1 };
+      DlsFloatPlane wp = { q, 0, 1, 256, 256, 1 };
+
+      memset (k8, k + 1, sizeof k8);
+      dls_render_labels (&lp, &wp, 0, 0, 256, 1, dls_document_get_palette (self->doc), 256,
+                         self->display.opacity, lut + (gsize) k * 256, 256);
     }
-  s = ensure_surface (&self->overlay, self->pw, self->ph);
+  return lut;
+}
+
+/* Prediction and segmentation: the argmax class in its colour, faded where the ensemble is
+ * unsure (prediction), straight into the surface through overlay_lut (a per-pixel
+ * premultiplication was most of a slice change).  The uncertainty map goes through a plane of
+ * its measure and the colormap. */
+static void
+render_overlay_rect (DlsCanvas *self, int x0, int y0, int w, int h)
+{
+  DlsPrediction *p = dls_document_get_prediction (self->doc);
+  cairo_surface_t *s = self->overlay;
+  gsize n = (gsize) self->depth * self->height * self->width;
+  gboolean uncertainty = self->display.overlay == DLS_OVERLAY_UNCERTAINTY;
+  g_autofree float *val = NULL;
+  g_autofree guint32 *lut = NULL;
+  DlsLabelPlane geom;
+  const float *probs = p->probs;
+  int stride = cairo_image_surface_get_stride (s) / 4, K = p->K;
+  /* confidence → LUT level: (best − 1/K) / (1 − 1/K) · 255, clamped */
+  float scale = K > 1 ? 255.0f / (1.0f - 1.0f / K) : 0;
+  float offset = K > 1 ? -scale / K + 0.5f : 255.5f;
+  guint32 *data = (guint32 *) cairo_image_surface_get_data (s) + (gsize) y0 * stride + x0;
+
   cairo_surface_flush (s);
-  stride = cairo_image_surface_get_stride (s) / 4;
-  data = (guint32 *) cairo_image_surface_get_data (s);
-  cls = g_new0 (guint8, np);
-  val = g_new (float, np);
+  if (uncertainty)
+    val = g_new (float, (gsize) w *h);
+  else
+    lut = overlay_lut (self, K, self->display.overlay == DLS_OVERLAY_PREDICTION);
   /* geometry only: which volume index each plane pixel shows */
   label_plane (self, &geom, NULL);
-  for (int y = 0; y < self->ph; y++)
-    for (int x = 0; x < self->pw; x++)
-      {
-        gsize idx = dls_label_plane_index (&geom, x, y), i = (gsize) y * self->pw + x;
-        int z = (int) (idx / ((gsize) self->height * self->width));
-        int arg;
-        float best;
-
-        val[i] = NAN;
-        if (!dls_prediction_slice_done (p, z))
-          continue;
-        arg = dls_prediction_argmax (p, idx);
-        best = p->probs[arg * n + idx];
-        cls[i] = (guint8) (arg + 1);
-        if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY)
-          val[i] = dls_prediction_measure (p, self->display.measure, idx);
-        else
-          val[i] = p->K > 1 ? (best - 1.0f / p->K) / (1.0f - 1.0f / p->K) : 1;
-      }
-  if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY)
+  for (int j = 0; j < h; j++)
     {
-      DlsFloatPlane fp = { val, 0, 1, self->pw, self->pw, self->ph };
+      int y = y0 + j;
+      guint32 *row = data + (gsize) j * stride;
+      float *vrow = val ? val + (gsize) j * w : NULL;
+      gsize idx = dls_label_plane_index (&geom, x0, y);
+      gboolean row_done
+          = self->axis != DLS_AXIS_X && dls_prediction_slice_done (p, z_of (self, x0, y));
 
-      dls_prediction_measure_range (p, self->display.measure, &self->overlay_lo, &self->overlay_hi);
-      dls_render_scalar (&fp, 0, 0, self->pw, self->ph, DLS_COLORMAP_INFERNO, self->overlay_lo,
-                         self->overlay_hi, self->display.opacity, data, stride);
+      for (int i = 0; i < w; i++, idx += geom.sx)
+        {
+          float best = probs[idx], level;
+          int arg = 0;
+
+          if (!row_done && (self->axis != DLS_AXIS_X || !dls_prediction_slice_done (p, x0 + i)))
+            {
+              if (vrow)
+                vrow[i] = NAN;
+              else
+                row[i] = 0;
+              continue;
+            }
+          if (vrow)
+            {
+              vrow[i] = dls_prediction_measure (p, self->display.measure, idx);
+              continue;
+            }
+          for (int k = 1; k < K; k++)
+            if (probs[k * n + idx] > best)
+              best = probs[k * n + idx], arg = k;
+          level = CLAMP (best * scale + offset, 0.0f, 255.0f);
+          row[i] = lut[arg * 256 + (int) level];
+        }
     }
-  else
+  if (uncertainty)
     {
-      DlsLabelPlane lp = { cls, 0, 1, self->pw, self->pw, self->ph };
-      DlsFloatPlane wp = { val, 0, 1, self->pw, self->pw, self->ph };
+      DlsFloatPlane fp = { val, 0, 1, w, w, h };
 
-      dls_render_labels (&lp, self->display.overlay == DLS_OVERLAY_PREDICTION ? &wp : NULL, 0, 0,
-                         self->pw, self->ph, dls_document_get_palette (self->doc), 256,
+      dls_render_scalar (&fp, 0, 0, w, h, DLS_COLORMAP_INFERNO, self->overlay_lo, self->overlay_hi,
                          self->display.opacity, data, stride);
     }
-  cairo_surface_mark_dirty (s);
+  cairo_surface_mark_dirty_rectangle (s, x0, y0, w, h);
+}
+
+typedef void (*RenderRectFn) (DlsCanvas *self, int x0, int y0, int w, int h);
+
+/* Renders the part of a layer that is visible and not yet valid, and marks it valid. */
+static void
+render_visible (DlsCanvas *self, cairo_region_t *valid, const cairo_rectangle_int_t *visible,
+                RenderRectFn render)
+{
+  cairo_region_t *missing = cairo_region_create_rectangle (visible);
+
+  cairo_region_subtract (missing, valid);
+  for (int i = 0, n = cairo_region_num_rectangles (missing); i < n; i++)
+    {
+      cairo_rectangle_int_t r;
+
+      cairo_region_get_rectangle (missing, i, &r);
+      render (self, r.x, r.y, r.width, r.height);
+    }
+  cairo_region_union (valid, missing);
+  cairo_region_destroy (missing);
+}
+
+/* Layers are rendered where they are seen, when they are seen: a slice change at 4× renders
+ * 1/16 of what it did, and a pan renders the strip it uncovers.  Whole-layer staleness (the
+ * *_dirty flags, set by changes of slice, display or data) empties a layer's valid region. */
+static void
+update_layers (DlsCanvas *self)
+{
+  DlsPrediction *p = dls_document_get_prediction (self->doc);
+  cairo_rectangle_int_t vis;
+  int x1, y1;
+
+  dls_view_visible (&self->view, &vis.x, &vis.y, &x1, &y1);
+  vis.width = x1 - vis.x;
+  vis.height = y1 - vis.y;
+  if (self->base_dirty)
+    {
+      ensure_surface (&self->base, self->pw, self->ph);
+      cairo_region_subtract (self->base_valid, self->base_valid);
+      self->base_dirty = FALSE;
+    }
+  if (self->labels_dirty)
+    {
+      ensure_surface (&self->labels, self->pw, self->ph);
+      cairo_region_subtract (self->labels_valid, self->labels_valid);
+      self->labels_dirty = FALSE;
+    }
+  if (self->overlay_dirty)
+    {
+      cairo_region_subtract (self->overlay_valid, self->overlay_valid);
+      self->overlay_dirty = FALSE;
+      if (p == NULL || self->display.overlay == DLS_OVERLAY_NONE)
+        g_clear_pointer (&self->overlay, cairo_surface_destroy);
+      else
+        {
+          ensure_surface (&self->overlay, self->pw, self->ph);
+          dls_prediction_measure_range (p, self->display.measure, &self->overlay_lo, &self->overlay_hi);
+        }
+    }
+  if (vis.width <= 0 || vis.height <= 0)
+    return;
+  render_visible (self, self->base_valid, &vis, render_base_rect);
+  render_visible (self, self->labels_valid, &vis, render_labels_rect);
+  if (self->overlay != NULL)
+    render_visible (self, self->overlay_valid, &vis, render_overlay_rect);
 }
 
 static void
@@ -331,23 +439,14 @@ draw_legend (DlsCanvas *self, cairo_t *cr, int h)
 }
 
 static void
-dls_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+draw_frame (DlsCanvas *self, cairo_t *cr, int w, int h)
 {
-  DlsCanvas *self = DLS_CANVAS (widget);
-  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
-  cairo_t *cr;
   int cx, cy;
 
-  if (w <= 0 || h <= 0)
-    return;
-  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
   cairo_set_source_rgb (cr, 0.12, 0.12, 0.13);
   cairo_paint (cr);
   if (self->doc == NULL)
-    {
-      cairo_destroy (cr);
-      return;
-    }
+    return;
   if (!self->view_ready || self->view.win_w != w || self->view.win_h != h)
     {
       if (!self->view_ready)
@@ -356,18 +455,7 @@ dls_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
         dls_view_resize (&self->view, w, h);
       self->view_ready = TRUE;
     }
-  if (self->base_dirty)
-    render_base (self);
-  if (self->labels_dirty)
-    {
-      cairo_surface_t *s = ensure_surface (&self->labels, self->pw, self->ph);
-
-      (void) s;
-      render_labels_rect (self, 0, 0, self->pw, self->ph);
-      self->labels_dirty = FALSE;
-    }
-  if (self->overlay_dirty)
-    render_overlay (self);
+  update_layers (self);
 
   cairo_save (cr);
   cairo_translate (cr, self->view.ox, self->view.oy);
@@ -415,13 +503,45 @@ dls_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
     {
       cairo_set_line_width (cr, 1);
       cairo_set_source_rgba (cr, 1, 1, 1, 0.8);
-      cairo_arc (cr, self->hover_x, self->hover_y,
-                 MAX (self->paint.size * self->view.scale / 2, 2), 0, 2 * G_PI);
+      cairo_arc (cr, self->hover_x, self->hover_y, MAX (self->paint.size * self->view.scale / 2, 2),
+                 0, 2 * G_PI);
       cairo_stroke (cr);
     }
   /* one legend is enough: on the main (XY) view */
   if (self->display.overlay == DLS_OVERLAY_UNCERTAINTY && self->axis == DLS_AXIS_Z)
     draw_legend (self, cr, h);
+}
+
+/* The frame is drawn here, into an image of our own, and only that image goes into the
+ * recorded drawing (gtk_snapshot_append_cairo) that GTK keeps as the frame's render node.
+ * Recording the layers themselves made the node hold cairo snapshots of them, and cairo copies
+ * a whole layer (16 MB at 2048²) before the next write to it — every brush segment, every
+ * slice change — for as long as GTK keeps the last frame's node.  Two frame images take turns:
+ * GTK lets go of the node before last by the time we draw again, so the image we draw into is
+ * no longer shared and cairo copies nothing (if it still were, cairo would copy it first, and
+ * the old frame would stay right).  A new image per frame costs its page faults (~1000 for
+ * 1280 × 800), and a texture node instead of a cairo one is converted pixel by pixel by GTK
+ * 4.8's cairo renderer (~10 ms). */
+static void
+dls_canvas_snapshot (GtkWidget *widget, GtkSnapshot *snapshot)
+{
+  DlsCanvas *self = DLS_CANVAS (widget);
+  int w = gtk_widget_get_width (widget), h = gtk_widget_get_height (widget);
+  int sf = gtk_widget_get_scale_factor (widget);
+  cairo_surface_t *frame;
+  cairo_t *cr;
+
+  if (w <= 0 || h <= 0)
+    return;
+  self->frame_turn ^= 1;
+  frame = ensure_surface (&self->frames[self->frame_turn], w * sf, h * sf);
+  cairo_surface_set_device_scale (frame, sf, sf);
+  cr = cairo_create (frame);
+  draw_frame (self, cr, w, h);
+  cairo_destroy (cr);
+  cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+  cairo_set_source_surface (cr, frame, 0, 0);
+  cairo_paint (cr);
   cairo_destroy (cr);
 }
 
@@ -640,12 +760,14 @@ on_labels_changed (DlsDocument *doc, guint64 lo, guint64 hi, DlsCanvas *self)
 
       if (hi < first || lo > last)
         return;
-      /* whole rows between the first and last touched index of this slice */
+      /* whole rows between the first and last touched index of this slice: stale, rendered
+       * again where they are seen at the next frame */
       {
         int y0 = lo < first ? 0 : (int) ((lo - first) / self->width);
         int y1 = hi > last ? self->height - 1 : (int) ((hi - first) / self->width);
+        cairo_rectangle_int_t rows = { 0, y0, self->pw, y1 - y0 + 1 };
 
-        render_labels_rect (self, 0, y0, self->pw, y1 - y0 + 1);
+        cairo_region_subtract_rectangle (self->labels_valid, &rows);
       }
     }
   else
@@ -681,6 +803,11 @@ dls_canvas_dispose (GObject *object)
   g_clear_pointer (&self->base, cairo_surface_destroy);
   g_clear_pointer (&self->labels, cairo_surface_destroy);
   g_clear_pointer (&self->overlay, cairo_surface_destroy);
+  g_clear_pointer (&self->frames[0], cairo_surface_destroy);
+  g_clear_pointer (&self->frames[1], cairo_surface_destroy);
+  g_clear_pointer (&self->base_valid, cairo_region_destroy);
+  g_clear_pointer (&self->labels_valid, cairo_region_destroy);
+  g_clear_pointer (&self->overlay_valid, cairo_region_destroy);
   G_OBJECT_CLASS (dls_canvas_parent_class)->dispose (object);
 }
 
@@ -713,7 +840,10 @@ dls_canvas_init (DlsCanvas *self)
   GtkGesture *drag = gtk_gesture_drag_new ();
 
   self->paint = (DlsPaint){ DLS_TOOL_BRUSH, 5, 1 };
-  self->display = (DlsDisplay){ DLS_COLORMAP_GRAY, 0, 1, DLS_OVERLAY_PREDICTION,
+  self->base_valid = cairo_region_create ();
+  self->labels_valid = cairo_region_create ();
+  self->overlay_valid = cairo_region_create ();
+  self->display = (DlsDisplay){ DLS_COLORMAP_GRAY,  0,   1,   DLS_OVERLAY_PREDICTION,
                                 DLS_MEASURE_MARGIN, 0.5, TRUE };
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_widget_set_hexpand (GTK_WIDGET (self), TRUE);
@@ -859,6 +989,15 @@ double
 dls_canvas_get_scale (DlsCanvas *self)
 {
   return self->view.scale;
+}
+
+void
+dls_canvas_pan (DlsCanvas *self, double dx, double dy)
+{
+  if (!self->view_ready)
+    return;
+  dls_view_pan (&self->view, dx, dy);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void

@@ -56,6 +56,8 @@ void       dls_canvas_zoom          (DlsCanvas *self, double factor);
 void       dls_canvas_zoom_fit      (DlsCanvas *self);
 void       dls_canvas_zoom_actual   (DlsCanvas *self);
 double     dls_canvas_get_scale     (DlsCanvas *self);
+/* Moves the view by widget pixels, as a middle-button drag would.  For tests and scripting. */
+void       dls_canvas_pan           (DlsCanvas *self, double dx, double dy);
 /* Paints a stroke through image points (plane coordinates) of this view with the current
  * paint settings, as a drag of the mouse would: one undo step.  For tests and scripting. */
 void       dls_canvas_stroke        (DlsCanvas *self, const double *xy, int n_points);

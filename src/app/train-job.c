@@ -337,6 +337,19 @@ predict:
   return NULL;
 }
 
+DlsTrainSettings
+dls_train_settings_default (void)
+{
+  return (DlsTrainSettings){
+    .arch = DLS_ARCH_SMSNET,
+    .members = 3,
+    .epochs = 10,
+    .time_budget = 5,
+    .patch = 0,
+    .seed = 1,
+  };
+}
+
 static DlsTrainJob *
 job_new (DlsDocument *doc, const DlsTrainSettings *settings, int z_first, DlsTrainJobFn fn,
          gpointer user_data)

@@ -257,13 +257,13 @@ _dls_window_predict (DlsWindow *self)
 DlsTrainSettings
 _dls_window_get_train_settings (DlsWindow *self)
 {
-  return (DlsTrainSettings){
-    .arch = arch_choices[MIN (gtk_drop_down_get_selected (self->arch_dropdown), 2u)],
-    .members = (int) gtk_adjustment_get_value (self->members_adjustment),
-    .epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment),
-    .time_budget = gtk_adjustment_get_value (self->time_adjustment),
-    .seed = 1,
-  };
+  DlsTrainSettings s = dls_train_settings_default ();
+
+  s.arch = arch_choices[MIN (gtk_drop_down_get_selected (self->arch_dropdown), 2u)];
+  s.members = (int) gtk_adjustment_get_value (self->members_adjustment);
+  s.epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment);
+  s.time_budget = gtk_adjustment_get_value (self->time_adjustment);
+  return s;
 }
 
 void

@@ -906,6 +906,7 @@ setup_widgets (DlsWindow *self)
       = { N_ ("Margin"), N_ ("Entropy"), N_ ("Ensemble std"), N_ ("Conformal set size") };
   static const char *const archs[] = { N_ ("SMSNet ensemble"), N_ ("MSDNet"), N_ ("TUNet") };
   const char *cmaps[DLS_N_COLORMAPS];
+  DlsTrainSettings defaults = dls_train_settings_default ();
   GtkDropTarget *drop;
 
   for (int c = 0; c < DLS_N_COLORMAPS; c++)
@@ -920,6 +921,8 @@ setup_widgets (DlsWindow *self)
   g_object_unref (gtk_drop_down_get_model (self->measure_dropdown));
   g_object_unref (gtk_drop_down_get_model (self->arch_dropdown));
   gtk_drop_down_set_selected (self->overlay_dropdown, DLS_OVERLAY_PREDICTION);
+  /* the training fields start from the same defaults the benchmarks use */
+  _dls_window_set_train_settings (self, &defaults);
 
   self->display = (DlsDisplay){ DLS_COLORMAP_GRAY, 0, 1, DLS_OVERLAY_PREDICTION,
                                 DLS_MEASURE_MARGIN, 0.5, TRUE };
