@@ -270,6 +270,8 @@ job_thread (gpointer data)
                                                   .patch = job->settings.patch,
                                                   .seed = job->settings.seed,
                                                   .alpha = -1, /* calibrated below */
+                                                  .max_val_patches
+                                                  = job->settings.max_val_patches,
                                                   .cancel = &job->cancel,
                                                   .progress = on_progress,
                                                   .user_data = job },
@@ -347,6 +349,7 @@ dls_train_settings_default (void)
     .time_budget = 5,
     .patch = 0,
     .seed = 1,
+    .max_val_patches = 64,
   };
 }
 

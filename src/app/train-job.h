@@ -20,6 +20,8 @@ typedef struct {
   double  time_budget;   /* seconds per member, 0: none */
   int     patch;         /* 0: 64 */
   uint64_t seed;
+  int     max_val_patches; /* validation patches per epoch (64 by default: the first overlay
+                            * comes sooner); 0: all */
 } DlsTrainSettings;
 
 /* What the Train button does until the user changes it (the window's fields start from these,

@@ -195,6 +195,7 @@ dls_train_segmentation (const DlsVolume *raw, const DlsLabels *labels, int n_cla
                                                   .lr = a.lr,
                                                   .class_weights = a.class_weights,
                                                   .patience = a.patience,
+                                                  .max_val_patches = a.max_val_patches,
                                                   .seed = a.seed + 1000 * (uint64_t) k,
                                                   .cancel = a.cancel,
                                                   .progress = a.progress,

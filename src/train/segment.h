@@ -50,6 +50,9 @@ typedef struct {
   int          layers;          /* smsnet hidden layers, msdnet layers; default when 0 */
   int          depth, base;     /* tunet; default when 0 */
   double       alpha;           /* conformal miscoverage, 0.1 when 0; negative: no calibration */
+  int          max_val_patches; /* validation patches per epoch, 0: all (an interactive run caps
+                                 * it: validating thousands of patches takes longer than a short
+                                 * time budget) */
   const volatile int *cancel;
   DlsTrainProgressFn  progress;
   DlsSegmentInfoFn    info;

@@ -46,7 +46,7 @@ validate (LossGraph *ev, DlsModel *m, DlsDataset *ds, int B, int max_patches, fl
           int32_t *lab, float *logits, double *loss, DlsConfusion *conf)
 {
   int P = dls_dataset_patch_size (ds), C = m->config.in_channels, K = m->config.out_channels;
-  int n = dls_dataset_n_patches (ds);
+  int total = dls_dataset_n_patches (ds), n = total;
   int64_t pp = (int64_t) P * P;
   double sum = 0;
   int64_t count = 0;
@@ -59,7 +59,10 @@ validate (LossGraph *ev, DlsModel *m, DlsDataset *ds, int B, int max_patches, fl
       int64_t batch_count = 0;
 
       for (int b = 0; b < B; b++)
-        dls_dataset_get (ds, (i0 + b) % n, 0, img + b * C * pp, NULL, lab + b * pp);
+        /* a capped pass takes patches spread evenly over the dataset (all slices), not its
+         * first ones */
+        dls_dataset_get (ds, (int) ((int64_t) ((i0 + b) % n) * total / n), 0, img + b * C * pp,
+                         NULL, lab + b * pp);
       /* a wrapped-around patch must not count twice */
       for (int b = n - i0; b < B; b++)
         for (int64_t k = 0; k < pp; k++)
