@@ -19,7 +19,10 @@
  * Targets: brush segment + frame < 16 ms, slice change + frame < 50 ms, zoom and pan steps
  * + frame < 16.7 ms (60 fps).  Timing only, never a pass/fail test.
  *
- *   bench-canvas [--repeats N] [--no-overlay] [--only brush|slice|zoom|pan]
+ *   bench-canvas [--repeats N] [--no-overlay] [--only brush|slice|zoom|pan|scatter]
+ *
+ * The last rows time the latent explorer's scatter (DlsScatter) of 10,000 points in 12
+ * colours the same way: a redraw, and a zoom step (target 16 ms).
  *
  * under xvfb-run with GSK_RENDERER=cairo (meson's `app-canvas` benchmark does both); it exits
  * 77 without a display.
@@ -36,6 +39,7 @@
 #include <time.h>
 
 #include "canvas.h"
+#include "scatter.h"
 
 #define SIDE   2048
 #define DEPTH  3
@@ -167,6 +171,59 @@ op_pan (Bench *b, int i)
   dls_canvas_pan (DLS_CANVAS (b->canvas), d, d);
 }
 
+/* The latent explorer's scatter: a redraw (hover), and a zoom step about the middle. */
+static void
+op_scatter_redraw (Bench *b, int i)
+{
+  gtk_widget_queue_draw (b->canvas);
+}
+
+static void
+op_scatter_zoom (Bench *b, int i)
+{
+  dls_scatter_zoom (DLS_SCATTER (b->canvas), i & 1 ? 1 / 1.25 : 1.25, WIN_W / 2.0, WIN_H / 2.0);
+}
+
+/* 10,000 points in 12 clusters with 12 colours, as the explorer shows a map. */
+static void
+bench_scatter (int repeats)
+{
+  enum { N = 10000, K = 12 };
+  g_autofree float *xy = g_new (float, 2 * N);
+  g_autofree guint32 *colors = g_new (guint32, N);
+  GRand *rand = g_rand_new_with_seed (1);
+  Bench s = { 0 };
+  double t0;
+
+  for (int i = 0; i < N; i++)
+    {
+      int k = i % K;
+
+      xy[2 * i] = (float) (10 * cos (k) + g_rand_double_range (rand, -2, 2));
+      xy[2 * i + 1] = (float) (10 * sin (k) + g_rand_double_range (rand, -2, 2));
+      colors[i] = dls_class_color_default (k + 1);
+    }
+  g_rand_free (rand);
+  s.window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (s.window), WIN_W, WIN_H);
+  s.canvas = dls_scatter_new ();
+  gtk_window_set_child (GTK_WINDOW (s.window), s.canvas);
+  gtk_window_present (GTK_WINDOW (s.window));
+  t0 = now_ms ();
+  while (!(gtk_widget_get_mapped (s.canvas) && gtk_widget_get_width (s.canvas) > 0)
+         && now_ms () - t0 < 10000)
+    g_main_context_iteration (NULL, TRUE);
+  s.target = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, gtk_widget_get_width (s.canvas),
+                                         gtk_widget_get_height (s.canvas));
+  dls_scatter_set_points (DLS_SCATTER (s.canvas), xy, N);
+  dls_scatter_set_colors (DLS_SCATTER (s.canvas), colors);
+  frame (&s);
+  measure (&s, "scatter redraw (10k pts)", "fit", op_scatter_redraw, repeats, 16);
+  measure (&s, "scatter zoom step", "fit", op_scatter_zoom, repeats, 16);
+  gtk_window_destroy (GTK_WINDOW (s.window));
+  cairo_surface_destroy (s.target);
+}
+
 /* ---- set-up ---- */
 
 static void
@@ -235,7 +292,7 @@ main (int argc, char **argv)
       = { { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats, "Timed samples per row (50)", "N" },
           { "no-overlay", 0, 0, G_OPTION_ARG_NONE, &no_overlay, "No prediction overlay", NULL },
           { "only", 0, 0, G_OPTION_ARG_STRING, &only, "One kind of row (for profiling)",
-            "brush|slice|zoom|pan" },
+            "brush|slice|zoom|pan|scatter" },
           { NULL } };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— canvas response on a 2048² slice");
   g_autoptr (GError) error = NULL;
@@ -336,6 +393,8 @@ main (int argc, char **argv)
           measure (&b, "pan step (24 px)", view, op_pan, repeats, 1000 / 60.0);
         }
     }
+  if (ROW ("scatter"))
+    bench_scatter (repeats);
 #undef ROW
 
   gtk_window_destroy (GTK_WINDOW (b.window));
