@@ -14,7 +14,8 @@
  *      probabilities lambda_point / max lambda of the cluster.
  * Distances of 0 (duplicates) would give infinite lambdas and NaN stabilities; they are floored
  * at 1e-10 × the largest MST weight, which keeps every number finite and the result the same.
- * Deterministic; single-threaded.  Not done: cluster_selection_epsilon, leaf selection, GLOSH
+ * Deterministic, whatever the number of threads (only the kNN of the core distances uses the
+ * worker pool; Prim runs on one core).  Not done: cluster_selection_epsilon, leaf selection, GLOSH
  * outlier scores, prediction for new points.
  */
 #include "config.h"
