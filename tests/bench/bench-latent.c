@@ -21,7 +21,12 @@
 #include "metrics.h"
 #include "umap.h"
 
-enum { D = 16, BLOBS = 10, K = 14 };
+enum
+{
+  D = 16,
+  BLOBS = 10,
+  K = 14
+};
 
 static int
 cmp_double (const void *a, const void *b)
@@ -51,9 +56,9 @@ cpu_now (void)
 static void
 bench_n (int n, int repeats)
 {
-  g_autofree float *x = g_new (float, (gsize) n * D), *dist = g_new (float, (gsize) n * K);
+  g_autofree float *x = g_new (float, (gsize) n *D), *dist = g_new (float, (gsize) n *K);
   g_autofree float *y = g_new (float, (gsize) n * 2);
-  g_autofree int *truth = g_new (int, n), *idx = g_new (int, (gsize) n * K);
+  g_autofree int *truth = g_new (int, n), *idx = g_new (int, (gsize) n *K);
   g_autofree int *lab = g_new (int, n);
   g_autofree double *t_knn = g_new (double, repeats), *t_umap = g_new (double, repeats);
   g_autofree double *t_hdb = g_new (double, repeats);

@@ -34,7 +34,7 @@ make_blobs (int n_blobs, const int *sizes, const double *sd, double spread, int 
   dls_rng_init (&rng, seed);
   for (int b = 0; b < n_blobs; b++)
     n += sizes[b];
-  x = g_new (float, (gsize) n * d);
+  x = g_new (float, (gsize) n *d);
   truth = g_new (int, n);
   for (int b = 0; b < n_blobs; b++)
     {
@@ -186,9 +186,14 @@ jacobi_eigen (double *a, double *v, int d)
 static void
 test_pca_random (void)
 {
-  enum { N = 300, D = 6, K = 4 };
+  enum
+  {
+    N = 300,
+    D = 6,
+    K = 4
+  };
   const double scale[D] = { 5, 3, 2, 1, 0.5, 0.25 };
-  g_autofree float *x = g_new (float, N * D), *out = g_new (float, N * K);
+  g_autofree float *x = g_new (float, N *D), *out = g_new (float, N *K);
   double mean[D] = { 0 }, cov[D * D] = { 0 }, vec[D * D], total = 0;
   float comp[K * D], expl[K];
   int order[D];
@@ -211,7 +216,7 @@ test_pca_random (void)
   jacobi_eigen (cov, vec, D);
   for (int j = 0; j < D; j++)
     order[j] = j;
-  for (int a = 0; a < D; a++)   /* by decreasing eigenvalue */
+  for (int a = 0; a < D; a++) /* by decreasing eigenvalue */
     for (int b = a + 1; b < D; b++)
       if (cov[order[b] * D + order[b]] > cov[order[a] * D + order[a]])
         {
@@ -247,7 +252,7 @@ test_pca_random (void)
     }
   /* the sign is fixed: flipping the data flips the coordinates, not the components */
   {
-    g_autofree float *xn = g_new (float, N * D), *outn = g_new (float, N * K);
+    g_autofree float *xn = g_new (float, N *D), *outn = g_new (float, N *K);
     float compn[K * D];
 
     for (int t = 0; t < N * D; t++)
@@ -265,8 +270,8 @@ test_pca_random (void)
 static void
 check_knn (const float *x, int n, int d, int k)
 {
-  g_autofree int *ia = g_new (int, (gsize) n * k), *ib = g_new (int, (gsize) n * k);
-  g_autofree float *da = g_new (float, (gsize) n * k), *db = g_new (float, (gsize) n * k);
+  g_autofree int *ia = g_new (int, (gsize) n *k), *ib = g_new (int, (gsize) n *k);
+  g_autofree float *da = g_new (float, (gsize) n *k), *db = g_new (float, (gsize) n *k);
 
   dls_knn (x, n, d, k, ia, da);
   dls_latent_knn_naive (x, n, d, k, ib, db);
@@ -414,7 +419,8 @@ test_umap_naive (void)
   g_assert_cmpmem (y1, sizeof (float) * n * 2, y2, sizeof (float) * n * 2);
 }
 
-typedef struct {
+typedef struct
+{
   volatile int *cancel;
   int calls;
   double last;
@@ -441,8 +447,9 @@ test_umap_cancel (void)
   g_autofree float *y = g_new (float, (gsize) n * 2);
   volatile int cancel = 0;
   ProgressData p = { &cancel, 0, 0 };
-  DlsUmapArgs args = { .seed = 1, .init_pca = TRUE, .cancel = &cancel,
-                       .progress = on_progress, .user_data = &p };
+  DlsUmapArgs args = {
+    .seed = 1, .init_pca = TRUE, .cancel = &cancel, .progress = on_progress, .user_data = &p
+  };
   GError *error = NULL;
 
   g_assert_false (dls_umap (x, n, 16, &args, y, &error));
@@ -457,7 +464,7 @@ test_umap_cancel (void)
   g_assert_cmpint (p.calls, ==, 3);
   /* a full run reports 1 at the end */
   cancel = 0;
-  p = (ProgressData) { &cancel, -1000, 0 };
+  p = (ProgressData){ &cancel, -1000, 0 };
   args.n_epochs = 30;
   g_assert_true (dls_umap (x, n, 16, &args, y, NULL));
   g_assert_cmpfloat (p.last, ==, 1);
@@ -618,8 +625,8 @@ test_hdbscan_noise (void)
     noise_kept += lab[i] == -1;
   for (int i = 0; i < n; i++)
     blob_noise += lab[i] == -1;
-  g_test_message ("%d clusters; uniform points labelled noise: %d / 200; blob points: %d / %d",
-                  c, noise_kept, blob_noise, n);
+  g_test_message ("%d clusters; uniform points labelled noise: %d / 200; blob points: %d / %d", c,
+                  noise_kept, blob_noise, n);
   g_assert_cmpint (c, ==, 2);
   g_assert_cmpint (noise_kept, >=, 160);
   g_assert_cmpint (blob_noise, <=, n / 10);
@@ -722,11 +729,16 @@ test_hdbscan_small (void)
 static void
 test_hdbscan_mst (void)
 {
-  enum { N = 150, D = 5, K = 4 };
-  g_autofree float *x = g_new (float, N * D), *core = g_new (float, N), *kd = g_new (float, N * K);
-  g_autofree int *ki = g_new (int, N * K), *from = g_new (int, N), *to = g_new (int, N);
-  g_autofree double *w = g_new (double, N), *pw = g_new (double, N * (N - 1) / 2);
-  g_autofree int *pa = g_new (int, N * (N - 1) / 2), *pb = g_new (int, N * (N - 1) / 2);
+  enum
+  {
+    N = 150,
+    D = 5,
+    K = 4
+  };
+  g_autofree float *x = g_new (float, N *D), *core = g_new (float, N), *kd = g_new (float, N *K);
+  g_autofree int *ki = g_new (int, N *K), *from = g_new (int, N), *to = g_new (int, N);
+  g_autofree double *w = g_new (double, N), *pw = g_new (double, N *(N - 1) / 2);
+  g_autofree int *pa = g_new (int, N *(N - 1) / 2), *pb = g_new (int, N *(N - 1) / 2);
   int uf[N], np = 0, used = 0;
   double total = 0, ref = 0;
   DlsRng rng;
@@ -763,7 +775,7 @@ test_hdbscan_mst (void)
     {
       int best = -1;
 
-      for (int p = 0; p < np; p++)   /* O(n⁴), fine for 150 points */
+      for (int p = 0; p < np; p++) /* O(n⁴), fine for 150 points */
         if (pw[p] >= 0 && (best < 0 || pw[p] < pw[best]))
           best = p;
       {
