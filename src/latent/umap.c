@@ -248,6 +248,18 @@ fuzzy_graph (const int *knn, const float *dist, int n, int kr, int n_neighbors,
   return nnz;
 }
 
+int64_t
+dls_umap_fuzzy_graph (const float *x, int n, int d, int n_neighbors, int64_t **rowptr, int **col,
+                      float **w)
+{
+  int kr = CLAMP (n_neighbors, 2, n - 1) - 1;
+  g_autofree int *knn = g_new (int, (gsize) n *kr);
+  g_autofree float *dist = g_new (float, (gsize) n *kr);
+
+  dls_knn (x, n, d, kr, knn, dist);
+  return fuzzy_graph (knn, dist, n, kr, kr + 1, rowptr, col, w);
+}
+
 /* ---- the layout -------------------------------------------------------------------------------- */
 
 typedef struct

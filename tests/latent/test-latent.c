@@ -346,6 +346,37 @@ test_umap_ab (void)
   g_assert_cmpfloat_with_epsilon (b, 1.3341669920, 1e-3);
 }
 
+/* 1-D points 0, 1, 3, 7 with n_neighbors 3 (two others).  Each point's nearer neighbour is at rho,
+ * membership 1; the farther one gets p with 1 + p = log2 3, whatever the distances.  Memberships
+ * 0→1 1, 0→2 p; 1→0 1, 1→2 p; 2→1 1, 2→0 p; 3→2 1, 3→1 p.  Fuzzy union a + b − ab:
+ * 0–1 1, 0–2 2p − p², 1–2 1, 2–3 1, 1–3 p, and no 0–3. */
+static void
+test_umap_fuzzy_graph (void)
+{
+  const float x[] = { 0, 1, 3, 7 };
+  const double p = log2 (3) - 1;
+  const double expect[4][4]
+      = { { 0, 1, 2 * p - p * p, 0 }, { 1, 0, 1, p }, { 2 * p - p * p, 1, 0, 1 }, { 0, p, 1, 0 } };
+  g_autofree int64_t *rowptr = NULL;
+  g_autofree int *col = NULL;
+  g_autofree float *w = NULL;
+  double got[4][4] = { { 0 } };
+  int64_t nnz = dls_umap_fuzzy_graph (x, 4, 1, 3, &rowptr, &col, &w);
+
+  g_assert_cmpint (nnz, ==, 10);
+  g_assert_cmpint (rowptr[4], ==, nnz);
+  for (int i = 0; i < 4; i++)
+    for (int64_t e = rowptr[i]; e < rowptr[i + 1]; e++)
+      {
+        if (e > rowptr[i])
+          g_assert_cmpint (col[e - 1], <, col[e]);
+        got[i][col[e]] = w[e];
+      }
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      g_assert_cmpfloat_with_epsilon (got[i][j], expect[i][j], 1e-4);
+}
+
 static float *
 five_blobs (int **truth, int *n)
 {
@@ -808,6 +839,7 @@ main (int argc, char **argv)
   g_test_add_func ("/latent/knn/brute-force", test_knn_brute_force);
   g_test_add_func ("/latent/trustworthiness/hand", test_trustworthiness_hand);
   g_test_add_func ("/latent/umap/ab", test_umap_ab);
+  g_test_add_func ("/latent/umap/fuzzy-graph", test_umap_fuzzy_graph);
   g_test_add_func ("/latent/umap/blobs", test_umap_blobs);
   g_test_add_func ("/latent/umap/deterministic", test_umap_deterministic);
   g_test_add_func ("/latent/umap/naive", test_umap_naive);
