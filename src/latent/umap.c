@@ -716,7 +716,8 @@ umap_run (const float *x, int n, int d, const DlsUmapArgs *args, float *out, gbo
                 .prev = prev,
                 .y = out,
                 .naive = naive };
-  n_tasks = MIN (n, 4 * dls_engine_get_threads ());
+  /* small tasks: on a busy machine a preempted worker holds up the epoch for one task only */
+  n_tasks = CLAMP (n / 128, 1, 32 * dls_engine_get_threads ());
   for (int epoch = 0; epoch < n_epochs; epoch++)
     {
       if (cancelled (args, error))
