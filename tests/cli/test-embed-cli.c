@@ -222,6 +222,12 @@ test_embed_errors (void)
   g_autofree char *model = tmp ("ae.safetensors"), *out = tmp ("e.tsv");
   g_autofree char *missing = tmp ("no-such.tif");
 
+  Run r = run ("--help", NULL);
+
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "--sampling"));
+  g_assert_nonnull (strstr (r.out, "kmeans:K"));
+  run_clear (&r);
   assert_fails (run (missing, "-o", out, NULL), "no-such.tif");
   assert_fails (run (stack, NULL), "-o OUT.tsv");
   assert_fails (run (stack16, "--sampling", "random", "-o", out, NULL), "random");
