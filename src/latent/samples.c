@@ -127,8 +127,8 @@ too_many (int64_t n, int64_t max, GError **error)
 
 /* Connected components of equal non-zero class; one pick per component at its centroid. */
 static gboolean
-components (Picks *p, const uint8_t *lab, int64_t D, int64_t H, int64_t W, int conn,
-            int64_t max, GError **error)
+components (Picks *p, const uint8_t *lab, int64_t D, int64_t H, int64_t W, int conn, int64_t max,
+            GError **error)
 {
   int64_t plane = H * W, total = D * plane;
   g_autofree uint8_t *seen = g_new0 (uint8_t, (total + 7) / 8);
@@ -225,7 +225,8 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
     case DLS_SAMPLING_GRID:
       {
         int S = a.stride ? a.stride : size, SZ = a.stride_z ? a.stride_z : 1;
-        int64_t y0, x0, z0, ny = axis_centres (H, size, S, &y0), nx = axis_centres (W, size, S, &x0);
+        int64_t y0, x0, z0, ny = axis_centres (H, size, S, &y0),
+                            nx = axis_centres (W, size, S, &x0);
         int64_t nz = axis_centres (D, 1, SZ, &z0);
 
         if (too_many (nz * ny * nx, a.max_samples, error))
@@ -275,7 +276,7 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
   s->height = a.mode == DLS_SAMPLING_PAGES ? (int) H : size;
   s->width = a.mode == DLS_SAMPLING_PAGES ? (int) W : size;
   per = (int64_t) s->height * s->width;
-  s->patches = g_try_new (float, n * per);
+  s->patches = g_try_new (float, n *per);
   if (s->patches == NULL)
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,

@@ -43,9 +43,8 @@ gboolean    dls_sampling_from_name (const char *name, DlsSampling *s);
 typedef struct {
   DlsSampling mode;
   int         size;          /* patch side, 32 when 0 (pages: ignored, the page is the sample) */
-  int         stride;        /* grid: pixels between centres in Y and X (size when 0) and slices
-                              * between sampled slices (1 when 0 — see stride_z); labels: every
-                              * stride-th labelled voxel (1 when 0) */
+  int         stride;        /* grid: pixels between centres in Y and X (size when 0);
+                              * labels: every stride-th labelled voxel (1 when 0) */
   int         stride_z;      /* grid: slices between sampled slices, 1 when 0 */
   int         connectivity;  /* components: 26 (0) or 6 */
   int64_t     max_samples;   /* DLS_SAMPLES_DEFAULT_MAX when 0 */

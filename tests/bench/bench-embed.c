@@ -59,7 +59,7 @@ main (int argc, char **argv)
         epochs = atoi (argv[i + 1]);
     }
   dls_engine_set_threads (threads);
-  img = g_new (float, N * S * S);
+  img = g_new (float, N *S *S);
   maps = g_new (uint8_t, N * S * S);
   cls = g_new (uint8_t, N);
   if (!dls_synth_shapes (&(DlsSynthShapesArgs){ N, (int) S, 0.15, 11 }, img, NULL, maps, cls,
@@ -102,8 +102,8 @@ main (int argc, char **argv)
       if (clusters[i] < 0) /* noise counts as one more cluster */
         clusters[i] = C;
     }
-  printf ("encode %" G_GINT64_FORMAT " × %d² → %d: %.2f s wall, %.2f s CPU\n", N, (int) S, L,
-          t_enc, c_enc);
+  printf ("encode %" G_GINT64_FORMAT " × %d² → %d: %.2f s wall, %.2f s CPU\n", N, (int) S, L, t_enc,
+          c_enc);
   printf ("umap (15 neighbours) + hdbscan: %.2f s wall, %.2f s CPU, %d clusters, ARI vs shape "
           "class %.3f\n",
           t_map, c_map, C, dls_adjusted_rand_index (clusters, truth, N));

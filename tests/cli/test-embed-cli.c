@@ -74,8 +74,7 @@ static void
 assert_fails (Run r, const char *fragment)
 {
   if (r.status == 0 || strstr (r.err, fragment) == NULL)
-    g_error ("status %d, stderr “%s”: expected failure mentioning “%s”", r.status, r.err,
-             fragment);
+    g_error ("status %d, stderr “%s”: expected failure mentioning “%s”", r.status, r.err, fragment);
   if (strchr (r.err, '\n') - r.err + 1 != (long) strlen (r.err))
     g_error ("more than one line on stderr: “%s”", r.err);
   run_clear (&r);
@@ -96,7 +95,7 @@ static char *
 shapes_stack (const char *name, int count, int size)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree float *img = g_new (float, (gsize) count * size * size);
+  g_autofree float *img = g_new (float, (gsize) count *size *size);
   g_autofree uint8_t *maps = g_new (uint8_t, (gsize) count * size * size);
   g_autofree uint8_t *cls = g_new (uint8_t, count);
   char *path = tmp (name);
@@ -172,8 +171,7 @@ test_embed_pages (void)
     {
       const char *last = strrchr (lines[i], '\t') + 1;
 
-      g_assert_true (g_str_equal (last, "0") || g_str_equal (last, "1")
-                     || g_str_equal (last, "2"));
+      g_assert_true (g_str_equal (last, "0") || g_str_equal (last, "1") || g_str_equal (last, "2"));
     }
 }
 
