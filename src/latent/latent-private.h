@@ -8,6 +8,8 @@
 #include <glib.h>
 #include <stdint.h>
 
+#include "umap.h"
+
 G_BEGIN_DECLS
 
 /* Squared Euclidean distance in double. */
@@ -17,6 +19,10 @@ void   dls_latent_knn_naive (const float *x, int n, int d, int k, int *indices, 
 /* UMAP's find_ab_params: least squares fit of 1 / (1 + a x^2b) to 1 for x < min_dist and
  * exp (−(x − min_dist) / spread) beyond, on 300 points of [0, 3 spread]. */
 void   dls_umap_find_ab (double spread, double min_dist, double *a, double *b);
+/* dls_umap() with the layout computed one point at a time by plain scalar code: the reference
+ * its 16-lane SIMD walk must match bit for bit. */
+gboolean dls_umap_naive (const float *x, int n, int d, const DlsUmapArgs *args, float *out,
+                         GError **error);
 /* The minimum spanning tree of mutual reachability by Prim's algorithm, O(n²): edges (n − 1)
  * as from[e], to[e], weight[e] (the mutual reachability distance, not squared); core (n) is the
  * core distance of each point.  Exposed for tests. */

@@ -399,6 +399,21 @@ test_umap_deterministic (void)
   g_assert_true (memcmp (y1, y4, sizeof (float) * n * 2) != 0);
 }
 
+/* The 16-lane SIMD walk of the layout against the plain scalar one, bit for bit. */
+static void
+test_umap_naive (void)
+{
+  g_autofree int *truth = NULL;
+  int n;
+  g_autofree float *x = five_blobs (&truth, &n);
+  g_autofree float *y1 = g_new (float, (gsize) n * 2), *y2 = g_new (float, (gsize) n * 2);
+  DlsUmapArgs args = { .min_dist = 0.1, .seed = 3, .init_pca = TRUE, .n_epochs = 100 };
+
+  g_assert_true (dls_umap (x, n, 16, &args, y1, NULL));
+  g_assert_true (dls_umap_naive (x, n, 16, &args, y2, NULL));
+  g_assert_cmpmem (y1, sizeof (float) * n * 2, y2, sizeof (float) * n * 2);
+}
+
 typedef struct {
   volatile int *cancel;
   int calls;
@@ -783,6 +798,7 @@ main (int argc, char **argv)
   g_test_add_func ("/latent/umap/ab", test_umap_ab);
   g_test_add_func ("/latent/umap/blobs", test_umap_blobs);
   g_test_add_func ("/latent/umap/deterministic", test_umap_deterministic);
+  g_test_add_func ("/latent/umap/naive", test_umap_naive);
   g_test_add_func ("/latent/umap/cancel", test_umap_cancel);
   g_test_add_func ("/latent/umap/small", test_umap_small);
   g_test_add_func ("/latent/hdbscan/hand", test_hdbscan_hand);
