@@ -122,6 +122,10 @@ test_embed_pages (void)
   assert_ok (&r);
   g_assert_nonnull (strstr (r.err, "48 samples of 32 × 32 (pages)"));
   g_assert_nonnull (strstr (r.err, "epoch 2/2"));
+  /* not a terminal: plain progress lines */
+  g_assert_nonnull (strstr (r.err, "\nencode 100%\n"));
+  g_assert_nonnull (strstr (r.err, "\nmap (umap) 100%\n"));
+  g_assert_null (strstr (r.err, "\r"));
   run_clear (&r);
   ta = slurp (a);
   lines = g_strsplit (ta, "\n", -1);
