@@ -132,7 +132,9 @@ cmd_embed (int argc, char **argv)
     { "sampling", 0, 0, G_OPTION_ARG_STRING, &sampling_s,
       "grid (default), labels, components or pages", "HOW" },
     { "labels", 'l', 0, G_OPTION_ARG_FILENAME, &labels_path,
-      "Label or class image (uint8, INPUT's size) for --sampling labels or components",
+      "Label or class image (uint8, INPUT's size): needed by --sampling labels and "
+      "components; with grid and pages it gives the label column (the class at the centre, "
+      "the page's most frequent class)",
       "LABELS.tif" },
     { "patch", 'p', 0, G_OPTION_ARG_INT, &patch,
       "Patch side (32; the model's input size with --model)", "N" },
@@ -210,11 +212,9 @@ cmd_embed (int argc, char **argv)
       return 2;
     }
   if ((sampling == DLS_SAMPLING_LABELS || sampling == DLS_SAMPLING_COMPONENTS)
-      != (labels_path != NULL))
+      && labels_path == NULL)
     {
-      g_printerr (labels_path ? "dlsia embed: --labels goes with --sampling labels or components\n"
-                              : "dlsia embed: --sampling %s needs --labels LABELS.tif\n",
-                  sampling_s);
+      g_printerr ("dlsia embed: --sampling %s needs --labels LABELS.tif\n", sampling_s);
       return 2;
     }
   if (map_s && g_strcmp0 (map_s, "umap") != 0 && g_strcmp0 (map_s, "pca") != 0)

@@ -104,6 +104,13 @@ shapes_stack (const char *name, int count, int size)
                                    cls, &error));
   g_assert_true (dls_tiff_write_f32 (path, img, count, size, size, &error));
   g_assert_no_error (error);
+  {
+    /* the class maps beside it: NAME.classes.tif */
+    g_autofree char *cpath = g_strconcat (path, ".classes.tif", NULL);
+
+    g_assert_true (dls_tiff_write_u8 (cpath, maps, count, size, size, &error));
+    g_assert_no_error (error);
+  }
   return path;
 }
 
@@ -168,6 +175,28 @@ test_embed_pages (void)
   g_assert_nonnull (strstr (r.err, "3 clusters"));
   run_clear (&r);
   td = slurp (d);
+  /* the class maps give a label column: each page's class */
+  {
+    g_autofree char *classes = g_strconcat (stack, ".classes.tif", NULL);
+    g_autofree char *e = tmp ("labelled.tsv"), *te = NULL;
+    g_auto (GStrv) el = NULL;
+
+    r = run (stack, "--model", model, "--sampling", "pages", "--labels", classes, "--map", "pca",
+             "-o", e, NULL);
+    assert_ok (&r);
+    run_clear (&r);
+    te = slurp (e);
+    el = g_strsplit (te, "\n", -1);
+    g_assert_cmpint (g_strv_length (el), ==, 50);
+    g_assert_true (g_str_has_suffix (el[0], "\tcluster\tlabel"));
+    for (int i = 1; i <= 48; i++)
+      {
+        int cls = atoi (strrchr (el[i], '\t') + 1);
+
+        g_assert_cmpint (cls, >=, 1);
+        g_assert_cmpint (cls, <=, 4);
+      }
+  }
   g_strfreev (lines);
   lines = g_strsplit (td, "\n", -1);
   g_assert_cmpint (g_strv_length (lines), ==, 50);

@@ -79,6 +79,20 @@ test_grid (void)
           assert_patch_at (s->patches + i * 32 * 32, 32, H, W, zs[a], ys[b], xs[c]);
         }
   g_clear_pointer (&s, dls_samples_free);
+  /* a class map gives each grid sample the class at its centre */
+  {
+    g_autofree uint8_t *lab = g_new0 (uint8_t, D * H * W);
+
+    lab[(2 * H + 35) * W + 33] = 7;
+    s = dls_samples_new (v, D, H, W, lab,
+                         &(DlsSampleArgs){ .mode = DLS_SAMPLING_GRID, .stride = 16, .stride_z = 2 },
+                         &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (s->n, ==, 12);
+    for (int64_t k = 0; k < 12; k++)
+      g_assert_cmpint (s->label[k], ==, k == 6 + 2 + 1 ? 7 : 0);
+    g_clear_pointer (&s, dls_samples_free);
+  }
   /* the default stride is the patch side; every slice */
   s = dls_samples_new (v, D, H, W, NULL, &(DlsSampleArgs){ .mode = DLS_SAMPLING_GRID, .size = 16 },
                        &error);
@@ -256,6 +270,24 @@ test_pages (void)
   g_assert_cmpint (s->pos[3 * 4 + 1], ==, 6);
   g_assert_cmpint (s->pos[3 * 4 + 2], ==, 4);
   g_assert_cmpmem (s->patches, D * H * W * sizeof (float), v, D * H * W * sizeof (float));
+  /* with a class map: each page's most frequent non-zero class */
+  {
+    g_autofree uint8_t *lab = g_new0 (uint8_t, D * H * W);
+
+    lab[0] = 3;                 /* page 0: one voxel of 3 */
+    memset (lab + H * W, 2, 5); /* page 1: 5 of 2, 4 of 1 */
+    memset (lab + H * W + 10, 1, 4);
+    memset (lab + 2 * H * W, 4, 3); /* page 2: a tie of 3 of 4 and 3 of 1: the smaller */
+    memset (lab + 2 * H * W + 20, 1, 3);
+    g_clear_pointer (&s, dls_samples_free);
+    s = dls_samples_new (v, D, H, W, lab, &(DlsSampleArgs){ .mode = DLS_SAMPLING_PAGES }, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (s->label);
+    g_assert_cmpint (s->label[0], ==, 3);
+    g_assert_cmpint (s->label[1], ==, 2);
+    g_assert_cmpint (s->label[2], ==, 1);
+    g_assert_cmpint (s->label[3], ==, 0);
+  }
   g_assert_true (dls_sampling_from_name ("components", &m));
   g_assert_cmpint (m, ==, DLS_SAMPLING_COMPONENTS);
   g_assert_false (dls_sampling_from_name ("random", &m));
