@@ -270,6 +270,7 @@ dls_embed_map (const float *latent, int64_t n, int d, const DlsEmbedMapArgs *a, 
   {
     const float *x = a->on_latent ? z : map;
     int dx = a->on_latent ? d : 2;
+    int mcs = a->min_cluster_size ? a->min_cluster_size : (int) MAX (5, n / 100);
 
     if (a->cluster == DLS_EMBED_CLUSTER_KMEANS)
       {
@@ -280,11 +281,10 @@ dls_embed_map (const float *latent, int64_t n, int d, const DlsEmbedMapArgs *a, 
           }
         return a->k;
       }
-    C = dls_hdbscan (x, (int) n, dx,
-                     &(DlsHdbscanArgs){ .min_cluster_size = a->min_cluster_size
-                                                                ? a->min_cluster_size
-                                                                : (int) MAX (5, n / 100) },
-                     clusters, NULL, error);
+    /* min_samples = min_cluster_size, HDBSCAN's default: a smaller one (10, as UMAP's
+     * documentation suggests) split the shapes into 14–35 clusters and lowered the ARI */
+    C = dls_hdbscan (x, (int) n, dx, &(DlsHdbscanArgs){ .min_cluster_size = mcs }, clusters, NULL,
+                     error);
   }
   return C;
 }
