@@ -14,7 +14,8 @@
  *      probabilities lambda_point / max lambda of the cluster.
  * Distances of 0 (duplicates) would give infinite lambdas and NaN stabilities; they are floored
  * at 1e-10 × the largest MST weight, which keeps every number finite and the result the same.
- * Deterministic; single-threaded.  Not done: cluster_selection_epsilon, leaf selection, GLOSH
+ * Deterministic, whatever the number of threads (only the kNN of the core distances uses the
+ * worker pool; Prim runs on one core).  Not done: cluster_selection_epsilon, leaf selection, GLOSH
  * outlier scores, prediction for new points.
  */
 #include "config.h"
@@ -37,7 +38,7 @@ dls_hdbscan_mst (const float *x, int n, int d, const float *core, int *from, int
 {
   /* the points not yet in the tree, compacted: xt d × n (transposed, so the distance loop runs
    * over points and vectorises), their index, squared core, best squared reachability so far */
-  g_autofree float *xt = g_new (float, (gsize) d * n);
+  g_autofree float *xt = g_new (float, (gsize) d *n);
   g_autofree float *core2 = g_new (float, n), *best = g_new (float, n), *tmp = g_new (float, n);
   g_autofree int *idx = g_new (int, n), *bfrom = g_new (int, n);
   g_autofree float *xcur = g_new (float, d);
@@ -55,16 +56,18 @@ dls_hdbscan_mst (const float *x, int n, int d, const float *core, int *from, int
     }
   /* start from point 0 */
   cur = 0;
-#define REMOVE(p)                                                                                   \
-  do {                                                                                              \
-    int last_ = --m;                                                                                \
-    for (int c_ = 0; c_ < d; c_++)                                                                  \
-      xt[(gsize) c_ * n + (p)] = xt[(gsize) c_ * n + last_];                                        \
-    core2[p] = core2[last_];                                                                        \
-    best[p] = best[last_];                                                                          \
-    idx[p] = idx[last_];                                                                            \
-    bfrom[p] = bfrom[last_];                                                                        \
-  } while (0)
+#define REMOVE(p)                                              \
+  do                                                           \
+    {                                                          \
+      int last_ = --m;                                         \
+      for (int c_ = 0; c_ < d; c_++)                           \
+        xt[(gsize) c_ * n + (p)] = xt[(gsize) c_ * n + last_]; \
+      core2[p] = core2[last_];                                 \
+      best[p] = best[last_];                                   \
+      idx[p] = idx[last_];                                     \
+      bfrom[p] = bfrom[last_];                                 \
+    }                                                          \
+  while (0)
   for (int c = 0; c < d; c++)
     xcur[c] = xt[(gsize) c * n + 0];
   ccur = core2[0];
@@ -105,7 +108,7 @@ dls_hdbscan_mst (const float *x, int n, int d, const float *core, int *from, int
             bv = best[p];
             arg = p;
           }
-      if (arg < 0)   /* NaN in the data: take the next point as is */
+      if (arg < 0) /* NaN in the data: take the next point as is */
         arg = 0;
       from[e] = bfrom[arg];
       to[e] = idx[arg];
@@ -121,7 +124,8 @@ dls_hdbscan_mst (const float *x, int n, int d, const float *core, int *from, int
 
 /* ---- 3. single linkage ------------------------------------------------------------------------ */
 
-typedef struct {
+typedef struct
+{
   double w;
   int e;
 } Edge;
@@ -155,8 +159,9 @@ uf_find (int *parent, int a)
 
 /* ---- 4. condensed tree ------------------------------------------------------------------------ */
 
-typedef struct {
-  int parent, child;   /* condensed ids: points 0..n−1, clusters n.. (root n) */
+typedef struct
+{
+  int parent, child; /* condensed ids: points 0..n−1, clusters n.. (root n) */
   double lambda;
   int size;
 } Row;
@@ -221,8 +226,8 @@ dls_hdbscan (const float *x, int n, int d, const DlsHdbscanArgs *args, int *labe
   ms = MIN (ms, n);
   if (ms > 1)
     {
-      g_autofree int *ki = g_new (int, (gsize) n * (ms - 1));
-      g_autofree float *kd = g_new (float, (gsize) n * (ms - 1));
+      g_autofree int *ki = g_new (int, (gsize) n *(ms - 1));
+      g_autofree float *kd = g_new (float, (gsize) n *(ms - 1));
 
       dls_knn (x, n, d, ms - 1, ki, kd);
       for (int i = 0; i < n; i++)
@@ -239,7 +244,7 @@ dls_hdbscan (const float *x, int n, int d, const DlsHdbscanArgs *args, int *labe
   edges = g_new (Edge, m);
   for (int e = 0; e < m; e++)
     {
-      edges[e] = (Edge) { weight[e], e };
+      edges[e] = (Edge){ weight[e], e };
       wmax = MAX (wmax, weight[e]);
     }
   qsort (edges, m, sizeof (Edge), edge_cmp);
@@ -288,8 +293,8 @@ dls_hdbscan (const float *x, int n, int d, const DlsHdbscanArgs *args, int *labe
           {
             relabel[l] = next_label++;
             relabel[r] = next_label++;
-            rows[n_rows++] = (Row) { p, relabel[l], lambda, lc };
-            rows[n_rows++] = (Row) { p, relabel[r], lambda, rc };
+            rows[n_rows++] = (Row){ p, relabel[l], lambda, lc };
+            rows[n_rows++] = (Row){ p, relabel[r], lambda, rc };
           }
         else
           {
@@ -299,7 +304,7 @@ dls_hdbscan (const float *x, int n, int d, const DlsHdbscanArgs *args, int *labe
 
                 push_leaves (left, right, n, l, stack, leaves, &nl);
                 for (int s = 0; s < nl; s++)
-                  rows[n_rows++] = (Row) { p, leaves[s], lambda, 1 };
+                  rows[n_rows++] = (Row){ p, leaves[s], lambda, 1 };
               }
             else
               relabel[l] = p;
@@ -309,7 +314,7 @@ dls_hdbscan (const float *x, int n, int d, const DlsHdbscanArgs *args, int *labe
 
                 push_leaves (left, right, n, r, stack, leaves, &nl);
                 for (int s = 0; s < nl; s++)
-                  rows[n_rows++] = (Row) { p, leaves[s], lambda, 1 };
+                  rows[n_rows++] = (Row){ p, leaves[s], lambda, 1 };
               }
             else
               relabel[r] = p;

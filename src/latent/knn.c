@@ -77,7 +77,8 @@ dls_latent_knn_naive (const float *x, int n, int d, int k, int *indices, float *
 
       for (int j = 0; j < n; j++)
         if (j != i)
-          topk_insert (dist, idx, &len, k, dls_latent_dist2 (x + (gsize) i * d, x + (gsize) j * d, d), j);
+          topk_insert (dist, idx, &len, k,
+                       dls_latent_dist2 (x + (gsize) i * d, x + (gsize) j * d, d), j);
       for (int t = 0; t < k; t++)
         {
           indices[(gsize) i * k + t] = t < len ? idx[t] : -1;
@@ -86,11 +87,12 @@ dls_latent_knn_naive (const float *x, int n, int d, int k, int *indices, float *
     }
 }
 
-typedef struct {
-  const float *x;   /* n × d, original */
-  const float *xc;  /* n × d, centred */
-  const float *sq;  /* n, |xc|² */
-  int n, d, k, m;   /* m: candidates kept per row */
+typedef struct
+{
+  const float *x;  /* n × d, original */
+  const float *xc; /* n × d, centred */
+  const float *sq; /* n, |xc|² */
+  int n, d, k, m;  /* m: candidates kept per row */
   int *indices;
   float *distances;
 } KnnCtx;
@@ -101,9 +103,9 @@ knn_task (void *data, int task, int n_tasks)
   KnnCtx *c = data;
   int n = c->n, d = c->d, k = c->k, m = c->m;
   int64_t r0, r1;
-  g_autofree float *g = g_new (float, (gsize) ROW_BLOCK * COL_BLOCK);
-  g_autofree double *cd = g_new (double, (gsize) ROW_BLOCK * m);
-  g_autofree int *ci = g_new (int, (gsize) ROW_BLOCK * m);
+  g_autofree float *g = g_new (float, (gsize) ROW_BLOCK *COL_BLOCK);
+  g_autofree double *cd = g_new (double, (gsize) ROW_BLOCK *m);
+  g_autofree int *ci = g_new (int, (gsize) ROW_BLOCK *m);
   g_autofree int *clen = g_new (int, ROW_BLOCK);
 
   dls_split ((n + ROW_BLOCK - 1) / ROW_BLOCK, n_tasks, task, &r0, &r1);
@@ -145,8 +147,9 @@ knn_task (void *data, int task, int n_tasks)
           int *ri = ci + (gsize) a * m, ei[m];
 
           for (int t = 0; t < clen[a]; t++)
-            topk_insert (ed, ei, &len, m, dls_latent_dist2 (c->x + (gsize) i * d,
-                                                            c->x + (gsize) ri[t] * d, d), ri[t]);
+            topk_insert (ed, ei, &len, m,
+                         dls_latent_dist2 (c->x + (gsize) i * d, c->x + (gsize) ri[t] * d, d),
+                         ri[t]);
           for (int t = 0; t < k; t++)
             {
               c->indices[(gsize) i * k + t] = t < len ? ei[t] : -1;
@@ -167,7 +170,7 @@ dls_knn (const float *x, int n, int d, int k, int *indices, float *distances)
   if (n <= 0 || k <= 0)
     return;
   /* xc n × d centred (in double, then float): smaller norms, smaller cancellation */
-  xc = g_new (float, (gsize) n * d);
+  xc = g_new (float, (gsize) n *d);
   sq = g_new (float, n);
   mean = g_new0 (double, d);
   for (int i = 0; i < n; i++)
@@ -196,7 +199,8 @@ dls_knn (const float *x, int n, int d, int k, int *indices, float *distances)
 
 /* ------------------------------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   double v;
   int j;
 } Ranked;
@@ -224,8 +228,8 @@ dls_trustworthiness (const float *x, int d, const float *y, int dy, int n, int k
 
   if (n < 2 || k < 1 || k >= n)
     return NAN;
-  ny = g_new (int, (gsize) n * k);
-  dyst = g_new (float, (gsize) n * k);
+  ny = g_new (int, (gsize) n *k);
+  dyst = g_new (float, (gsize) n *k);
   dls_knn (y, n, dy, k, ny, dyst);
   rank = g_new (int, n);
   row = g_new (Ranked, n);
@@ -235,7 +239,7 @@ dls_trustworthiness (const float *x, int d, const float *y, int dy, int n, int k
 
       for (int j = 0; j < n; j++)
         if (j != i)
-          row[m++] = (Ranked) { dls_latent_dist2 (x + (gsize) i * d, x + (gsize) j * d, d), j };
+          row[m++] = (Ranked){ dls_latent_dist2 (x + (gsize) i * d, x + (gsize) j * d, d), j };
       qsort (row, m, sizeof (Ranked), ranked_cmp);
       for (int r = 0; r < m; r++)
         rank[row[r].j] = r + 1;

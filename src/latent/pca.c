@@ -58,7 +58,7 @@ dls_pca (const float *x, int n, int d, int k, float *out, float *components, flo
       return FALSE;
     }
   /* xc n × d: centred data in double */
-  xc = g_new (double, (gsize) n * d);
+  xc = g_new (double, (gsize) n *d);
   mean = g_new0 (double, d);
   for (int i = 0; i < n; i++)
     for (int j = 0; j < d; j++)
@@ -70,7 +70,7 @@ dls_pca (const float *x, int n, int d, int k, float *out, float *components, flo
       xc[(gsize) i * d + j] = x[(gsize) i * d + j] - mean[j];
 
   /* cov d × d = xcᵀ xc / (n − 1), upper triangle (row-major), mirrored */
-  cov = g_new0 (double, (gsize) d * d);
+  cov = g_new0 (double, (gsize) d *d);
   cblas_dsyrk (CblasRowMajor, CblasUpper, CblasTrans, d, n, 1.0 / (n - 1), xc, d, 0.0, cov, d);
   for (int i = 0; i < d; i++)
     for (int j = 0; j < i; j++)
@@ -88,7 +88,7 @@ dls_pca (const float *x, int n, int d, int k, float *out, float *components, flo
     }
 
   /* comp k × d: eigenvectors by decreasing eigenvalue, sign fixed */
-  comp = g_new (double, (gsize) k * d);
+  comp = g_new (double, (gsize) k *d);
   for (int c = 0; c < k; c++)
     {
       const double *v = cov + (gsize) (d - 1 - c) * d;

@@ -37,9 +37,9 @@
 #include "umap.h"
 
 #define NEGATIVE_SAMPLE_RATE 5
-#define GAMMA 1.0f
-#define CLIP 4.0f
-#define LANES 16
+#define GAMMA                1.0f
+#define CLIP                 4.0f
+#define LANES                16
 
 /* ---- a, b ------------------------------------------------------------------------------------ */
 
@@ -66,7 +66,10 @@ ab_residuals (double a, double b, const double *xv, const double *yv, int m, dou
 void
 dls_umap_find_ab (double spread, double min_dist, double *a_out, double *b_out)
 {
-  enum { M = 300 };
+  enum
+  {
+    M = 300
+  };
   double xv[M], yv[M], jac[2 * M], r[M], rt[M];
   double a = 1, b = 1, lambda = 1e-3, sse;
 
@@ -98,7 +101,8 @@ dls_umap_find_ab (double spread, double min_dist, double *a_out, double *b_out)
 
           if (det != 0 && isfinite (s2) && s2 < sse)
             {
-              gboolean small = fabs (da) < 1e-12 * (1 + fabs (a)) && fabs (db) < 1e-12 * (1 + fabs (b));
+              gboolean small
+                  = fabs (da) < 1e-12 * (1 + fabs (a)) && fabs (db) < 1e-12 * (1 + fabs (b));
 
               a += da;
               b += db;
@@ -166,7 +170,8 @@ smooth_knn (const float *dist, int kr, double target, double mean_all, double *r
   *sigma_out = mid;
 }
 
-typedef struct {
+typedef struct
+{
   int i, j;
   float w;
 } Entry;
@@ -185,8 +190,8 @@ entry_cmp (const void *pa, const void *pb)
 
 /* The symmetric fuzzy graph as CSR: rowptr (n + 1), col and w (nnz); returns nnz. */
 static int64_t
-fuzzy_graph (const int *knn, const float *dist, int n, int kr, int n_neighbors, int64_t **rowptr_out,
-             int **col_out, float **w_out)
+fuzzy_graph (const int *knn, const float *dist, int n, int kr, int n_neighbors,
+             int64_t **rowptr_out, int **col_out, float **w_out)
 {
   g_autofree Entry *e = g_new (Entry, (gsize) 2 * n * kr);
   double target = log2 (n_neighbors), mean_all = 0;
@@ -211,8 +216,8 @@ fuzzy_graph (const int *knn, const float *dist, int n, int kr, int n_neighbors, 
 
           if (j < 0 || j == i)
             continue;
-          e[ne++] = (Entry) { i, j, v };
-          e[ne++] = (Entry) { j, i, v };
+          e[ne++] = (Entry){ i, j, v };
+          e[ne++] = (Entry){ j, i, v };
         }
     }
   /* fuzzy union: a pair seen twice came from A and Aᵀ */
@@ -243,19 +248,32 @@ fuzzy_graph (const int *knn, const float *dist, int n, int kr, int n_neighbors, 
   return nnz;
 }
 
+int64_t
+dls_umap_fuzzy_graph (const float *x, int n, int d, int n_neighbors, int64_t **rowptr, int **col,
+                      float **w)
+{
+  int kr = CLAMP (n_neighbors, 2, n - 1) - 1;
+  g_autofree int *knn = g_new (int, (gsize) n *kr);
+  g_autofree float *dist = g_new (float, (gsize) n *kr);
+
+  dls_knn (x, n, d, kr, knn, dist);
+  return fuzzy_graph (knn, dist, n, kr, kr + 1, rowptr, col, w);
+}
+
 /* ---- the layout -------------------------------------------------------------------------------- */
 
-typedef struct {
+typedef struct
+{
   int n, n_epochs, epoch;
   float a, b, alpha;
   uint64_t seed;
   const int64_t *rowptr;
   const int *col;
-  const double *eps, *eps_neg;   /* epochs per sample, per negative sample (−1: never) */
-  double *next, *next_neg;       /* epoch of next sample, of next negative sample */
-  const float *prev;             /* n × 2 snapshot */
-  float *y;                      /* n × 2 */
-  gboolean naive;                /* sgd_range_naive() in place of sgd_range() */
+  const double *eps, *eps_neg; /* epochs per sample, per negative sample (−1: never) */
+  double *next, *next_neg;     /* epoch of next sample, of next negative sample */
+  const float *prev;           /* n × 2 snapshot */
+  float *y;                    /* n × 2 */
+  gboolean naive;              /* sgd_range_naive() in place of sgd_range() */
 } SgdCtx;
 
 /* x^b for x > 0 as 2^(b log2 x), inline and branch-free so that independent samples overlap
@@ -265,7 +283,11 @@ typedef struct {
 static inline float
 fast_powf (float x, float b)
 {
-  union { float f; uint32_t u; } vx = { x }, vm, ve;
+  union
+  {
+    float f;
+    uint32_t u;
+  } vx = { x }, vm, ve;
   int32_t e = (int32_t) ((vx.u >> 23) & 0xff) - 127;
   float m, t, t2, l2, y, f, p;
   int32_t k;
@@ -283,10 +305,20 @@ fast_powf (float x, float b)
   l2 = (float) e + 2.88539008f * t * (1.0f + t2 * (1.0f / 3 + t2 * (1.0f / 5 + t2 * (1.0f / 7))));
   y = b * l2;
   y = y < -126.0f ? -126.0f : y > 126.0f ? 126.0f : y;
-  k = (int32_t) (y + 126.5f) - 126;              /* round: y + 126.5 > 0 truncates to floor */
-  f = (y - (float) k) * 0.693147181f;             /* 2^(y − k) = e^f, |f| ≤ ln 2 / 2 */
-  p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120
-        + f * (1.0f / 720 + f * (1.0f / 5040)))))));
+  k = (int32_t) (y + 126.5f) - 126;   /* round: y + 126.5 > 0 truncates to floor */
+  f = (y - (float) k) * 0.693147181f; /* 2^(y − k) = e^f, |f| ≤ ln 2 / 2 */
+  p = 1.0f
+      + f
+            * (1.0f
+               + f
+                     * (0.5f
+                        + f
+                              * (1.0f / 6
+                                 + f
+                                       * (1.0f / 24
+                                          + f
+                                                * (1.0f / 120
+                                                   + f * (1.0f / 720 + f * (1.0f / 5040)))))));
   ve.u = (uint32_t) (k + 127) << 23;
   return p * ve.f;
 }
@@ -311,15 +343,25 @@ fast_powf_v4 (v4f x, float b)
   v4f t = (m - 1.0f) / (m + 1.0f), t2 = t * t, l2, y, f, p;
   v4i k;
 
-  l2 = __builtin_convertvector (e, v4f)
+  l2 = __builtin_convertvector(e, v4f)
        + 2.88539008f * t * (1.0f + t2 * (1.0f / 3 + t2 * (1.0f / 5 + t2 * (1.0f / 7))));
   y = b * l2;
-  y = v4_select (y < -126.0f, (v4f) { -126.0f, -126.0f, -126.0f, -126.0f }, y);
-  y = v4_select (y > 126.0f, (v4f) { 126.0f, 126.0f, 126.0f, 126.0f }, y);
-  k = __builtin_convertvector (y + 126.5f, v4i) - 126;
-  f = (y - __builtin_convertvector (k, v4f)) * 0.693147181f;
-  p = 1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120
-        + f * (1.0f / 720 + f * (1.0f / 5040)))))));
+  y = v4_select (y < -126.0f, (v4f){ -126.0f, -126.0f, -126.0f, -126.0f }, y);
+  y = v4_select (y > 126.0f, (v4f){ 126.0f, 126.0f, 126.0f, 126.0f }, y);
+  k = __builtin_convertvector(y + 126.5f, v4i) - 126;
+  f = (y - __builtin_convertvector(k, v4f)) * 0.693147181f;
+  p = 1.0f
+      + f
+            * (1.0f
+               + f
+                     * (0.5f
+                        + f
+                              * (1.0f / 6
+                                 + f
+                                       * (1.0f / 24
+                                          + f
+                                                * (1.0f / 120
+                                                   + f * (1.0f / 720 + f * (1.0f / 5040)))))));
   return p * (v4f) ((k + 127) << 23);
 }
 
@@ -332,12 +374,14 @@ clipf (float v)
 /* The moves of one point in one epoch, in umap-learn's order: for each sampled edge two pulls
  * towards its other end, then its negative samples one by one.  Targets only, so that the
  * arithmetic can run for LANES points side by side. */
-typedef struct {
-  int k;          /* the other point */
-  float attract;  /* 1: edge pull, 0: negative sample */
+typedef struct
+{
+  int k;         /* the other point */
+  float attract; /* 1: edge pull, 0: negative sample */
 } Op;
 
-typedef struct {
+typedef struct
+{
   Op *ops;
   int len, cap;
 } OpList;
@@ -350,7 +394,7 @@ op_push (OpList *l, int k, float attract)
       l->cap = MAX (64, 2 * l->cap);
       l->ops = g_renew (Op, l->ops, l->cap);
     }
-  l->ops[l->len++] = (Op) { k, attract };
+  l->ops[l->len++] = (Op){ k, attract };
 }
 
 /* Point i's moves this epoch; advances its edges' sampling schedule. */
@@ -385,6 +429,33 @@ sgd_plan (SgdCtx *c, int i, OpList *l)
     }
 }
 
+/* Gives a lane the next point of [*next, hi) with at least one move, writing out those without;
+ * returns 1, or 0 (and head −1) when none is left. */
+static inline int
+lane_load (SgdCtx *c, int *next, int hi, OpList *list, int *head, int *pos, float *y0, float *y1)
+{
+  const float *prev = c->prev;
+
+  *head = -1;
+  while (*next < hi)
+    {
+      int i = (*next)++;
+
+      sgd_plan (c, i, list);
+      if (list->len > 0)
+        {
+          *head = i;
+          *pos = 0;
+          *y0 = prev[2 * i];
+          *y1 = prev[2 * i + 1];
+          return 1;
+        }
+      c->y[2 * i] = prev[2 * i];
+      c->y[2 * i + 1] = prev[2 * i + 1];
+    }
+  return 0;
+}
+
 /* One epoch for points [lo, hi) against the snapshot.  LANES points walk their moves side by
  * side, each lane taking the next point when its walk ends; lanes share instructions only, so a
  * point's result is its own sequential walk whatever lane, task or thread runs it. */
@@ -397,30 +468,8 @@ sgd_range (SgdCtx *c, int lo, int hi)
   float y0[LANES], y1[LANES], tx[LANES], ty[LANES], at[LANES], on[LANES];
   int head[LANES], pos[LANES], next = lo, active = 0;
 
-  /* Gives lane l its next point with at least one move (writing out those without), or none. */
-#define LOAD(l)                                                                                     \
-  do {                                                                                              \
-    head[l] = -1;                                                                                   \
-    while (next < hi)                                                                               \
-      {                                                                                             \
-        int i_ = next++;                                                                            \
-        sgd_plan (c, i_, &lists[l]);                                                                \
-        if (lists[l].len > 0)                                                                       \
-          {                                                                                         \
-            head[l] = i_;                                                                           \
-            pos[l] = 0;                                                                             \
-            y0[l] = prev[2 * i_];                                                                   \
-            y1[l] = prev[2 * i_ + 1];                                                               \
-            active++;                                                                               \
-            break;                                                                                  \
-          }                                                                                         \
-        c->y[2 * i_] = prev[2 * i_];                                                                \
-        c->y[2 * i_ + 1] = prev[2 * i_ + 1];                                                        \
-      }                                                                                             \
-  } while (0)
-
   for (int l = 0; l < LANES; l++)
-    LOAD (l);
+    active += lane_load (c, &next, hi, &lists[l], &head[l], &pos[l], &y0[l], &y1[l]);
   while (active > 0)
     {
       for (int l = 0; l < LANES; l++)
@@ -456,7 +505,7 @@ sgd_range (SgdCtx *c, int lo, int hi)
           d2 = d0 * d0 + d1 * d1;
           ok = d2 > 0.0f;
           att = vat > 0.0f;
-          q = v4_select (ok, d2, (v4f) { 1, 1, 1, 1 });
+          q = v4_select (ok, d2, (v4f){ 1, 1, 1, 1 });
           pb = fast_powf_v4 (q, b);
           den = a * pb + 1.0f;
           /* attractive −2ab d^(2(b−1)) / (1 + a d^2b); repulsive 2γb / ((0.001 + d²)(1 + a d^2b)) */
@@ -464,13 +513,13 @@ sgd_range (SgdCtx *c, int lo, int hi)
           gr = 2.0f * GAMMA * b / ((0.001f + d2) * den);
           g = v4_select (att, ga, gr);
           /* d = 0: no pull, and a push of 4 in each direction (umap-learn) */
-          z = v4_select (att, (v4f) { 0, 0, 0, 0 }, (v4f) { CLIP, CLIP, CLIP, CLIP });
+          z = v4_select (att, (v4f){ 0, 0, 0, 0 }, (v4f){ CLIP, CLIP, CLIP, CLIP });
           m0 = g * d0;
           m1 = g * d1;
-          m0 = v4_select (m0 > CLIP, (v4f) { CLIP, CLIP, CLIP, CLIP }, m0);
-          m0 = v4_select (m0 < -CLIP, (v4f) { -CLIP, -CLIP, -CLIP, -CLIP }, m0);
-          m1 = v4_select (m1 > CLIP, (v4f) { CLIP, CLIP, CLIP, CLIP }, m1);
-          m1 = v4_select (m1 < -CLIP, (v4f) { -CLIP, -CLIP, -CLIP, -CLIP }, m1);
+          m0 = v4_select (m0 > CLIP, (v4f){ CLIP, CLIP, CLIP, CLIP }, m0);
+          m0 = v4_select (m0 < -CLIP, (v4f){ -CLIP, -CLIP, -CLIP, -CLIP }, m0);
+          m1 = v4_select (m1 > CLIP, (v4f){ CLIP, CLIP, CLIP, CLIP }, m1);
+          m1 = v4_select (m1 < -CLIP, (v4f){ -CLIP, -CLIP, -CLIP, -CLIP }, m1);
           m0 = v4_select (ok, m0, z);
           m1 = v4_select (ok, m1, z);
           vy0 += von * m0 * alpha;
@@ -484,10 +533,9 @@ sgd_range (SgdCtx *c, int lo, int hi)
             c->y[2 * head[l]] = y0[l];
             c->y[2 * head[l] + 1] = y1[l];
             active--;
-            LOAD (l);
+            active += lane_load (c, &next, hi, &lists[l], &head[l], &pos[l], &y0[l], &y1[l]);
           }
     }
-#undef LOAD
   for (int l = 0; l < LANES; l++)
     g_free (lists[l].ops);
 }
@@ -546,7 +594,7 @@ init_layout (const float *x, int n, int d, gboolean init_pca, DlsRng *rng, float
   if (init_pca)
     {
       int k = MIN (2, d);
-      g_autofree float *p = g_new (float, (gsize) n * k);
+      g_autofree float *p = g_new (float, (gsize) n *k);
       float amax = 0;
 
       if (dls_pca (x, n, d, k, p, NULL, NULL, NULL))
@@ -612,7 +660,8 @@ umap_run (const float *x, int n, int d, const DlsUmapArgs *args, float *out, gbo
   if (x == NULL || out == NULL || n < 3 || d < 1)
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                   "The map needs at least 3 points of at least 1 dimension (n = %d, d = %d)", n, d);
+                   "The map needs at least 3 points of at least 1 dimension (n = %d, d = %d)", n,
+                   d);
       return FALSE;
     }
   n_neighbors = args->n_neighbors > 0 ? args->n_neighbors : 15;
@@ -626,8 +675,8 @@ umap_run (const float *x, int n, int d, const DlsUmapArgs *args, float *out, gbo
   /* 1–3: the graph */
   if (cancelled (args, error))
     return FALSE;
-  knn = g_new (int, (gsize) n * kr);
-  dist = g_new (float, (gsize) n * kr);
+  knn = g_new (int, (gsize) n *kr);
+  dist = g_new (float, (gsize) n *kr);
   dls_knn (x, n, d, kr, knn, dist);
   if (args->progress)
     args->progress (0.05, args->user_data);
@@ -653,11 +702,22 @@ umap_run (const float *x, int n, int d, const DlsUmapArgs *args, float *out, gbo
   /* 4: the layout */
   init_layout (x, n, d, args->init_pca, &rng, out);
   prev = g_new (float, (gsize) 2 * n);
-  c = (SgdCtx) { .n = n, .n_epochs = n_epochs, .a = (float) a, .b = (float) b,
-                 .seed = dls_hash64 (args->seed ^ 0x756d6170ull), .rowptr = rowptr, .col = col,
-                 .eps = eps, .eps_neg = eps_neg, .next = next, .next_neg = next_neg, .prev = prev,
-                 .y = out, .naive = naive };
-  n_tasks = MIN (n, 4 * dls_engine_get_threads ());
+  c = (SgdCtx){ .n = n,
+                .n_epochs = n_epochs,
+                .a = (float) a,
+                .b = (float) b,
+                .seed = dls_hash64 (args->seed ^ 0x756d6170ull),
+                .rowptr = rowptr,
+                .col = col,
+                .eps = eps,
+                .eps_neg = eps_neg,
+                .next = next,
+                .next_neg = next_neg,
+                .prev = prev,
+                .y = out,
+                .naive = naive };
+  /* small tasks: on a busy machine a preempted worker holds up the epoch for one task only */
+  n_tasks = CLAMP (n / 128, 1, 32 * dls_engine_get_threads ());
   for (int epoch = 0; epoch < n_epochs; epoch++)
     {
       if (cancelled (args, error))

@@ -34,7 +34,7 @@ make_blobs (int n_blobs, const int *sizes, const double *sd, double spread, int 
   dls_rng_init (&rng, seed);
   for (int b = 0; b < n_blobs; b++)
     n += sizes[b];
-  x = g_new (float, (gsize) n * d);
+  x = g_new (float, (gsize) n *d);
   truth = g_new (int, n);
   for (int b = 0; b < n_blobs; b++)
     {
@@ -186,9 +186,14 @@ jacobi_eigen (double *a, double *v, int d)
 static void
 test_pca_random (void)
 {
-  enum { N = 300, D = 6, K = 4 };
+  enum
+  {
+    N = 300,
+    D = 6,
+    K = 4
+  };
   const double scale[D] = { 5, 3, 2, 1, 0.5, 0.25 };
-  g_autofree float *x = g_new (float, N * D), *out = g_new (float, N * K);
+  g_autofree float *x = g_new (float, N *D), *out = g_new (float, N *K);
   double mean[D] = { 0 }, cov[D * D] = { 0 }, vec[D * D], total = 0;
   float comp[K * D], expl[K];
   int order[D];
@@ -211,7 +216,7 @@ test_pca_random (void)
   jacobi_eigen (cov, vec, D);
   for (int j = 0; j < D; j++)
     order[j] = j;
-  for (int a = 0; a < D; a++)   /* by decreasing eigenvalue */
+  for (int a = 0; a < D; a++) /* by decreasing eigenvalue */
     for (int b = a + 1; b < D; b++)
       if (cov[order[b] * D + order[b]] > cov[order[a] * D + order[a]])
         {
@@ -247,7 +252,7 @@ test_pca_random (void)
     }
   /* the sign is fixed: flipping the data flips the coordinates, not the components */
   {
-    g_autofree float *xn = g_new (float, N * D), *outn = g_new (float, N * K);
+    g_autofree float *xn = g_new (float, N *D), *outn = g_new (float, N *K);
     float compn[K * D];
 
     for (int t = 0; t < N * D; t++)
@@ -265,8 +270,8 @@ test_pca_random (void)
 static void
 check_knn (const float *x, int n, int d, int k)
 {
-  g_autofree int *ia = g_new (int, (gsize) n * k), *ib = g_new (int, (gsize) n * k);
-  g_autofree float *da = g_new (float, (gsize) n * k), *db = g_new (float, (gsize) n * k);
+  g_autofree int *ia = g_new (int, (gsize) n *k), *ib = g_new (int, (gsize) n *k);
+  g_autofree float *da = g_new (float, (gsize) n *k), *db = g_new (float, (gsize) n *k);
 
   dls_knn (x, n, d, k, ia, da);
   dls_latent_knn_naive (x, n, d, k, ib, db);
@@ -339,6 +344,37 @@ test_umap_ab (void)
   dls_umap_find_ab (1.0, 0.5, &a, &b);
   g_assert_cmpfloat_with_epsilon (a, 0.5830300199, 1e-3);
   g_assert_cmpfloat_with_epsilon (b, 1.3341669920, 1e-3);
+}
+
+/* 1-D points 0, 1, 3, 7 with n_neighbors 3 (two others).  Each point's nearer neighbour is at rho,
+ * membership 1; the farther one gets p with 1 + p = log2 3, whatever the distances.  Memberships
+ * 0→1 1, 0→2 p; 1→0 1, 1→2 p; 2→1 1, 2→0 p; 3→2 1, 3→1 p.  Fuzzy union a + b − ab:
+ * 0–1 1, 0–2 2p − p², 1–2 1, 2–3 1, 1–3 p, and no 0–3. */
+static void
+test_umap_fuzzy_graph (void)
+{
+  const float x[] = { 0, 1, 3, 7 };
+  const double p = log2 (3) - 1;
+  const double expect[4][4]
+      = { { 0, 1, 2 * p - p * p, 0 }, { 1, 0, 1, p }, { 2 * p - p * p, 1, 0, 1 }, { 0, p, 1, 0 } };
+  g_autofree int64_t *rowptr = NULL;
+  g_autofree int *col = NULL;
+  g_autofree float *w = NULL;
+  double got[4][4] = { { 0 } };
+  int64_t nnz = dls_umap_fuzzy_graph (x, 4, 1, 3, &rowptr, &col, &w);
+
+  g_assert_cmpint (nnz, ==, 10);
+  g_assert_cmpint (rowptr[4], ==, nnz);
+  for (int i = 0; i < 4; i++)
+    for (int64_t e = rowptr[i]; e < rowptr[i + 1]; e++)
+      {
+        if (e > rowptr[i])
+          g_assert_cmpint (col[e - 1], <, col[e]);
+        got[i][col[e]] = w[e];
+      }
+  for (int i = 0; i < 4; i++)
+    for (int j = 0; j < 4; j++)
+      g_assert_cmpfloat_with_epsilon (got[i][j], expect[i][j], 1e-4);
 }
 
 static float *
@@ -414,7 +450,8 @@ test_umap_naive (void)
   g_assert_cmpmem (y1, sizeof (float) * n * 2, y2, sizeof (float) * n * 2);
 }
 
-typedef struct {
+typedef struct
+{
   volatile int *cancel;
   int calls;
   double last;
@@ -441,8 +478,9 @@ test_umap_cancel (void)
   g_autofree float *y = g_new (float, (gsize) n * 2);
   volatile int cancel = 0;
   ProgressData p = { &cancel, 0, 0 };
-  DlsUmapArgs args = { .seed = 1, .init_pca = TRUE, .cancel = &cancel,
-                       .progress = on_progress, .user_data = &p };
+  DlsUmapArgs args = {
+    .seed = 1, .init_pca = TRUE, .cancel = &cancel, .progress = on_progress, .user_data = &p
+  };
   GError *error = NULL;
 
   g_assert_false (dls_umap (x, n, 16, &args, y, &error));
@@ -457,7 +495,7 @@ test_umap_cancel (void)
   g_assert_cmpint (p.calls, ==, 3);
   /* a full run reports 1 at the end */
   cancel = 0;
-  p = (ProgressData) { &cancel, -1000, 0 };
+  p = (ProgressData){ &cancel, -1000, 0 };
   args.n_epochs = 30;
   g_assert_true (dls_umap (x, n, 16, &args, y, NULL));
   g_assert_cmpfloat (p.last, ==, 1);
@@ -618,8 +656,8 @@ test_hdbscan_noise (void)
     noise_kept += lab[i] == -1;
   for (int i = 0; i < n; i++)
     blob_noise += lab[i] == -1;
-  g_test_message ("%d clusters; uniform points labelled noise: %d / 200; blob points: %d / %d",
-                  c, noise_kept, blob_noise, n);
+  g_test_message ("%d clusters; uniform points labelled noise: %d / 200; blob points: %d / %d", c,
+                  noise_kept, blob_noise, n);
   g_assert_cmpint (c, ==, 2);
   g_assert_cmpint (noise_kept, >=, 160);
   g_assert_cmpint (blob_noise, <=, n / 10);
@@ -722,11 +760,16 @@ test_hdbscan_small (void)
 static void
 test_hdbscan_mst (void)
 {
-  enum { N = 150, D = 5, K = 4 };
-  g_autofree float *x = g_new (float, N * D), *core = g_new (float, N), *kd = g_new (float, N * K);
-  g_autofree int *ki = g_new (int, N * K), *from = g_new (int, N), *to = g_new (int, N);
-  g_autofree double *w = g_new (double, N), *pw = g_new (double, N * (N - 1) / 2);
-  g_autofree int *pa = g_new (int, N * (N - 1) / 2), *pb = g_new (int, N * (N - 1) / 2);
+  enum
+  {
+    N = 150,
+    D = 5,
+    K = 4
+  };
+  g_autofree float *x = g_new (float, N *D), *core = g_new (float, N), *kd = g_new (float, N *K);
+  g_autofree int *ki = g_new (int, N *K), *from = g_new (int, N), *to = g_new (int, N);
+  g_autofree double *w = g_new (double, N), *pw = g_new (double, N *(N - 1) / 2);
+  g_autofree int *pa = g_new (int, N *(N - 1) / 2), *pb = g_new (int, N *(N - 1) / 2);
   int uf[N], np = 0, used = 0;
   double total = 0, ref = 0;
   DlsRng rng;
@@ -763,7 +806,7 @@ test_hdbscan_mst (void)
     {
       int best = -1;
 
-      for (int p = 0; p < np; p++)   /* O(n⁴), fine for 150 points */
+      for (int p = 0; p < np; p++) /* O(n⁴), fine for 150 points */
         if (pw[p] >= 0 && (best < 0 || pw[p] < pw[best]))
           best = p;
       {
@@ -796,6 +839,7 @@ main (int argc, char **argv)
   g_test_add_func ("/latent/knn/brute-force", test_knn_brute_force);
   g_test_add_func ("/latent/trustworthiness/hand", test_trustworthiness_hand);
   g_test_add_func ("/latent/umap/ab", test_umap_ab);
+  g_test_add_func ("/latent/umap/fuzzy-graph", test_umap_fuzzy_graph);
   g_test_add_func ("/latent/umap/blobs", test_umap_blobs);
   g_test_add_func ("/latent/umap/deterministic", test_umap_deterministic);
   g_test_add_func ("/latent/umap/naive", test_umap_naive);
