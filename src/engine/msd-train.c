@@ -1,0 +1,755 @@
+/* SPDX-License-Identifier: MIT
+ *
+ * msd-train.c: one MSDNet training step (forward with batch statistics, backward into the
+ * model's gradients) in memory that grows linearly with depth.
+ *
+ * As a graph, DLSIA's MSDNet stores every layer's whole stack after ReLU + BatchNorm, and its
+ * gradient: Σ_i (C_in + i·w) maps, O(L²) (100 layers on 512² take 11 GB).  But channel c of any
+ * stack is a chain of ReLUs and affine maps of the map v_c that its convolution produced
+ * (msd.c), with batch statistics too:
+ *
+ *     stack_i[c] = f_{i,c}(v_c) = A·clamp(v_c, lo, hi) + B,
+ *
+ * and BatchNorm i only needs the mean and variance of relu(f_{i,c}(v_c)), one pass over v_c.
+ * So the forward keeps the raw maps v (C_total planes) and four numbers per (layer, channel);
+ * each layer maps its input stack band by band into a zero-bordered scratch buffer that the
+ * direct kernel convolves (as the eval path does).
+ *
+ * The backward keeps one gradient map per channel, G_c = dLoss/d stack_i[c], and walks the
+ * layers back: G_c ← BatchNorm-and-ReLU backward of layer i (statistics and x̂ recomputed
+ * from v_c), then the new channels' G is dY of layer i's convolutions, whose weight gradient
+ * pairs dY with stack_i (rebuilt band by band from v) and whose input gradient is added to the
+ * older channels' G.  Memory: 2·C_total planes plus bands: O(L).
+ *
+ * Deterministic: every parallel job has a task count fixed by the shapes (channels or row
+ * bands), each task writes its own partial results, and partials are added in task order, so
+ * the thread count does not change the answer.  The reference is the graph path
+ * (dls_model_build_graph): the tests compare both.  Dropout is not supported (the caller keeps
+ * the graph for it).
+ */
+#include "config.h"
+
+#include <math.h>
+
+#include "engine-private.h"
+#include "msd-private.h"
+
+#define SLACK 256 /* floats after each buffer the kernels read past a row's end (full vectors) */
+
+struct _DlsMsdTrainWork
+{
+  /* the shapes the buffers were made for */
+  int N, H, W, Cin, OC, L, w, maxd;
+  int Ct, R, n_bands;
+  int64_t HW, NHW, PH, PW; /* dY planes: (H + 2·maxd) × (W + 2·maxd) */
+  bool ready;              /* a forward ran: backward may follow */
+  float *v;                /* raw maps, Ct × N × H × W */
+  float *G;                /* gradients of the stack, Ct × N × H × W */
+  float *dy;               /* dY of one layer's convolutions, w × N × PH × PW, zero border */
+  float **scratch;         /* one band buffer per thread */
+  int n_scratch;
+  size_t scratch_floats;
+  float *partials;         /* per band task: w × (C·9 + 1) weight-gradient partial sums */
+  ChanMap *f;              /* f_{i,c} for i = 0..L, c < C_i: layer i's input stack */
+  float *mean, *invstd;    /* BatchNorm i's batch statistics, C_{i+1} each */
+  double *sums;            /* per-channel sums, 2 × C_total */
+  float *row;              /* per thread: one row (final layer) */
+  double *dwf;             /* final layer: OC × C_total weight-gradient sums */
+};
+
+/* offset of layer i's C_i maps in f, and of BatchNorm i's C_{i+1} statistics */
+static inline int64_t
+f_off (const DlsMsdTrainWork *k, int i)
+{
+  return (int64_t) i * k->Cin + (int64_t) k->w * i * (i - 1) / 2;
+}
+
+static inline int64_t
+bn_off (const DlsMsdTrainWork *k, int i)
+{
+  return f_off (k, i + 1) - k->Cin;
+}
+
+static inline int
+dil_of (const DlsMsdTrain *net, int layer, int j)
+{
+  return net->dilations[layer * net->width + j];
+}
+
+static int
+layer_dil (const DlsMsdTrain *net, int layer)
+{
+  int d = 1;
+
+  for (int j = 0; j < net->width; j++)
+    d = MAX (d, dil_of (net, layer, j));
+  return d;
+}
+
+/* ---- row loops ---- */
+
+/* x = relu(f(v)): Σ (x − K) and Σ (x − K)² (the shift K, one value of the map, keeps the
+ * one-pass variance accurate) */
+DLS_CLONES static void
+row_stats (const float *restrict v, int W, ChanMap f, float K, double *s1, double *s2)
+{
+  float a[8] = { 0 }, b[8] = { 0 };
+  int i = 0;
+
+  for (; i + 8 <= W; i += 8)
+    for (int l = 0; l < 8; l++)
+      {
+        float u = v[i + l], x;
+
+        u = u < f.lo ? f.lo : u;
+        u = u > f.hi ? f.hi : u;
+        x = f.A * u + f.B;
+        x = (x > 0.0f ? x : 0.0f) - K;
+        a[l] += x;
+        b[l] += x * x;
+      }
+  for (; i < W; i++)
+    {
+      float u = MIN (MAX (v[i], f.lo), f.hi), x = MAX (f.A * u + f.B, 0.0f) - K;
+
+      a[0] += x;
+      b[0] += x * x;
+    }
+  *s1 += ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+  *s2 += ((b[0] + b[4]) + (b[1] + b[5])) + ((b[2] + b[6]) + (b[3] + b[7]));
+}
+
+/* Σ g and Σ g·(x − m), x = relu(f(v)) */
+DLS_CLONES static void
+row_dots (const float *restrict g, const float *restrict v, int W, ChanMap f, float m, double *sdy,
+          double *sdyx)
+{
+  float a[8] = { 0 }, b[8] = { 0 };
+  int i = 0;
+
+  for (; i + 8 <= W; i += 8)
+    for (int l = 0; l < 8; l++)
+      {
+        float u = v[i + l], x;
+
+        u = u < f.lo ? f.lo : u;
+        u = u > f.hi ? f.hi : u;
+        x = f.A * u + f.B;
+        x = x > 0.0f ? x : 0.0f;
+        a[l] += g[i + l];
+        b[l] += g[i + l] * (x - m);
+      }
+  for (; i < W; i++)
+    {
+      float u = MIN (MAX (v[i], f.lo), f.hi), x = MAX (f.A * u + f.B, 0.0f);
+
+      a[0] += g[i];
+      b[0] += g[i] * (x - m);
+    }
+  *sdy += ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+  *sdyx += ((b[0] + b[4]) + (b[1] + b[5])) + ((b[2] + b[6]) + (b[3] + b[7]));
+}
+
+/* dst = [f(v) > 0] · k·(g − mdy − (relu(f(v)) − m)·c): BatchNorm's training-mode input gradient
+ * through the ReLU before it; k = 1, mdy = c = 0 is the ReLU alone.  dst may be g. */
+DLS_CLONES static void
+row_bn_dx (float *dst, const float *g, const float *restrict v, int W, ChanMap f, float k,
+           float mdy, float m, float c)
+{
+  for (int i = 0; i < W; i++)
+    {
+      float u = v[i], x;
+
+      u = u < f.lo ? f.lo : u;
+      u = u > f.hi ? f.hi : u;
+      x = f.A * u + f.B;
+      dst[i] = x > 0.0f ? k * (g[i] - mdy - (x - m) * c) : 0.0f;
+    }
+}
+
+/* acc += wk·clamp(v, lo, hi) */
+DLS_CLONES static void
+row_axpy_clamp (float *restrict acc, const float *restrict v, int W, float wk, float lo, float hi)
+{
+  for (int i = 0; i < W; i++)
+    {
+      float u = v[i];
+
+      u = u < lo ? lo : u;
+      u = u > hi ? hi : u;
+      acc[i] += wk * u;
+    }
+}
+
+/* acc += a·x */
+DLS_CLONES static void
+row_axpy (float *restrict acc, const float *restrict x, int W, float a)
+{
+  for (int i = 0; i < W; i++)
+    acc[i] += a * x[i];
+}
+
+DLS_CLONES static float
+row_dot (const float *restrict a, const float *restrict b, int W)
+{
+  float s[8] = { 0 };
+  int i = 0;
+
+  for (; i + 8 <= W; i += 8)
+    for (int l = 0; l < 8; l++)
+      s[l] += a[i + l] * b[i + l];
+  for (; i < W; i++)
+    s[0] += a[i] * b[i];
+  return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+}
+
+/* ---- jobs ---- */
+
+typedef struct
+{
+  const DlsMsdTrain *net;
+  DlsMsdTrainWork *k;
+  int layer, C, C1, d;
+  const ChanMap *f; /* the maps of the stack being read */
+  const float *dout;
+  float *out;
+  float *dwf; /* final layer: OC × C_total partial sums */
+} Job;
+
+static inline float *
+plane (const DlsMsdTrainWork *k, float *base, int c, int n)
+{
+  return base + (int64_t) c * k->NHW + (int64_t) n * k->HW;
+}
+
+/* Rows [y0 − d, y1 + d) of sample n's stack (C channels, maps f) into scratch s with a zero
+ * border of d; returns the view of it whose (c, row, col) is the image's. */
+static DlsView
+build_band (const DlsMsdTrainWork *k, const ChanMap *f, int C, int n, int y0, int y1, int d,
+            float *s)
+{
+  int W = k->W, H = k->H, rows = y1 - y0 + 2 * d, sw = W + 2 * d;
+  int64_t sc = (int64_t) rows * sw;
+  DlsView x = { 0 };
+
+  for (int c = 0; c < C; c++)
+    {
+      ChanMap m = f[c];
+      float *pl = s + c * sc;
+
+      for (int r = 0; r < rows; r++)
+        {
+          int iy = y0 - d + r;
+          float *dst = pl + (int64_t) r * sw;
+
+          if (iy < 0 || iy >= H || m.A == 0)
+            {
+              float val = (iy < 0 || iy >= H) ? 0.0f : m.B;
+
+              for (int i = 0; i < sw; i++)
+                dst[i] = val;
+              if (val != 0.0f)
+                for (int i = 0; i < d; i++)
+                  dst[i] = dst[W + d + i] = 0.0f;
+              continue;
+            }
+          for (int i = 0; i < d; i++)
+            dst[i] = dst[W + d + i] = 0.0f;
+          dls_msd_map_row (dst + d, plane (k, k->v, c, n) + (int64_t) iy * W, W, m.A, m.lo, m.hi,
+                           m.B);
+        }
+    }
+  x.p = s + (int64_t) (d - y0) * sw + d;
+  x.sc = sc;
+  x.sh = sw;
+  x.sn = 0;
+  x.halo = d;
+  return x;
+}
+
+static void
+band_rows (const DlsMsdTrainWork *k, int task, int *n, int *y0, int *y1)
+{
+  *n = task / k->n_bands;
+  *y0 = (task % k->n_bands) * k->R;
+  *y1 = MIN (k->H, *y0 + k->R);
+}
+
+/* Forward of layer `layer`, one band of one sample: v[C + j] rows [y0, y1) = conv_j (stack). */
+static void
+forward_band (void *ctx, int task, int n_tasks)
+{
+  Job *j = ctx;
+  DlsMsdTrainWork *k = j->k;
+  const DlsMsdTrain *net = j->net;
+  int n, y0, y1;
+  DlsView x, y = { 0 };
+
+  (void) n_tasks;
+  band_rows (k, task, &n, &y0, &y1);
+  x = build_band (k, j->f, j->C, n, y0, y1, j->d, k->scratch[dls_parallel_thread_index ()]);
+  for (int q = 0; q < net->width; q++)
+    {
+      int idx = j->layer * net->width + q;
+
+      y.p = plane (k, k->v, j->C + q, n);
+      y.sc = k->NHW;
+      y.sh = k->W;
+      dls_direct_kernels.forward (y, x, net->w[idx], net->b[idx], j->C, 1, k->H, k->W,
+                                  net->dilations[idx], y0, y1, 0);
+    }
+}
+
+/* Batch statistics of relu(f_c(v_c)) for the channels of this task (K: the map's first value). */
+static void
+stats_task (void *ctx, int task, int n_tasks)
+{
+  Job *j = ctx;
+  DlsMsdTrainWork *k = j->k;
+  int64_t lo, hi;
+
+  dls_split (j->C1, n_tasks, task, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      ChanMap f = c < j->C ? j->f[c] : CHAN_MAP_IDENTITY;
+      const float *v0 = plane (k, k->v, c, 0);
+      float u = MIN (MAX (v0[0], f.lo), f.hi), K = MAX (f.A * u + f.B, 0.0f);
+      double s1 = 0, s2 = 0, M = (double) k->NHW, mean;
+
+      for (int64_t r = 0; r < (int64_t) k->N * k->H; r++)
+        row_stats (v0 + r * k->W, k->W, f, K, &s1, &s2);
+      mean = s1 / M;
+      k->sums[2 * c] = K + mean;
+      k->sums[2 * c + 1] = MAX (s2 / M - mean * mean, 0.0);
+    }
+}
+
+/* out rows of one band: b[oc] + Σ_c W[oc, c]·f_L,c(v_c) */
+static void
+final_forward_band (void *ctx, int task, int n_tasks)
+{
+  Job *j = ctx;
+  DlsMsdTrainWork *k = j->k;
+  const DlsMsdTrain *net = j->net;
+  int C = k->Ct, W = k->W, n, y0, y1;
+  float *acc = k->row + (size_t) dls_parallel_thread_index () * (W + SLACK);
+
+  (void) n_tasks;
+  band_rows (k, task, &n, &y0, &y1);
+  for (int oc = 0; oc < k->OC; oc++)
+    {
+      double bias = net->final_b ? net->final_b[oc] : 0.0;
+
+      for (int c = 0; c < C; c++)
+        bias += (double) net->final_w[(int64_t) oc * C + c] * j->f[c].B;
+      for (int yy = y0; yy < y1; yy++)
+        {
+          for (int i = 0; i < W; i++)
+            acc[i] = (float) bias;
+          for (int c = 0; c < C; c++)
+            {
+              ChanMap m = j->f[c];
+              float wk = net->final_w[(int64_t) oc * C + c] * m.A;
+
+              if (wk != 0.0f)
+                row_axpy_clamp (acc, plane (k, k->v, c, n) + (int64_t) yy * W, W, wk, m.lo, m.hi);
+            }
+          memcpy (j->out + (((int64_t) n * k->OC + oc) * k->H + yy) * W, acc, sizeof (float) * W);
+        }
+    }
+}
+
+/* ---- buffers ---- */
+
+DlsMsdTrainWork *
+dls_msd_train_work_new (void)
+{
+  return g_new0 (DlsMsdTrainWork, 1);
+}
+
+static void
+work_clear (DlsMsdTrainWork *k)
+{
+  for (int t = 0; t < k->n_scratch; t++)
+    g_free (k->scratch[t]);
+  g_clear_pointer (&k->scratch, g_free);
+  g_clear_pointer (&k->v, g_free);
+  g_clear_pointer (&k->G, g_free);
+  g_clear_pointer (&k->dy, g_free);
+  g_clear_pointer (&k->partials, g_free);
+  g_clear_pointer (&k->f, g_free);
+  g_clear_pointer (&k->mean, g_free);
+  g_clear_pointer (&k->invstd, g_free);
+  g_clear_pointer (&k->sums, g_free);
+  g_clear_pointer (&k->row, g_free);
+  g_clear_pointer (&k->dwf, g_free);
+  memset (k, 0, sizeof *k);
+}
+
+void
+dls_msd_train_work_free (DlsMsdTrainWork *k)
+{
+  if (k == NULL)
+    return;
+  work_clear (k);
+  g_free (k);
+}
+
+static gboolean
+work_reserve (DlsMsdTrainWork *k, const DlsMsdTrain *net, int N, int H, int W)
+{
+  int L = net->num_layers, w = net->width, threads = dls_engine_get_threads (), maxd = 1;
+  size_t band;
+
+  for (int i = 0; i < L; i++)
+    maxd = MAX (maxd, layer_dil (net, i));
+  if (k->v && k->N == N && k->H == H && k->W == W && k->Cin == net->in_channels
+      && k->OC == net->out_channels && k->L == L && k->w == w && k->maxd == maxd
+      && k->n_scratch == threads)
+    return TRUE;
+  work_clear (k);
+  k->N = N;
+  k->H = H;
+  k->W = W;
+  k->Cin = net->in_channels;
+  k->OC = net->out_channels;
+  k->L = L;
+  k->w = w;
+  k->maxd = maxd;
+  k->Ct = k->Cin + L * w;
+  k->HW = (int64_t) H * W;
+  k->NHW = N * k->HW;
+  k->PH = H + 2 * maxd;
+  k->PW = W + 2 * maxd;
+  k->R = MAX (32, 2 * maxd);
+  k->n_bands = (H + k->R - 1) / k->R;
+  k->n_scratch = threads;
+  band = (size_t) MAX (k->Ct - w, 1) * (MIN (k->R, H) + 2 * maxd) * (W + 2 * maxd) + SLACK;
+  k->scratch_floats = band;
+  k->v = g_try_malloc (sizeof (float) * ((size_t) k->Ct * k->NHW + SLACK));
+  k->G = g_try_malloc (sizeof (float) * ((size_t) k->Ct * k->NHW + SLACK));
+  k->dy = g_try_malloc0 (sizeof (float) * ((size_t) w * N * k->PH * k->PW + SLACK));
+  k->partials = g_try_malloc (sizeof (float) * ((size_t) N * k->n_bands * w * (k->Ct * 9 + 1)));
+  k->scratch = g_new0 (float *, threads);
+  for (int t = 0; t < threads; t++)
+    k->scratch[t] = g_try_malloc0 (sizeof (float) * band);
+  k->f = g_new (ChanMap, f_off (k, L + 1));
+  k->mean = g_new (float, MAX (bn_off (k, L), 1));
+  k->invstd = g_new (float, MAX (bn_off (k, L), 1));
+  k->sums = g_new (double, 2 * (size_t) k->Ct);
+  k->row = g_new (float, (size_t) threads * (W + SLACK));
+  k->dwf = g_new (double, (size_t) k->OC * k->Ct);
+  if (k->v == NULL || k->G == NULL || k->dy == NULL || k->partials == NULL
+      || k->scratch[threads - 1] == NULL)
+    {
+      work_clear (k);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+size_t
+dls_msd_train_work_bytes (const DlsMsdTrainWork *k)
+{
+  if (k == NULL || k->v == NULL)
+    return 0;
+  return sizeof (float)
+         * (2 * (size_t) k->Ct * k->NHW + (size_t) k->w * k->N * k->PH * k->PW
+            + (size_t) k->n_scratch * k->scratch_floats
+            + (size_t) k->N * k->n_bands * k->w * (k->Ct * 9 + 1));
+}
+
+static gboolean
+cancelled (const volatile int *cancel, GError **error)
+{
+  if (cancel == NULL || *cancel == 0)
+    return FALSE;
+  g_set_error (error, DLS_ERROR, DLS_ERROR_CANCELLED, "cancelled");
+  return TRUE;
+}
+
+static int
+channel_tasks (int C)
+{
+  return MIN (C, dls_engine_get_threads ());
+}
+
+/* ---- forward ---- */
+
+gboolean
+dls_msd_train_forward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float *x, int N, int H,
+                       int W, float *out, const volatile int *cancel, GError **error)
+{
+  int L = net->num_layers, w = net->width, Cin = net->in_channels;
+  float eps = net->eps > 0 ? net->eps : 1e-5f, mom = net->momentum > 0 ? net->momentum : 0.1f;
+  ChanMap *f0;
+
+  dls_engine_init ();
+  if (N < 1 || H < 1 || W < 1 || Cin < 1 || w < 1 || L < 0 || net->out_channels < 1)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_SHAPE, "MSDNet training: bad shape %d × %d × %d",
+                   N, H, W);
+      return FALSE;
+    }
+  if (!work_reserve (k, net, N, H, W))
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
+                   "not enough memory to train an MSDNet of %d layers on %d × %d × %d", L, N, H,
+                   W);
+      return FALSE;
+    }
+  k->ready = false;
+  /* x (N, Cin, H, W) → planes of N × H × W */
+  for (int c = 0; c < Cin; c++)
+    for (int n = 0; n < N; n++)
+      memcpy (plane (k, k->v, c, n), x + ((int64_t) n * Cin + c) * k->HW,
+              sizeof (float) * k->HW);
+  f0 = k->f + f_off (k, 0);
+  for (int c = 0; c < Cin; c++)
+    {
+      f0[c] = CHAN_MAP_IDENTITY;
+      if (net->input_relu)
+        dls_msd_map_relu (&f0[c]);
+    }
+  for (int i = 0; i < L; i++)
+    {
+      int C = Cin + i * w, C1 = C + w;
+      ChanMap *fi = k->f + f_off (k, i), *fn = k->f + f_off (k, i + 1);
+      Job j = { .net = net, .k = k, .layer = i, .C = C, .C1 = C1, .d = layer_dil (net, i),
+                .f = fi };
+
+      if (cancelled (cancel, error))
+        return FALSE;
+      dls_parallel (N * k->n_bands, forward_band, &j);
+      if (net->gamma)
+        dls_parallel (channel_tasks (C1), stats_task, &j);
+      for (int c = 0; c < C1; c++)
+        {
+          ChanMap m = c < C ? fi[c] : CHAN_MAP_IDENTITY;
+
+          dls_msd_map_relu (&m);
+          if (net->gamma)
+            {
+              /* as ops-norm.c does it, rounding included */
+              double mean = k->sums[2 * c], var = k->sums[2 * c + 1], M = (double) k->NHW;
+              double unbiased = M > 1 ? var * M / (M - 1) : var;
+              float *rm = net->running_mean[i], *rv = net->running_var[i];
+              float mf = (float) mean, inv = (float) (1.0 / sqrt (var + eps)), a, b;
+
+              rm[c] = (1.0f - mom) * rm[c] + mom * mf;
+              rv[c] = (1.0f - mom) * rv[c] + mom * (float) unbiased;
+              k->mean[bn_off (k, i) + c] = mf;
+              k->invstd[bn_off (k, i) + c] = inv;
+              a = inv * net->gamma[i][c];
+              b = net->beta[i][c] - mf * a;
+              m.A *= a;
+              m.B = m.B * a + b;
+            }
+          fn[c] = m;
+        }
+      if (net->gamma && net->num_batches_tracked && net->num_batches_tracked[i])
+        (*net->num_batches_tracked[i])++;
+    }
+  {
+    Job j = { .net = net, .k = k, .f = k->f + f_off (k, L), .out = out };
+
+    dls_parallel (N * k->n_bands, final_forward_band, &j);
+  }
+  k->ready = true;
+  return TRUE;
+}
+
+/* ---- backward ---- */
+
+/* The final 1×1 convolution, per channel: G_c = Σ_oc W[oc, c]·dOut[oc], and the sums of
+ * dOut[oc]·f_L,c(v_c) for its weight gradient. */
+static void
+final_backward_task (void *ctx, int task, int n_tasks)
+{
+  Job *j = ctx;
+  DlsMsdTrainWork *k = j->k;
+  const DlsMsdTrain *net = j->net;
+  int W = k->W, C = k->Ct, OC = k->OC;
+  float *h = k->row + (size_t) dls_parallel_thread_index () * (W + SLACK);
+  int64_t lo, hi;
+
+  dls_split (C, n_tasks, task, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      ChanMap m = j->f[c];
+      double *s = k->dwf + (int64_t) c * OC;
+
+      for (int oc = 0; oc < OC; oc++)
+        s[oc] = 0;
+      for (int n = 0; n < k->N; n++)
+        for (int y = 0; y < k->H; y++)
+          {
+            float *g = plane (k, k->G, c, n) + (int64_t) y * W;
+
+            dls_msd_map_row (h, plane (k, k->v, c, n) + (int64_t) y * W, W, m.A, m.lo, m.hi, m.B);
+            memset (g, 0, sizeof (float) * W);
+            for (int oc = 0; oc < OC; oc++)
+              {
+                const float *d = j->dout + (((int64_t) n * OC + oc) * k->H + y) * W;
+
+                row_axpy (g, d, W, net->final_w[(int64_t) oc * C + c]);
+                s[oc] += row_dot (d, h, W);
+              }
+          }
+    }
+}
+
+/* BatchNorm `layer` (and the ReLU before it) backward, per channel: G_c ← dLoss/d cat_c; the
+ * new channels' go to dY, the older ones' stay in G (γ and β gradients from the same sums). */
+static void
+bn_backward_task (void *ctx, int task, int n_tasks)
+{
+  Job *j = ctx;
+  DlsMsdTrainWork *k = j->k;
+  const DlsMsdTrain *net = j->net;
+  int W = k->W, i = j->layer;
+  double M = (double) k->NHW;
+  int64_t lo, hi;
+
+  dls_split (j->C1, n_tasks, task, &lo, &hi);
+  for (int c = lo; c < hi; c++)
+    {
+      ChanMap f = c < j->C ? j->f[c] : CHAN_MAP_IDENTITY;
+      float kk = 1.0f, mdy = 0.0f, m = 0.0f, cc = 0.0f;
+      bool old = c < j->C;
+
+      if (net->gamma)
+        {
+          float inv = k->invstd[bn_off (k, i) + c];
+          double sdy = 0, sdyx = 0;
+
+          m = k->mean[bn_off (k, i) + c];
+          for (int n = 0; n < k->N; n++)
+            for (int y = 0; y < k->H; y++)
+              row_dots (plane (k, k->G, c, n) + (int64_t) y * W,
+                        plane (k, k->v, c, n) + (int64_t) y * W, W, f, m, &sdy, &sdyx);
+          sdyx *= inv;
+          if (net->dgamma)
+            net->dgamma[i][c] += (float) sdyx;
+          if (net->dbeta)
+            net->dbeta[i][c] += (float) sdy;
+          kk = net->gamma[i][c] * inv;
+          mdy = (float) (sdy / M);
+          cc = inv * (float) (sdyx / M);
+        }
+      /* layer 0's input needs no gradient */
+      if (old && i == 0)
+        continue;
+      for (int n = 0; n < k->N; n++)
+        for (int y = 0; y < k->H; y++)
+          {
+            float *g = plane (k, k->G, c, n) + (int64_t) y * W;
+            float *dst = old ? g
+                             : k->dy + ((int64_t) (c - j->C) * k->N + n) * k->PH * k->PW
+                                   + (y + k->maxd) * k->PW + k->maxd;
+
+            row_bn_dx (dst, g, plane (k, k->v, c, n) + (int64_t) y * W, W, f, kk, mdy, m, cc);
+          }
+    }
+}
+
+/* Layer `layer`'s convolutions backward, one band of one sample: weight-gradient partial sums
+ * of dY against the stack (rebuilt from v), and the input gradient added to G. */
+static void
+backward_band (void *ctx, int task, int n_tasks)
+{
+  Job *j = ctx;
+  DlsMsdTrainWork *k = j->k;
+  const DlsMsdTrain *net = j->net;
+  int C = j->C, n, y0, y1;
+  int64_t stride = (int64_t) C * 9 + 1;
+  float *part = k->partials + (int64_t) task * net->width * stride;
+  DlsView x, g = { k->G, k->HW, k->NHW, k->W, 0 };
+
+  (void) n_tasks;
+  band_rows (k, task, &n, &y0, &y1);
+  x = build_band (k, j->f, C, n, y0, y1, j->d, k->scratch[dls_parallel_thread_index ()]);
+  for (int q = 0; q < net->width; q++)
+    {
+      int idx = j->layer * net->width + q, d = net->dilations[idx];
+      DlsView dy = { k->dy + (int64_t) q * k->N * k->PH * k->PW + k->maxd * k->PW + k->maxd,
+                     k->PH * k->PW, k->N * k->PH * k->PW, k->PW, k->maxd };
+
+      dls_direct_kernels.backward_weights (part + q * stride, part + q * stride + C * 9, dy, x, C,
+                                           1, k->W, d, y0, y1, n);
+      if (j->layer > 0)
+        dls_direct_kernels.backward_input (g, dy, net->w[idx], C, 1, 0, k->W, d, y0, y1, n,
+                                           false);
+    }
+}
+
+gboolean
+dls_msd_train_backward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float *dout,
+                        const volatile int *cancel, GError **error)
+{
+  int L = net->num_layers, w = net->width, Cin = net->in_channels, Ct = k->Ct, OC = k->OC;
+  int n_band_tasks = k->N * k->n_bands;
+
+  if (!k->ready || k->L != L || k->w != w || k->Cin != Cin || k->OC != net->out_channels)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_STATE,
+                   "MSDNet training: backward needs the forward of the same network first");
+      return FALSE;
+    }
+  k->ready = false;
+  {
+    Job j = { .net = net, .k = k, .f = k->f + f_off (k, L), .dout = dout };
+
+    dls_parallel (channel_tasks (Ct), final_backward_task, &j);
+    if (net->final_dw)
+      for (int oc = 0; oc < OC; oc++)
+        for (int c = 0; c < Ct; c++)
+          net->final_dw[(int64_t) oc * Ct + c] += (float) k->dwf[(int64_t) c * OC + oc];
+    if (net->final_db)
+      for (int oc = 0; oc < OC; oc++)
+        {
+          double s = 0;
+
+          for (int n = 0; n < k->N; n++)
+            for (int64_t r = 0; r < k->H; r++)
+              {
+                const float *d = dout + (((int64_t) n * OC + oc) * k->H + r) * k->W;
+                float t = 0;
+
+                for (int i = 0; i < k->W; i++)
+                  t += d[i];
+                s += t;
+              }
+          net->final_db[oc] += (float) s;
+        }
+  }
+  for (int i = L - 1; i >= 0; i--)
+    {
+      int C = Cin + i * w;
+      int64_t stride = (int64_t) C * 9 + 1;
+      Job j = { .net = net, .k = k, .layer = i, .C = C, .C1 = C + w, .d = layer_dil (net, i),
+                .f = k->f + f_off (k, i) };
+
+      if (cancelled (cancel, error))
+        return FALSE;
+      dls_parallel (channel_tasks (C + w), bn_backward_task, &j);
+      dls_parallel (n_band_tasks, backward_band, &j);
+      for (int q = 0; q < w; q++)
+        {
+          int idx = i * w + q;
+
+          for (int64_t e = 0; e < stride; e++)
+            {
+              double s = 0;
+
+              for (int t = 0; t < n_band_tasks; t++)
+                s += k->partials[((int64_t) t * w + q) * stride + e];
+              if (e < stride - 1 && net->dw && net->dw[idx])
+                net->dw[idx][e] += (float) s;
+              else if (e == stride - 1 && net->db && net->db[idx])
+                net->db[idx][0] += (float) s;
+            }
+        }
+    }
+  return TRUE;
+}
