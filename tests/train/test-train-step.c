@@ -198,11 +198,129 @@ test_step_dropout (void)
   dls_model_free (m);
 }
 
+/* Weights of two models agree within tol of each tensor's largest value. */
+static void
+assert_weights_close (DlsModel *a, DlsModel *b, double tol)
+{
+  for (int i = 0; i < dls_params_count (a->params); i++)
+    {
+      const DlsParamInfo *info = dls_params_info (a->params, i);
+
+      if (info->kind == DLS_PARAM_COUNTER)
+        g_assert_cmpint (*dls_params_counter (a->params, i), ==,
+                         *dls_params_counter (b->params, i));
+      else
+        assert_close (info->name, dls_params_data (a->params, i), dls_params_data (b->params, i),
+                      info->numel, tol, 1e-2);
+    }
+}
+
+/* A noisy volume with two classes and sparse labels. */
+static void
+make_volume (DlsVolume *v, DlsLabels *l, int Z, int H, int W)
+{
+  DlsRng rng;
+  int64_t n = (int64_t) Z * H * W;
+
+  dls_rng_init (&rng, 3);
+  *v = (DlsVolume){ Z, H, W, 1, g_new (float, n) };
+  *l = (DlsLabels){ Z, H, W, g_new0 (uint8_t, n) };
+  for (int64_t i = 0; i < n; i++)
+    {
+      int64_t y = i / W % H, x = i % W;
+      int cls = (x - W / 2) * (x - W / 2) + (y - H / 2) * (y - H / 2) < H * W / 8 ? 2 : 1;
+
+      v->data[i] = (cls == 2 ? 0.7f : 0.3f) + 0.15f * (float) dls_rng_normal (&rng);
+      if (dls_rng_uniform (&rng) < 0.2)
+        l->data[i] = (uint8_t) cls;
+    }
+}
+
+/* dls_train_classifier: the fused step gives the graph's weights (within float rounding after
+ * a few Adam steps) and the same bits for the same seed, on 1 and 2 threads. */
+static void
+test_trainer_msdnet (void)
+{
+  static const Case k = { 6, 1, 1, 2, 2, 0, 0, TRUE, 10, { 0 }, 0, DLS_STEP_CROSS_ENTROPY };
+  g_autoptr (GError) error = NULL;
+  DlsVolume v;
+  DlsLabels l;
+  DlsDataset *ds;
+
+  make_volume (&v, &l, 3, 40, 40);
+  ds = dls_dataset_new (&v, &l, 2, &(DlsDatasetArgs){ .patch = 24, .seed = 1 }, &error);
+  g_assert_no_error (error);
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      DlsModel *m[3] = { make_model (&k, 7), make_model (&k, 7), make_model (&k, 7) };
+      DlsTrainResult r[3];
+
+      dls_engine_set_threads (threads);
+      for (int i = 0; i < 3; i++)
+        {
+          g_assert_true (dls_train_classifier (
+              m[i], ds,
+              &(DlsTrainArgs){ .epochs = 2, .batch = 3, .lr = 1e-3, .seed = 4,
+                               .graph_only = i == 0 },
+              &r[i], &error));
+          g_assert_no_error (error);
+        }
+      g_test_message ("%d threads: val loss graph %.6f fused %.6f", threads, r[0].best_val_loss,
+                      r[1].best_val_loss);
+      g_assert_cmpfloat_with_epsilon (r[0].best_val_loss, r[1].best_val_loss, 1e-3);
+      assert_weights_close (m[0], m[1], 1e-3);
+      g_assert_cmpmem (dls_params_weights (m[1]->params), dls_params_n_weights (m[1]->params) * 4,
+                       dls_params_weights (m[2]->params), dls_params_n_weights (m[2]->params) * 4);
+      for (int i = 0; i < 3; i++)
+        dls_model_free (m[i]);
+    }
+  dls_engine_set_threads (0);
+  dls_dataset_free (ds);
+  g_free (v.data);
+  g_free (l.data);
+}
+
+/* dls_train_regressor (inpainting): the same with the masked MSE. */
+static void
+test_regressor_msdnet (void)
+{
+  static const Case k = { 5, 2, 1, 1, 2, 0, 0, TRUE, 10, { 0 }, 0, DLS_STEP_MSE_MASKED };
+  g_autoptr (GError) error = NULL;
+  DlsVolume in, tg;
+  DlsLabels l;
+  DlsModel *m[2] = { make_model (&k, 8), make_model (&k, 8) };
+
+  make_volume (&in, &l, 3, 32, 32);
+  tg = in;
+  tg.data = g_new (float, 3 * 32 * 32);
+  for (int i = 0; i < 3 * 32 * 32; i++)
+    tg.data[i] = in.data[i] * in.data[i];
+  for (int i = 0; i < 2; i++)
+    {
+      g_assert_true (dls_train_regressor (
+          m[i],
+          &(DlsRegressionData){ .input = &in, .target = &tg, .mask = l.data, .patch = 16,
+                                .seed = 2 },
+          DLS_REGRESSION_MSE,
+          &(DlsTrainArgs){ .epochs = 2, .batch = 2, .seed = 5, .graph_only = i == 0 }, NULL,
+          &error));
+      g_assert_no_error (error);
+    }
+  assert_weights_close (m[0], m[1], 1e-3);
+  dls_model_free (m[0]);
+  dls_model_free (m[1]);
+  g_free (in.data);
+  g_free (tg.data);
+  g_free (l.data);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/train/step/msdnet/fused-vs-graph", test_step_msdnet);
   g_test_add_func ("/train/step/msdnet/dropout", test_step_dropout);
+  g_test_add_func ("/train/step/msdnet/classifier", test_trainer_msdnet);
+  g_test_add_func ("/train/step/msdnet/regressor", test_regressor_msdnet);
   return g_test_run ();
 }
