@@ -88,35 +88,104 @@ layer_dil (const DlsMsdTrain *net, int layer)
 
 /* ---- row loops ---- */
 
+/* Eight-lane vectors written with GCC's vector types (AVX2 in the avx2 clone, two SSE halves in
+ * the baseline one); selects are bit masks, as C has no vector ?:.  Reductions keep eight lanes
+ * in a fixed order, so results do not depend on the thread that ran them. */
+/* the helpers are always inlined: no 32-byte vector crosses a call in the baseline clone */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8f __attribute__ ((vector_size (32)));
+typedef int32_t v8i __attribute__ ((vector_size (32)));
+
+#define VL 8
+
+static inline __attribute__ ((always_inline)) v8f
+ld (const float *p)
+{
+  v8f v;
+
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
+static inline __attribute__ ((always_inline)) void
+st (float *p, v8f v)
+{
+  memcpy (p, &v, sizeof v);
+}
+
+static inline __attribute__ ((always_inline)) v8f
+spl (float x)
+{
+  return (v8f){ 0 } + x;
+}
+
+static inline __attribute__ ((always_inline)) v8f
+sel (v8i m, v8f a, v8f b)
+{
+  return (v8f) (((v8i) a & m) | ((v8i) b & ~m));
+}
+
+static inline __attribute__ ((always_inline)) float
+lanes_sum (v8f a)
+{
+  return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+}
+
+/* f(v) = A·clamp(v, lo, hi) + B, lane-wise */
+typedef struct
+{
+  v8f A, lo, hi, B;
+} VMap;
+
+static inline __attribute__ ((always_inline)) VMap
+vmap (ChanMap f)
+{
+  return (VMap){ spl (f.A), spl (f.lo), spl (f.hi), spl (f.B) };
+}
+
+static inline __attribute__ ((always_inline)) v8f
+vapply (VMap f, v8f u)
+{
+  u = sel (u < f.lo, f.lo, u);
+  u = sel (u > f.hi, f.hi, u);
+  return f.A * u + f.B;
+}
+
+static inline __attribute__ ((always_inline)) float
+sapply (ChanMap f, float u)
+{
+  u = u < f.lo ? f.lo : u;
+  u = u > f.hi ? f.hi : u;
+  return f.A * u + f.B;
+}
+
 /* x = relu(f(v)): Σ (x − K) and Σ (x − K)² (the shift K, one value of the map, keeps the
  * one-pass variance accurate) */
 DLS_CLONES static void
 row_stats (const float *restrict v, int W, ChanMap f, float K, double *s1, double *s2)
 {
-  float a[8] = { 0 }, b[8] = { 0 };
+  VMap m = vmap (f);
+  v8f a = { 0 }, b = { 0 }, k = spl (K), zero = { 0 };
+  float ta = 0, tb = 0;
   int i = 0;
 
-  for (; i + 8 <= W; i += 8)
-    for (int l = 0; l < 8; l++)
-      {
-        float u = v[i + l], x;
+  for (; i + VL <= W; i += VL)
+    {
+      v8f x = vapply (m, ld (v + i));
 
-        u = u < f.lo ? f.lo : u;
-        u = u > f.hi ? f.hi : u;
-        x = f.A * u + f.B;
-        x = (x > 0.0f ? x : 0.0f) - K;
-        a[l] += x;
-        b[l] += x * x;
-      }
+      x = sel (x > zero, x, zero) - k;
+      a += x;
+      b += x * x;
+    }
   for (; i < W; i++)
     {
-      float u = MIN (MAX (v[i], f.lo), f.hi), x = MAX (f.A * u + f.B, 0.0f) - K;
+      float x = MAX (sapply (f, v[i]), 0.0f) - K;
 
-      a[0] += x;
-      b[0] += x * x;
+      ta += x;
+      tb += x * x;
     }
-  *s1 += ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-  *s2 += ((b[0] + b[4]) + (b[1] + b[5])) + ((b[2] + b[6]) + (b[3] + b[7]));
+  *s1 += lanes_sum (a) + ta;
+  *s2 += lanes_sum (b) + tb;
 }
 
 /* Σ g and Σ g·(x − m), x = relu(f(v)) */
@@ -124,30 +193,28 @@ DLS_CLONES static void
 row_dots (const float *restrict g, const float *restrict v, int W, ChanMap f, float m, double *sdy,
           double *sdyx)
 {
-  float a[8] = { 0 }, b[8] = { 0 };
+  VMap fm = vmap (f);
+  v8f a = { 0 }, b = { 0 }, mv = spl (m), zero = { 0 };
+  float ta = 0, tb = 0;
   int i = 0;
 
-  for (; i + 8 <= W; i += 8)
-    for (int l = 0; l < 8; l++)
-      {
-        float u = v[i + l], x;
+  for (; i + VL <= W; i += VL)
+    {
+      v8f x = vapply (fm, ld (v + i)), gv = ld (g + i);
 
-        u = u < f.lo ? f.lo : u;
-        u = u > f.hi ? f.hi : u;
-        x = f.A * u + f.B;
-        x = x > 0.0f ? x : 0.0f;
-        a[l] += g[i + l];
-        b[l] += g[i + l] * (x - m);
-      }
+      x = sel (x > zero, x, zero);
+      a += gv;
+      b += gv * (x - mv);
+    }
   for (; i < W; i++)
     {
-      float u = MIN (MAX (v[i], f.lo), f.hi), x = MAX (f.A * u + f.B, 0.0f);
+      float x = MAX (sapply (f, v[i]), 0.0f);
 
-      a[0] += g[i];
-      b[0] += g[i] * (x - m);
+      ta += g[i];
+      tb += g[i] * (x - m);
     }
-  *sdy += ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-  *sdyx += ((b[0] + b[4]) + (b[1] + b[5])) + ((b[2] + b[6]) + (b[3] + b[7]));
+  *sdy += lanes_sum (a) + ta;
+  *sdyx += lanes_sum (b) + tb;
 }
 
 /* dst = [f(v) > 0] · k·(g − mdy − (relu(f(v)) − m)·c): BatchNorm's training-mode input gradient
@@ -156,13 +223,20 @@ DLS_CLONES static void
 row_bn_dx (float *dst, const float *g, const float *restrict v, int W, ChanMap f, float k,
            float mdy, float m, float c)
 {
-  for (int i = 0; i < W; i++)
-    {
-      float u = v[i], x;
+  VMap fm = vmap (f);
+  v8f kv = spl (k), dv = spl (mdy), mv = spl (m), cv = spl (c), zero = { 0 };
+  int i = 0;
 
-      u = u < f.lo ? f.lo : u;
-      u = u > f.hi ? f.hi : u;
-      x = f.A * u + f.B;
+  for (; i + VL <= W; i += VL)
+    {
+      v8f x = vapply (fm, ld (v + i)), r = kv * (ld (g + i) - dv - (x - mv) * cv);
+
+      st (dst + i, sel (x > zero, r, zero));
+    }
+  for (; i < W; i++)
+    {
+      float x = sapply (f, v[i]);
+
       dst[i] = x > 0.0f ? k * (g[i] - mdy - (x - m) * c) : 0.0f;
     }
 }
@@ -192,15 +266,15 @@ row_axpy (float *restrict acc, const float *restrict x, int W, float a)
 DLS_CLONES static float
 row_dot (const float *restrict a, const float *restrict b, int W)
 {
-  float s[8] = { 0 };
+  v8f s = { 0 };
+  float t = 0;
   int i = 0;
 
-  for (; i + 8 <= W; i += 8)
-    for (int l = 0; l < 8; l++)
-      s[l] += a[i + l] * b[i + l];
+  for (; i + VL <= W; i += VL)
+    s += ld (a + i) * ld (b + i);
   for (; i < W; i++)
-    s[0] += a[i] * b[i];
-  return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+    t += a[i] * b[i];
+  return lanes_sum (s) + t;
 }
 
 /* ---- jobs ---- */
@@ -313,7 +387,7 @@ stats_task (void *ctx, int task, int n_tasks)
     {
       ChanMap f = c < j->C ? j->f[c] : CHAN_MAP_IDENTITY;
       const float *v0 = plane (k, k->v, c, 0);
-      float u = MIN (MAX (v0[0], f.lo), f.hi), K = MAX (f.A * u + f.B, 0.0f);
+      float K = MAX (sapply (f, v0[0]), 0.0f);
       double s1 = 0, s2 = 0, M = (double) k->NHW, mean;
 
       for (int64_t r = 0; r < (int64_t) k->N * k->H; r++)
