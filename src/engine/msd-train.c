@@ -55,6 +55,8 @@ struct _DlsMsdTrainWork
   double *sums;            /* per-channel sums, 2 × C_total */
   float *row;              /* per thread: one row (final layer) */
   double *dwf;             /* final layer: OC × C_total weight-gradient sums */
+  double *bsums;           /* per band task: 2 × C_total partial sums (statistics, dots) */
+  float *coef;             /* per channel: the BatchNorm backward's k, mean dy, mean, c; K */
 };
 
 /* offset of layer i's C_i maps in f, and of BatchNorm i's C_{i+1} statistics */
@@ -285,6 +287,8 @@ typedef struct
   DlsMsdTrainWork *k;
   int layer, C, C1, d;
   const ChanMap *f; /* the maps of the stack being read */
+  const ChanMap *fp; /* backward: the maps of the layer before (its BatchNorm's input) */
+  const float *mp;   /* … and its BatchNorm's batch means */
   const float *dout;
   float *out;
   float *dwf; /* final layer: OC × C_total partial sums */
@@ -349,7 +353,9 @@ band_rows (const DlsMsdTrainWork *k, int task, int *n, int *y0, int *y1)
   *y1 = MIN (k->H, *y0 + k->R);
 }
 
-/* Forward of layer `layer`, one band of one sample: v[C + j] rows [y0, y1) = conv_j (stack). */
+/* Forward of layer `layer`, one band of one sample: v[C + j] rows [y0, y1) = conv_j (stack),
+ * and (BatchNorm) the band's share of the statistics of relu(stack) for the C old channels,
+ * taken from the band itself (shifted by K_c). */
 static void
 forward_band (void *ctx, int task, int n_tasks)
 {
@@ -362,6 +368,21 @@ forward_band (void *ctx, int task, int n_tasks)
   (void) n_tasks;
   band_rows (k, task, &n, &y0, &y1);
   x = build_band (k, j->f, j->C, n, y0, y1, j->d, k->scratch[dls_parallel_thread_index ()]);
+  if (net->gamma)
+    {
+      double *bs = k->bsums + (int64_t) task * 2 * k->Ct;
+      const float *K = k->coef + 4 * k->Ct;
+
+      for (int c = 0; c < j->C; c++)
+        {
+          double s1 = 0, s2 = 0;
+
+          for (int yy = y0; yy < y1; yy++)
+            row_stats (dls_view_at (x, 0, c, yy, 0), k->W, CHAN_MAP_IDENTITY, K[c], &s1, &s2);
+          bs[2 * c] = s1;
+          bs[2 * c + 1] = s2;
+        }
+    }
   for (int q = 0; q < net->width; q++)
     {
       int idx = j->layer * net->width + q;
@@ -374,7 +395,7 @@ forward_band (void *ctx, int task, int n_tasks)
     }
 }
 
-/* Batch statistics of relu(f_c(v_c)) for the channels of this task (K: the map's first value). */
+/* Batch statistics of the new channels [C, C1): relu(v_c), shifted by its first value. */
 static void
 stats_task (void *ctx, int task, int n_tasks)
 {
@@ -382,19 +403,18 @@ stats_task (void *ctx, int task, int n_tasks)
   DlsMsdTrainWork *k = j->k;
   int64_t lo, hi;
 
-  dls_split (j->C1, n_tasks, task, &lo, &hi);
-  for (int c = lo; c < hi; c++)
+  dls_split (j->C1 - j->C, n_tasks, task, &lo, &hi);
+  for (int c = j->C + lo; c < j->C + hi; c++)
     {
-      ChanMap f = c < j->C ? j->f[c] : CHAN_MAP_IDENTITY;
       const float *v0 = plane (k, k->v, c, 0);
-      float K = MAX (sapply (f, v0[0]), 0.0f);
-      double s1 = 0, s2 = 0, M = (double) k->NHW, mean;
+      float K = MAX (v0[0], 0.0f);
+      double s1 = 0, s2 = 0;
 
       for (int64_t r = 0; r < (int64_t) k->N * k->H; r++)
-        row_stats (v0 + r * k->W, k->W, f, K, &s1, &s2);
-      mean = s1 / M;
-      k->sums[2 * c] = K + mean;
-      k->sums[2 * c + 1] = MAX (s2 / M - mean * mean, 0.0);
+        row_stats (v0 + r * k->W, k->W, CHAN_MAP_IDENTITY, K, &s1, &s2);
+      k->coef[4 * k->Ct + c] = K;
+      k->sums[2 * c] = s1;
+      k->sums[2 * c + 1] = s2;
     }
 }
 
@@ -457,6 +477,8 @@ work_clear (DlsMsdTrainWork *k)
   g_clear_pointer (&k->sums, g_free);
   g_clear_pointer (&k->row, g_free);
   g_clear_pointer (&k->dwf, g_free);
+  g_clear_pointer (&k->bsums, g_free);
+  g_clear_pointer (&k->coef, g_free);
   memset (k, 0, sizeof *k);
 }
 
@@ -513,6 +535,8 @@ work_reserve (DlsMsdTrainWork *k, const DlsMsdTrain *net, int N, int H, int W)
   k->sums = g_new (double, 2 * (size_t) k->Ct);
   k->row = g_new (float, (size_t) threads * (W + SLACK));
   k->dwf = g_new (double, (size_t) k->OC * k->Ct);
+  k->bsums = g_new (double, (size_t) N * k->n_bands * 2 * k->Ct);
+  k->coef = g_new (float, 5 * (size_t) k->Ct);
   if (k->v == NULL || k->G == NULL || k->dy == NULL || k->partials == NULL
       || k->scratch[threads - 1] == NULL)
     {
@@ -546,6 +570,20 @@ static int
 channel_tasks (int C)
 {
   return MIN (C, dls_engine_get_threads ());
+}
+
+/* sums[0 .. 2·C) = Σ over the band tasks' partial sums, in task order */
+static void
+reduce_sums (DlsMsdTrainWork *k, int C, int n_tasks)
+{
+  for (int e = 0; e < 2 * C; e++)
+    {
+      double t = 0;
+
+      for (int task = 0; task < n_tasks; task++)
+        t += k->bsums[(int64_t) task * 2 * k->Ct + e];
+      k->sums[e] = t;
+    }
 }
 
 /* ---- forward ---- */
@@ -594,9 +632,15 @@ dls_msd_train_forward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float *
 
       if (cancelled (cancel, error))
         return FALSE;
+      if (net->gamma)
+        for (int c = 0; c < C; c++)
+          k->coef[4 * k->Ct + c] = MAX (sapply (fi[c], plane (k, k->v, c, 0)[0]), 0.0f);
       dls_parallel (N * k->n_bands, forward_band, &j);
       if (net->gamma)
-        dls_parallel (channel_tasks (C1), stats_task, &j);
+        {
+          dls_parallel (channel_tasks (w), stats_task, &j);
+          reduce_sums (k, C, N * k->n_bands);
+        }
       for (int c = 0; c < C1; c++)
         {
           ChanMap m = c < C ? fi[c] : CHAN_MAP_IDENTITY;
@@ -605,7 +649,9 @@ dls_msd_train_forward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float *
           if (net->gamma)
             {
               /* as ops-norm.c does it, rounding included */
-              double mean = k->sums[2 * c], var = k->sums[2 * c + 1], M = (double) k->NHW;
+              double M = (double) k->NHW, d1 = k->sums[2 * c] / M;
+              double mean = k->coef[4 * k->Ct + c] + d1;
+              double var = MAX (k->sums[2 * c + 1] / M - d1 * d1, 0.0);
               double unbiased = M > 1 ? var * M / (M - 1) : var;
               float *rm = net->running_mean[i], *rv = net->running_var[i];
               float mf = (float) mean, inv = (float) (1.0 / sqrt (var + eps)), a, b;
@@ -635,23 +681,24 @@ dls_msd_train_forward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float *
 
 /* ---- backward ---- */
 
-/* The final 1×1 convolution, per channel: G_c = Σ_oc W[oc, c]·dOut[oc], and the sums of
- * dOut[oc]·f_L,c(v_c) for its weight gradient. */
+/* The final 1×1 convolution, per channel: G_c = Σ_oc W[oc, c]·dOut[oc], the sums of
+ * dOut[oc]·f_L,c(v_c) for its weight gradient, and (BatchNorm) the last BatchNorm's Σ G and
+ * Σ G·(x − mean), x = relu(f_{L−1},c(v_c)). */
 static void
 final_backward_task (void *ctx, int task, int n_tasks)
 {
   Job *j = ctx;
   DlsMsdTrainWork *k = j->k;
   const DlsMsdTrain *net = j->net;
-  int W = k->W, C = k->Ct, OC = k->OC;
+  int W = k->W, C = k->Ct, OC = k->OC, Cp = C - k->w;
   float *h = k->row + (size_t) dls_parallel_thread_index () * (W + SLACK);
   int64_t lo, hi;
 
   dls_split (C, n_tasks, task, &lo, &hi);
   for (int c = lo; c < hi; c++)
     {
-      ChanMap m = j->f[c];
-      double *s = k->dwf + (int64_t) c * OC;
+      ChanMap m = j->f[c], fp = c < Cp && j->fp ? j->fp[c] : CHAN_MAP_IDENTITY;
+      double *s = k->dwf + (int64_t) c * OC, sdy = 0, sdyx = 0;
 
       for (int oc = 0; oc < OC; oc++)
         s[oc] = 0;
@@ -659,8 +706,9 @@ final_backward_task (void *ctx, int task, int n_tasks)
         for (int y = 0; y < k->H; y++)
           {
             float *g = plane (k, k->G, c, n) + (int64_t) y * W;
+            const float *v = plane (k, k->v, c, n) + (int64_t) y * W;
 
-            dls_msd_map_row (h, plane (k, k->v, c, n) + (int64_t) y * W, W, m.A, m.lo, m.hi, m.B);
+            dls_msd_map_row (h, v, W, m.A, m.lo, m.hi, m.B);
             memset (g, 0, sizeof (float) * W);
             for (int oc = 0; oc < OC; oc++)
               {
@@ -669,73 +717,77 @@ final_backward_task (void *ctx, int task, int n_tasks)
                 row_axpy (g, d, W, net->final_w[(int64_t) oc * C + c]);
                 s[oc] += row_dot (d, h, W);
               }
+            if (j->mp)
+              row_dots (g, v, W, fp, j->mp[c], &sdy, &sdyx);
           }
+      k->sums[2 * c] = sdy;
+      k->sums[2 * c + 1] = sdyx;
     }
 }
 
-/* BatchNorm `layer` (and the ReLU before it) backward, per channel: G_c ← dLoss/d cat_c; the
- * new channels' go to dY, the older ones' stay in G (γ and β gradients from the same sums). */
+/* BatchNorm `layer`'s backward coefficients from the sums of G (k, mean dy, mean, c per channel;
+ * the ReLU alone without BatchNorm) and its γ and β gradients. */
 static void
-bn_backward_task (void *ctx, int task, int n_tasks)
+bn_coefficients (const DlsMsdTrain *net, DlsMsdTrainWork *k, int i, int C1)
 {
-  Job *j = ctx;
-  DlsMsdTrainWork *k = j->k;
-  const DlsMsdTrain *net = j->net;
-  int W = k->W, i = j->layer;
+  float *kk = k->coef, *mdy = kk + k->Ct, *mm = mdy + k->Ct, *cc = mm + k->Ct;
   double M = (double) k->NHW;
-  int64_t lo, hi;
 
-  dls_split (j->C1, n_tasks, task, &lo, &hi);
-  for (int c = lo; c < hi; c++)
+  for (int c = 0; c < C1; c++)
     {
-      ChanMap f = c < j->C ? j->f[c] : CHAN_MAP_IDENTITY;
-      float kk = 1.0f, mdy = 0.0f, m = 0.0f, cc = 0.0f;
-      bool old = c < j->C;
-
       if (net->gamma)
         {
           float inv = k->invstd[bn_off (k, i) + c];
-          double sdy = 0, sdyx = 0;
+          double sdy = k->sums[2 * c], sdyx = k->sums[2 * c + 1] * inv;
 
-          m = k->mean[bn_off (k, i) + c];
-          for (int n = 0; n < k->N; n++)
-            for (int y = 0; y < k->H; y++)
-              row_dots (plane (k, k->G, c, n) + (int64_t) y * W,
-                        plane (k, k->v, c, n) + (int64_t) y * W, W, f, m, &sdy, &sdyx);
-          sdyx *= inv;
           if (net->dgamma)
             net->dgamma[i][c] += (float) sdyx;
           if (net->dbeta)
             net->dbeta[i][c] += (float) sdy;
-          kk = net->gamma[i][c] * inv;
-          mdy = (float) (sdy / M);
-          cc = inv * (float) (sdyx / M);
+          kk[c] = net->gamma[i][c] * inv;
+          mdy[c] = (float) (sdy / M);
+          mm[c] = k->mean[bn_off (k, i) + c];
+          cc[c] = inv * (float) (sdyx / M);
         }
-      /* layer 0's input needs no gradient */
-      if (old && i == 0)
-        continue;
-      for (int n = 0; n < k->N; n++)
-        for (int y = 0; y < k->H; y++)
-          {
-            float *g = plane (k, k->G, c, n) + (int64_t) y * W;
-            float *dst = old ? g
-                             : k->dy + ((int64_t) (c - j->C) * k->N + n) * k->PH * k->PW
-                                   + (y + k->maxd) * k->PW + k->maxd;
-
-            row_bn_dx (dst, g, plane (k, k->v, c, n) + (int64_t) y * W, W, f, kk, mdy, m, cc);
-          }
+      else
+        kk[c] = 1.0f, mdy[c] = mm[c] = cc[c] = 0.0f;
     }
 }
 
-/* Layer `layer`'s convolutions backward, one band of one sample: weight-gradient partial sums
- * of dY against the stack (rebuilt from v), and the input gradient added to G. */
+/* BatchNorm `layer` backward for its new channels [C, C1): dY of the layer's convolutions. */
+static void
+new_channels_task (void *ctx, int task, int n_tasks)
+{
+  Job *j = ctx;
+  DlsMsdTrainWork *k = j->k;
+  const float *kk = k->coef, *mdy = kk + k->Ct, *mm = mdy + k->Ct, *cc = mm + k->Ct;
+  int64_t lo, hi;
+
+  dls_split ((int64_t) (j->C1 - j->C) * k->N * k->H, n_tasks, task, &lo, &hi);
+  for (int64_t r = lo; r < hi; r++)
+    {
+      int c = j->C + (int) (r / (k->N * k->H)), n = (int) (r / k->H % k->N), y = (int) (r % k->H);
+      const float *g = plane (k, k->G, c, n) + (int64_t) y * k->W;
+      float *dst = k->dy + ((int64_t) (c - j->C) * k->N + n) * k->PH * k->PW
+                   + (y + k->maxd) * k->PW + k->maxd;
+
+      row_bn_dx (dst, g, plane (k, k->v, c, n) + (int64_t) y * k->W, k->W, CHAN_MAP_IDENTITY,
+                 kk[c], mdy[c], mm[c], cc[c]);
+    }
+}
+
+/* Layer `layer` backward, one band of one sample, all in the band's rows: BatchNorm `layer`'s
+ * backward for the old channels' G (x from the band, which holds the stack before the ReLU),
+ * the convolutions' weight-gradient partial sums (dY against the band) and input gradient
+ * (added to G), then the sums that BatchNorm `layer − 1` needs from the finished G. */
 static void
 backward_band (void *ctx, int task, int n_tasks)
 {
   Job *j = ctx;
   DlsMsdTrainWork *k = j->k;
   const DlsMsdTrain *net = j->net;
-  int C = j->C, n, y0, y1;
+  const float *kk = k->coef, *mdy = kk + k->Ct, *mm = mdy + k->Ct, *cc = mm + k->Ct;
+  int C = j->C, W = k->W, n, y0, y1;
   int64_t stride = (int64_t) C * 9 + 1;
   float *part = k->partials + (int64_t) task * net->width * stride;
   DlsView x, g = { k->G, k->HW, k->NHW, k->W, 0 };
@@ -743,6 +795,15 @@ backward_band (void *ctx, int task, int n_tasks)
   (void) n_tasks;
   band_rows (k, task, &n, &y0, &y1);
   x = build_band (k, j->f, C, n, y0, y1, j->d, k->scratch[dls_parallel_thread_index ()]);
+  if (j->layer > 0)
+    for (int c = 0; c < C; c++)
+      for (int y = y0; y < y1; y++)
+        {
+          float *gr = dls_view_at (g, n, c, y, 0);
+
+          row_bn_dx (gr, gr, dls_view_at (x, 0, c, y, 0), W, CHAN_MAP_IDENTITY, kk[c], mdy[c],
+                     mm[c], cc[c]);
+        }
   for (int q = 0; q < net->width; q++)
     {
       int idx = j->layer * net->width + q, d = net->dilations[idx];
@@ -750,10 +811,26 @@ backward_band (void *ctx, int task, int n_tasks)
                      k->PH * k->PW, k->N * k->PH * k->PW, k->PW, k->maxd };
 
       dls_direct_kernels.backward_weights (part + q * stride, part + q * stride + C * 9, dy, x, C,
-                                           1, k->W, d, y0, y1, n);
+                                           1, W, d, y0, y1, n);
       if (j->layer > 0)
-        dls_direct_kernels.backward_input (g, dy, net->w[idx], C, 1, 0, k->W, d, y0, y1, n,
-                                           false);
+        dls_direct_kernels.backward_input (g, dy, net->w[idx], C, 1, 0, W, d, y0, y1, n, false);
+    }
+  if (j->layer > 0 && j->mp)
+    {
+      double *bs = k->bsums + (int64_t) task * 2 * k->Ct;
+      int Cp = C - net->width;
+
+      for (int c = 0; c < C; c++)
+        {
+          ChanMap fp = c < Cp ? j->fp[c] : CHAN_MAP_IDENTITY;
+          double sdy = 0, sdyx = 0;
+
+          for (int y = y0; y < y1; y++)
+            row_dots (dls_view_at (g, n, c, y, 0), plane (k, k->v, c, n) + (int64_t) y * W, W, fp,
+                      j->mp[c], &sdy, &sdyx);
+          bs[2 * c] = sdy;
+          bs[2 * c + 1] = sdyx;
+        }
     }
 }
 
@@ -774,6 +851,11 @@ dls_msd_train_backward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float 
   {
     Job j = { .net = net, .k = k, .f = k->f + f_off (k, L), .dout = dout };
 
+    if (net->gamma && L > 0)
+      {
+        j.fp = k->f + f_off (k, L - 1);
+        j.mp = k->mean + bn_off (k, L - 1);
+      }
     dls_parallel (channel_tasks (Ct), final_backward_task, &j);
     if (net->final_dw)
       for (int oc = 0; oc < OC; oc++)
@@ -806,8 +888,17 @@ dls_msd_train_backward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float 
 
       if (cancelled (cancel, error))
         return FALSE;
-      dls_parallel (channel_tasks (C + w), bn_backward_task, &j);
+      if (net->gamma && i > 0)
+        {
+          j.fp = k->f + f_off (k, i - 1);
+          j.mp = k->mean + bn_off (k, i - 1);
+        }
+      /* k->sums holds BatchNorm i's sums (from the final layer or from layer i + 1's bands) */
+      bn_coefficients (net, k, i, C + w);
+      dls_parallel (dls_engine_get_threads (), new_channels_task, &j);
       dls_parallel (n_band_tasks, backward_band, &j);
+      if (j.mp)
+        reduce_sums (k, C, n_band_tasks);
       for (int q = 0; q < w; q++)
         {
           int idx = i * w + q;
