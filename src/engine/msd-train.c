@@ -49,14 +49,14 @@ struct _DlsMsdTrainWork
   float **scratch;         /* one band buffer per thread */
   int n_scratch;
   size_t scratch_floats;
-  float *partials;         /* per band task: w × (C·9 + 1) weight-gradient partial sums */
-  ChanMap *f;              /* f_{i,c} for i = 0..L, c < C_i: layer i's input stack */
-  float *mean, *invstd;    /* BatchNorm i's batch statistics, C_{i+1} each */
-  double *sums;            /* per-channel sums, 2 × C_total */
-  float *row;              /* per thread: one row (final layer) */
-  double *dwf;             /* final layer: OC × C_total weight-gradient sums */
-  double *bsums;           /* per band task: 2 × C_total partial sums (statistics, dots) */
-  float *coef;             /* per channel: the BatchNorm backward's k, mean dy, mean, c; K */
+  float *partials;      /* per band task: w × (C·9 + 1) weight-gradient partial sums */
+  ChanMap *f;           /* f_{i,c} for i = 0..L, c < C_i: layer i's input stack */
+  float *mean, *invstd; /* BatchNorm i's batch statistics, C_{i+1} each */
+  double *sums;         /* per-channel sums, 2 × C_total */
+  float *row;           /* per thread: one row (final layer) */
+  double *dwf;          /* final layer: OC × C_total weight-gradient sums */
+  double *bsums;        /* per band task: 2 × C_total partial sums (statistics, dots) */
+  float *coef;          /* per channel: the BatchNorm backward's k, mean dy, mean, c; K */
 };
 
 /* offset of layer i's C_i maps in f, and of BatchNorm i's C_{i+1} statistics */
@@ -88,197 +88,6 @@ layer_dil (const DlsMsdTrain *net, int layer)
   return d;
 }
 
-/* ---- row loops ---- */
-
-/* Eight-lane vectors written with GCC's vector types (AVX2 in the avx2 clone, two SSE halves in
- * the baseline one); selects are bit masks, as C has no vector ?:.  Reductions keep eight lanes
- * in a fixed order, so results do not depend on the thread that ran them. */
-/* the helpers are always inlined: no 32-byte vector crosses a call in the baseline clone */
-#pragma GCC diagnostic ignored "-Wpsabi"
-typedef float v8f __attribute__ ((vector_size (32)));
-typedef int32_t v8i __attribute__ ((vector_size (32)));
-
-#define VL 8
-
-static inline __attribute__ ((always_inline)) v8f
-ld (const float *p)
-{
-  v8f v;
-
-  memcpy (&v, p, sizeof v);
-  return v;
-}
-
-static inline __attribute__ ((always_inline)) void
-st (float *p, v8f v)
-{
-  memcpy (p, &v, sizeof v);
-}
-
-static inline __attribute__ ((always_inline)) v8f
-spl (float x)
-{
-  return (v8f){ 0 } + x;
-}
-
-static inline __attribute__ ((always_inline)) v8f
-sel (v8i m, v8f a, v8f b)
-{
-  return (v8f) (((v8i) a & m) | ((v8i) b & ~m));
-}
-
-static inline __attribute__ ((always_inline)) float
-lanes_sum (v8f a)
-{
-  return ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-}
-
-/* f(v) = A·clamp(v, lo, hi) + B, lane-wise */
-typedef struct
-{
-  v8f A, lo, hi, B;
-} VMap;
-
-static inline __attribute__ ((always_inline)) VMap
-vmap (ChanMap f)
-{
-  return (VMap){ spl (f.A), spl (f.lo), spl (f.hi), spl (f.B) };
-}
-
-static inline __attribute__ ((always_inline)) v8f
-vapply (VMap f, v8f u)
-{
-  u = sel (u < f.lo, f.lo, u);
-  u = sel (u > f.hi, f.hi, u);
-  return f.A * u + f.B;
-}
-
-static inline __attribute__ ((always_inline)) float
-sapply (ChanMap f, float u)
-{
-  u = u < f.lo ? f.lo : u;
-  u = u > f.hi ? f.hi : u;
-  return f.A * u + f.B;
-}
-
-/* x = relu(f(v)): Σ (x − K) and Σ (x − K)² (the shift K, one value of the map, keeps the
- * one-pass variance accurate) */
-DLS_CLONES static void
-row_stats (const float *restrict v, int W, ChanMap f, float K, double *s1, double *s2)
-{
-  VMap m = vmap (f);
-  v8f a = { 0 }, b = { 0 }, k = spl (K), zero = { 0 };
-  float ta = 0, tb = 0;
-  int i = 0;
-
-  for (; i + VL <= W; i += VL)
-    {
-      v8f x = vapply (m, ld (v + i));
-
-      x = sel (x > zero, x, zero) - k;
-      a += x;
-      b += x * x;
-    }
-  for (; i < W; i++)
-    {
-      float x = MAX (sapply (f, v[i]), 0.0f) - K;
-
-      ta += x;
-      tb += x * x;
-    }
-  *s1 += lanes_sum (a) + ta;
-  *s2 += lanes_sum (b) + tb;
-}
-
-/* Σ g and Σ g·(x − m), x = relu(f(v)) */
-DLS_CLONES static void
-row_dots (const float *restrict g, const float *restrict v, int W, ChanMap f, float m, double *sdy,
-          double *sdyx)
-{
-  VMap fm = vmap (f);
-  v8f a = { 0 }, b = { 0 }, mv = spl (m), zero = { 0 };
-  float ta = 0, tb = 0;
-  int i = 0;
-
-  for (; i + VL <= W; i += VL)
-    {
-      v8f x = vapply (fm, ld (v + i)), gv = ld (g + i);
-
-      x = sel (x > zero, x, zero);
-      a += gv;
-      b += gv * (x - mv);
-    }
-  for (; i < W; i++)
-    {
-      float x = MAX (sapply (f, v[i]), 0.0f);
-
-      ta += g[i];
-      tb += g[i] * (x - m);
-    }
-  *sdy += lanes_sum (a) + ta;
-  *sdyx += lanes_sum (b) + tb;
-}
-
-/* dst = [f(v) > 0] · k·(g − mdy − (relu(f(v)) − m)·c): BatchNorm's training-mode input gradient
- * through the ReLU before it; k = 1, mdy = c = 0 is the ReLU alone.  dst may be g. */
-DLS_CLONES static void
-row_bn_dx (float *dst, const float *g, const float *restrict v, int W, ChanMap f, float k,
-           float mdy, float m, float c)
-{
-  VMap fm = vmap (f);
-  v8f kv = spl (k), dv = spl (mdy), mv = spl (m), cv = spl (c), zero = { 0 };
-  int i = 0;
-
-  for (; i + VL <= W; i += VL)
-    {
-      v8f x = vapply (fm, ld (v + i)), r = kv * (ld (g + i) - dv - (x - mv) * cv);
-
-      st (dst + i, sel (x > zero, r, zero));
-    }
-  for (; i < W; i++)
-    {
-      float x = sapply (f, v[i]);
-
-      dst[i] = x > 0.0f ? k * (g[i] - mdy - (x - m) * c) : 0.0f;
-    }
-}
-
-/* acc += wk·clamp(v, lo, hi) */
-DLS_CLONES static void
-row_axpy_clamp (float *restrict acc, const float *restrict v, int W, float wk, float lo, float hi)
-{
-  for (int i = 0; i < W; i++)
-    {
-      float u = v[i];
-
-      u = u < lo ? lo : u;
-      u = u > hi ? hi : u;
-      acc[i] += wk * u;
-    }
-}
-
-/* acc += a·x */
-DLS_CLONES static void
-row_axpy (float *restrict acc, const float *restrict x, int W, float a)
-{
-  for (int i = 0; i < W; i++)
-    acc[i] += a * x[i];
-}
-
-DLS_CLONES static float
-row_dot (const float *restrict a, const float *restrict b, int W)
-{
-  v8f s = { 0 };
-  float t = 0;
-  int i = 0;
-
-  for (; i + VL <= W; i += VL)
-    s += ld (a + i) * ld (b + i);
-  for (; i < W; i++)
-    t += a[i] * b[i];
-  return lanes_sum (s) + t;
-}
-
 /* ---- jobs ---- */
 
 typedef struct
@@ -286,7 +95,7 @@ typedef struct
   const DlsMsdTrain *net;
   DlsMsdTrainWork *k;
   int layer, C, C1, d;
-  const ChanMap *f; /* the maps of the stack being read */
+  const ChanMap *f;  /* the maps of the stack being read */
   const ChanMap *fp; /* backward: the maps of the layer before (its BatchNorm's input) */
   const float *mp;   /* … and its BatchNorm's batch means */
   const float *dout;
@@ -378,7 +187,8 @@ forward_band (void *ctx, int task, int n_tasks)
           double s1 = 0, s2 = 0;
 
           for (int yy = y0; yy < y1; yy++)
-            row_stats (dls_view_at (x, 0, c, yy, 0), k->W, CHAN_MAP_IDENTITY, K[c], &s1, &s2);
+            dls_msd_row_stats (dls_view_at (x, 0, c, yy, 0), k->W, CHAN_MAP_IDENTITY, K[c], &s1,
+                               &s2);
           bs[2 * c] = s1;
           bs[2 * c + 1] = s2;
         }
@@ -411,7 +221,7 @@ stats_task (void *ctx, int task, int n_tasks)
       double s1 = 0, s2 = 0;
 
       for (int64_t r = 0; r < (int64_t) k->N * k->H; r++)
-        row_stats (v0 + r * k->W, k->W, CHAN_MAP_IDENTITY, K, &s1, &s2);
+        dls_msd_row_stats (v0 + r * k->W, k->W, CHAN_MAP_IDENTITY, K, &s1, &s2);
       k->coef[4 * k->Ct + c] = K;
       k->sums[2 * c] = s1;
       k->sums[2 * c + 1] = s2;
@@ -446,7 +256,8 @@ final_forward_band (void *ctx, int task, int n_tasks)
               float wk = net->final_w[(int64_t) oc * C + c] * m.A;
 
               if (wk != 0.0f)
-                row_axpy_clamp (acc, plane (k, k->v, c, n) + (int64_t) yy * W, W, wk, m.lo, m.hi);
+                dls_msd_row_axpy_clamp (acc, plane (k, k->v, c, n) + (int64_t) yy * W, W, wk, m.lo,
+                                        m.hi);
             }
           memcpy (j->out + (((int64_t) n * k->OC + oc) * k->H + yy) * W, acc, sizeof (float) * W);
         }
@@ -533,7 +344,7 @@ work_reserve (DlsMsdTrainWork *k, const DlsMsdTrain *net, int N, int H, int W)
   k->mean = g_new (float, MAX (bn_off (k, L), 1));
   k->invstd = g_new (float, MAX (bn_off (k, L), 1));
   k->sums = g_new (double, 2 * (size_t) k->Ct);
-  k->row = g_new (float, (size_t) threads * (W + SLACK));
+  k->row = g_new (float, (size_t) threads *(W + SLACK));
   k->dwf = g_new (double, (size_t) k->OC * k->Ct);
   k->bsums = g_new (double, (size_t) N * k->n_bands * 2 * k->Ct);
   k->coef = g_new (float, 5 * (size_t) k->Ct);
@@ -599,23 +410,21 @@ dls_msd_train_forward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float *
   dls_engine_init ();
   if (N < 1 || H < 1 || W < 1 || Cin < 1 || w < 1 || L < 0 || net->out_channels < 1)
     {
-      g_set_error (error, DLS_ERROR, DLS_ERROR_SHAPE, "MSDNet training: bad shape %d × %d × %d",
-                   N, H, W);
+      g_set_error (error, DLS_ERROR, DLS_ERROR_SHAPE, "MSDNet training: bad shape %d × %d × %d", N,
+                   H, W);
       return FALSE;
     }
   if (!work_reserve (k, net, N, H, W))
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
-                   "not enough memory to train an MSDNet of %d layers on %d × %d × %d", L, N, H,
-                   W);
+                   "not enough memory to train an MSDNet of %d layers on %d × %d × %d", L, N, H, W);
       return FALSE;
     }
   k->ready = false;
   /* x (N, Cin, H, W) → planes of N × H × W */
   for (int c = 0; c < Cin; c++)
     for (int n = 0; n < N; n++)
-      memcpy (plane (k, k->v, c, n), x + ((int64_t) n * Cin + c) * k->HW,
-              sizeof (float) * k->HW);
+      memcpy (plane (k, k->v, c, n), x + ((int64_t) n * Cin + c) * k->HW, sizeof (float) * k->HW);
   f0 = k->f + f_off (k, 0);
   for (int c = 0; c < Cin; c++)
     {
@@ -627,14 +436,14 @@ dls_msd_train_forward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float *
     {
       int C = Cin + i * w, C1 = C + w;
       ChanMap *fi = k->f + f_off (k, i), *fn = k->f + f_off (k, i + 1);
-      Job j = { .net = net, .k = k, .layer = i, .C = C, .C1 = C1, .d = layer_dil (net, i),
-                .f = fi };
+      Job j
+          = { .net = net, .k = k, .layer = i, .C = C, .C1 = C1, .d = layer_dil (net, i), .f = fi };
 
       if (cancelled (cancel, error))
         return FALSE;
       if (net->gamma)
         for (int c = 0; c < C; c++)
-          k->coef[4 * k->Ct + c] = MAX (sapply (fi[c], plane (k, k->v, c, 0)[0]), 0.0f);
+          k->coef[4 * k->Ct + c] = MAX (dls_msd_map_apply (fi[c], plane (k, k->v, c, 0)[0]), 0.0f);
       dls_parallel (N * k->n_bands, forward_band, &j);
       if (net->gamma)
         {
@@ -714,11 +523,11 @@ final_backward_task (void *ctx, int task, int n_tasks)
               {
                 const float *d = j->dout + (((int64_t) n * OC + oc) * k->H + y) * W;
 
-                row_axpy (g, d, W, net->final_w[(int64_t) oc * C + c]);
-                s[oc] += row_dot (d, h, W);
+                dls_msd_row_axpy (g, d, W, net->final_w[(int64_t) oc * C + c]);
+                s[oc] += dls_msd_row_dot (d, h, W);
               }
             if (j->mp)
-              row_dots (g, v, W, fp, j->mp[c], &sdy, &sdyx);
+              dls_msd_row_dots (g, v, W, fp, j->mp[c], &sdy, &sdyx);
           }
       k->sums[2 * c] = sdy;
       k->sums[2 * c + 1] = sdyx;
@@ -768,11 +577,11 @@ new_channels_task (void *ctx, int task, int n_tasks)
     {
       int c = j->C + (int) (r / (k->N * k->H)), n = (int) (r / k->H % k->N), y = (int) (r % k->H);
       const float *g = plane (k, k->G, c, n) + (int64_t) y * k->W;
-      float *dst = k->dy + ((int64_t) (c - j->C) * k->N + n) * k->PH * k->PW
-                   + (y + k->maxd) * k->PW + k->maxd;
+      float *dst = k->dy + ((int64_t) (c - j->C) * k->N + n) * k->PH * k->PW + (y + k->maxd) * k->PW
+                   + k->maxd;
 
-      row_bn_dx (dst, g, plane (k, k->v, c, n) + (int64_t) y * k->W, k->W, CHAN_MAP_IDENTITY,
-                 kk[c], mdy[c], mm[c], cc[c]);
+      dls_msd_row_bn_dx (dst, g, plane (k, k->v, c, n) + (int64_t) y * k->W, k->W,
+                         CHAN_MAP_IDENTITY, kk[c], mdy[c], mm[c], cc[c]);
     }
 }
 
@@ -801,8 +610,8 @@ backward_band (void *ctx, int task, int n_tasks)
         {
           float *gr = dls_view_at (g, n, c, y, 0);
 
-          row_bn_dx (gr, gr, dls_view_at (x, 0, c, y, 0), W, CHAN_MAP_IDENTITY, kk[c], mdy[c],
-                     mm[c], cc[c]);
+          dls_msd_row_bn_dx (gr, gr, dls_view_at (x, 0, c, y, 0), W, CHAN_MAP_IDENTITY, kk[c],
+                             mdy[c], mm[c], cc[c]);
         }
   for (int q = 0; q < net->width; q++)
     {
@@ -826,8 +635,8 @@ backward_band (void *ctx, int task, int n_tasks)
           double sdy = 0, sdyx = 0;
 
           for (int y = y0; y < y1; y++)
-            row_dots (dls_view_at (g, n, c, y, 0), plane (k, k->v, c, n) + (int64_t) y * W, W, fp,
-                      j->mp[c], &sdy, &sdyx);
+            dls_msd_row_dots (dls_view_at (g, n, c, y, 0), plane (k, k->v, c, n) + (int64_t) y * W,
+                              W, fp, j->mp[c], &sdy, &sdyx);
           bs[2 * c] = sdy;
           bs[2 * c + 1] = sdyx;
         }
@@ -883,7 +692,12 @@ dls_msd_train_backward (const DlsMsdTrain *net, DlsMsdTrainWork *k, const float 
     {
       int C = Cin + i * w;
       int64_t stride = (int64_t) C * 9 + 1;
-      Job j = { .net = net, .k = k, .layer = i, .C = C, .C1 = C + w, .d = layer_dil (net, i),
+      Job j = { .net = net,
+                .k = k,
+                .layer = i,
+                .C = C,
+                .C1 = C + w,
+                .d = layer_dil (net, i),
                 .f = k->f + f_off (k, i) };
 
       if (cancelled (cancel, error))

@@ -25,20 +25,6 @@
 #include "engine-private.h"
 #include "msd-private.h"
 
-DLS_CLONES void
-dls_msd_map_row (float *restrict dst, const float *restrict src, int W, float A, float lo, float hi,
-                 float B)
-{
-  for (int i = 0; i < W; i++)
-    {
-      float v = src[i];
-
-      v = v < lo ? lo : v;
-      v = v > hi ? hi : v;
-      dst[i] = A * v + B;
-    }
-}
-
 DLS_CLONES static void
 accumulate_row (float *restrict acc, const float *restrict src, int W, float wk, float lo, float hi)
 {

@@ -13,7 +13,7 @@ struct _DlsTrainStep
 {
   DlsModel *m;
   int N, H, W;
-  DlsGraph *g;  /* model + loss, or (fused) the loss alone */
+  DlsGraph *g; /* model + loss, or (fused) the loss alone */
   DlsNode input, output, labels, target, mask, loss;
   DlsMsdTrain *msd;
   DlsMsdTrainWork *work;
@@ -38,9 +38,9 @@ add_loss (DlsTrainStep *s, DlsStepLoss loss, const float *class_weights, GError 
     case DLS_STEP_L1_MASKED:
       s->target = dls_graph_input (g, "target", os, false);
       s->mask = dls_graph_input (g, "mask", os, false);
-      s->loss = loss == DLS_STEP_L1_MASKED ? dls_graph_l1_masked (g, s->output, s->target, s->mask)
-                                           : dls_graph_mse_masked (g, s->output, s->target,
-                                                                   s->mask);
+      s->loss = loss == DLS_STEP_L1_MASKED
+                    ? dls_graph_l1_masked (g, s->output, s->target, s->mask)
+                    : dls_graph_mse_masked (g, s->output, s->target, s->mask);
       break;
     default:
       g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT, "unknown loss %d", loss);
@@ -77,8 +77,8 @@ dls_train_step_new (DlsModel *m, int n, int h, int w, DlsStepLoss loss, const fl
           return NULL;
         }
       s->g = dls_graph_new (m->params);
-      s->output = dls_graph_input (s->g, "output", DLS_SHAPE (n, m->config.out_channels, h, w),
-                                   true);
+      s->output
+          = dls_graph_input (s->g, "output", DLS_SHAPE (n, m->config.out_channels, h, w), true);
       s->work = dls_msd_train_work_new ();
       s->out = g_try_new (float, numel);
       s->dout = g_try_new (float, numel);

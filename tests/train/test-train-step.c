@@ -17,7 +17,7 @@ typedef struct
 {
   int L, w, cin, oc, n, h, wd;
   gboolean bn;
-  int maxd;        /* 0: custom dilations */
+  int maxd; /* 0: custom dilations */
   int dil[4], ndil;
   DlsStepLoss loss;
 } Case;
@@ -85,8 +85,7 @@ make_model (const Case *k, uint64_t seed)
 
 /* max |a − b| ≤ tol · max(max |a|, floor) */
 static void
-assert_close (const char *what, const float *a, const float *b, int64_t n, double tol,
-              double floor)
+assert_close (const char *what, const float *a, const float *b, int64_t n, double tol, double floor)
 {
   double big = floor, diff = 0;
   int64_t at = 0;
@@ -149,16 +148,17 @@ run_case (const Case *k, int threads)
           if (info->kind == DLS_PARAM_COUNTER)
             g_assert_cmpint (*dls_params_counter (p0, i), ==, *dls_params_counter (p1, i));
           else if (info->kind == DLS_PARAM_BUFFER)
-            assert_close (info->name, dls_params_data (p0, i), dls_params_data (p1, i),
-                          info->numel, 1e-4, 1e-3);
+            assert_close (info->name, dls_params_data (p0, i), dls_params_data (p1, i), info->numel,
+                          1e-4, 1e-3);
           else
-            assert_close (info->name, dls_params_grad (p0, i), dls_params_grad (p1, i),
-                          info->numel, 1e-4, 1e-6);
+            assert_close (info->name, dls_params_grad (p0, i), dls_params_grad (p1, i), info->numel,
+                          1e-4, 1e-6);
         }
     }
   if (k->bn)
-    g_assert_cmpint (*dls_params_counter (p1, dls_params_find (p1, "normalization_0.num_batches_tracked")),
-                     ==, 2);
+    g_assert_cmpint (
+        *dls_params_counter (p1, dls_params_find (p1, "normalization_0.num_batches_tracked")), ==,
+        2);
   dls_model_free (m[0]);
   dls_model_free (m[1]);
 }
@@ -260,8 +260,8 @@ test_trainer_msdnet (void)
         {
           g_assert_true (dls_train_classifier (
               m[i], ds,
-              &(DlsTrainArgs){ .epochs = 2, .batch = 3, .lr = 1e-3, .seed = 4,
-                               .graph_only = i == 0 },
+              &(DlsTrainArgs){
+                  .epochs = 2, .batch = 3, .lr = 1e-3, .seed = 4, .graph_only = i == 0 },
               &r[i], &error));
           g_assert_no_error (error);
         }
@@ -299,8 +299,8 @@ test_regressor_msdnet (void)
     {
       g_assert_true (dls_train_regressor (
           m[i],
-          &(DlsRegressionData){ .input = &in, .target = &tg, .mask = l.data, .patch = 16,
-                                .seed = 2 },
+          &(DlsRegressionData){
+              .input = &in, .target = &tg, .mask = l.data, .patch = 16, .seed = 2 },
           DLS_REGRESSION_MSE,
           &(DlsTrainArgs){ .epochs = 2, .batch = 2, .seed = 5, .graph_only = i == 0 }, NULL,
           &error));
