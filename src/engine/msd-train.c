@@ -10,16 +10,19 @@
  *
  *     stack_i[c] = f_{i,c}(v_c) = A·clamp(v_c, lo, hi) + B,
  *
- * and BatchNorm i only needs the mean and variance of relu(f_{i,c}(v_c)), one pass over v_c.
- * So the forward keeps the raw maps v (C_total planes) and four numbers per (layer, channel);
- * each layer maps its input stack band by band into a zero-bordered scratch buffer that the
- * direct kernel convolves (as the eval path does).
+ * and BatchNorm i only needs the mean and variance of relu(f_{i,c}(v_c)).  So the forward keeps
+ * the raw maps v (C_total planes) and four numbers per (layer, channel).  Each layer maps its
+ * input stack band by band (rows) into a zero-bordered scratch buffer that the direct kernel
+ * convolves, as the eval path does; the band's own rows also give that stack's share of the
+ * batch statistics, so the old channels need no pass of their own.
  *
- * The backward keeps one gradient map per channel, G_c = dLoss/d stack_i[c], and walks the
- * layers back: G_c ← BatchNorm-and-ReLU backward of layer i (statistics and x̂ recomputed
- * from v_c), then the new channels' G is dY of layer i's convolutions, whose weight gradient
- * pairs dY with stack_i (rebuilt band by band from v) and whose input gradient is added to the
- * older channels' G.  Memory: 2·C_total planes plus bands: O(L).
+ * The backward keeps one gradient map per channel, G_c = dLoss/d stack[c], and walks the layers
+ * back.  At layer i, per band of rows, with the band holding stack_i rebuilt from v (which is
+ * also BatchNorm i's input before its ReLU): G_c ← BatchNorm i's backward (x̂ from the band),
+ * the convolutions' weight gradient (dY against the band) and input gradient (added to G), and
+ * then the sums Σ G and Σ G·x̂ that BatchNorm i − 1 needs from the finished rows.  The new
+ * channels' G becomes dY of layer i beforehand (w small passes).  Memory: 2·C_total planes,
+ * a band per thread, O(L) scalars per layer: O(L) in all.
  *
  * Deterministic: every parallel job has a task count fixed by the shapes (channels or row
  * bands), each task writes its own partial results, and partials are added in task order, so

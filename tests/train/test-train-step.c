@@ -175,6 +175,48 @@ test_step_msdnet (void)
   dls_engine_set_threads (0);
 }
 
+/* The fused step's results do not depend on the thread count: its tasks are fixed by the
+ * shapes. */
+static void
+step_threads (const Case *k)
+{
+  g_autoptr (GError) error = NULL;
+  DlsModel *m[2] = { make_model (k, 3), make_model (k, 3) };
+  int64_t nx = (int64_t) k->n * k->cin * k->h * k->wd, npx = (int64_t) k->n * k->h * k->wd;
+  g_autofree float *x = g_new (float, nx);
+  g_autofree int32_t *lab = g_new (int32_t, npx);
+  DlsRng rng;
+
+  dls_rng_init (&rng, 9);
+  for (int64_t i = 0; i < nx; i++)
+    x[i] = (float) dls_rng_uniform (&rng);
+  for (int64_t i = 0; i < npx; i++)
+    lab[i] = (int32_t) dls_rng_below (&rng, k->oc);
+  for (int t = 0; t < 2; t++)
+    {
+      g_autoptr (DlsTrainStep) s = NULL;
+      double loss;
+
+      dls_engine_set_threads (t + 1);
+      s = dls_train_step_new (m[t], k->n, k->h, k->wd, k->loss, NULL, TRUE, &error);
+      g_assert_no_error (error);
+      g_assert_true (dls_train_step_run (s, x, lab, NULL, NULL, &loss, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_cmpmem (dls_params_grads (m[0]->params), dls_params_n_weights (m[0]->params) * 4,
+                   dls_params_grads (m[1]->params), dls_params_n_weights (m[1]->params) * 4);
+  dls_engine_set_threads (0);
+  dls_model_free (m[0]);
+  dls_model_free (m[1]);
+}
+
+static void
+test_step_threads (void)
+{
+  step_threads (&cases[2]); /* batch 3, width 2, two input channels */
+  step_threads (&cases[7]); /* 70 × 45: several bands */
+}
+
 /* Dropout keeps the graph. */
 static void
 test_step_dropout (void)
@@ -319,6 +361,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/train/step/msdnet/fused-vs-graph", test_step_msdnet);
+  g_test_add_func ("/train/step/msdnet/threads", test_step_threads);
   g_test_add_func ("/train/step/msdnet/dropout", test_step_dropout);
   g_test_add_func ("/train/step/msdnet/classifier", test_trainer_msdnet);
   g_test_add_func ("/train/step/msdnet/regressor", test_regressor_msdnet);
