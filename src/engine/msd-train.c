@@ -103,7 +103,6 @@ typedef struct
   const float *mp;   /* … and its BatchNorm's batch means */
   const float *dout;
   float *out;
-  float *dwf; /* final layer: OC × C_total partial sums */
 } Job;
 
 static inline float *
