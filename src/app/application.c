@@ -5,12 +5,13 @@
  * owns the application-wide actions (app.quit, app.about) and the accelerators of every
  * action, creates the main window and holds the GSettings that windows remember their size in.
  *
- * With --screenshot it runs as its own instance (never forwarding to a running one), waits until
- * the window has been drawn, writes it to FILE and quits; a write that fails makes the exit
- * status 1, which main() reads with dls_application_get_exit_status() because GApplication's
- * run loop has no way to return it.
+ * With --screenshot it runs as its own instance (never forwarding to a running one), opens the
+ * image (the sample when none is given), waits until it is loaded (or its error shown) and the
+ * window drawn, writes it to FILE and quits; a write that fails makes the exit status 1, which
+ * main() reads with dls_application_get_exit_status() because GApplication's run loop has no
+ * way to return it.
  *
- * It deliberately does not read the image: the window shows the file's name only for now.
+ * It deliberately does not read images itself: the window does, in the background.
  */
 #include "config.h"
 

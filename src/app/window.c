@@ -5,9 +5,10 @@
  * the side panel (classes, tools, display, training with its progress and loss plot).
  *
  * Every command is a win.* action, so menus, buttons, keys and tests all go the same way;
- * update_actions() decides what is enabled.  Long work runs off the main thread: loading on a
- * GTask thread, training and prediction in a DlsTrainJob; both are polled about ten times a
- * second for progress, and both can be cancelled.
+ * _dls_window_update_actions() decides what is enabled.  Long work runs off the main thread:
+ * loading on a GTask thread, training and prediction in a DlsTrainJob (window-train.c); both
+ * are polled about ten times a second for progress, and both can be cancelled.  Projects,
+ * models and exports are in window-project.c.
  *
  * It deliberately does not compute anything itself: the document and the library do.
  */
