@@ -5,8 +5,10 @@
  * the process's peak memory, as one JSON line for scripts:
  *
  *   {"workload": "msdnet", "size": 256, "batch": 1, "threads": 2, "steps": 5,
- *    "ms_per_step": 61.25, "peak_rss_mb": 98.4}
+ *    "ms_per_step": 61.25, "peak_rss_mb": 98.4, "path": "fused"}
  *
+ * "path" says whether the step ran as a graph or as the fused MSDNet step, as the trainer would
+ * (--graph forces the graph, to compare).
  * One workload per process, so the peak memory is that workload's.
  */
 #include "config.h"
@@ -23,16 +25,18 @@ print_train_json (const DlsBenchTrainArgs *a, const DlsBenchTrainResult *r)
   g_ascii_formatd (ms, sizeof ms, "%.2f", r->ms_per_step);
   g_ascii_formatd (rss, sizeof rss, "%.1f", r->peak_rss_mb);
   g_print ("{\"workload\": \"%s\", \"size\": %d, \"batch\": %d, \"threads\": %d, \"steps\": %d, "
-           "\"ms_per_step\": %s, \"peak_rss_mb\": %s}\n",
-           dls_bench_workload_name (a->workload), a->size, a->batch, r->threads, a->steps, ms, rss);
+           "\"ms_per_step\": %s, \"peak_rss_mb\": %s, \"path\": \"%s\"}\n",
+           dls_bench_workload_name (a->workload), a->size, a->batch, r->threads, a->steps, ms, rss,
+           r->fused ? "fused" : "graph");
 }
 
 /* layers −1: not given */
 static int
-run_workload (const char *name, int size, int batch, int steps, int layers, int threads)
+run_workload (const char *name, int size, int batch, int steps, int layers, int threads,
+              gboolean graph)
 {
   g_autoptr (GError) error = NULL;
-  DlsBenchTrainArgs a = { .size = size, .batch = batch, .steps = steps };
+  DlsBenchTrainArgs a = { .size = size, .batch = batch, .steps = steps, .graph_only = graph };
   DlsBenchTrainResult r;
 
   if (!dls_bench_workload_from_name (name, &a.workload))
@@ -83,7 +87,7 @@ cmd_bench (int argc, char **argv)
   g_autoptr (GOptionContext) ctx = g_option_context_new ("— time the kernels or a training step");
   g_autoptr (GError) error = NULL;
   g_autofree char *workload = NULL;
-  gboolean quick = FALSE;
+  gboolean quick = FALSE, graph = FALSE;
   /* G_MININT: not given, so options of the other mode can be refused */
   int size = 256, threads = 0;
   int repeats = G_MININT, batch = G_MININT, steps = G_MININT, layers = G_MININT;
@@ -97,6 +101,8 @@ cmd_bench (int argc, char **argv)
       "Workload: timed steps after two warm-up steps, median (default 5)", "N" },
     { "layers", 'l', 0, G_OPTION_ARG_INT, &layers,
       "Workload: MSDNet/SMSNet layers (default 50 and 20)", "N" },
+    { "graph", 'g', 0, G_OPTION_ARG_NONE, &graph,
+      "Workload: run MSDNet as a graph, not the fused training step the trainer uses", NULL },
     { "quick", 'q', 0, G_OPTION_ARG_NONE, &quick, "Kernels: a few shapes only", NULL },
     { "repeats", 'r', 0, G_OPTION_ARG_INT, &repeats,
       "Kernels: timed repetitions per shape (default 5)", "N" },
@@ -137,11 +143,11 @@ cmd_bench (int argc, char **argv)
         }
       return run_workload (workload, size, batch == G_MININT ? 1 : batch,
                            steps == G_MININT ? 5 : steps, layers == G_MININT ? -1 : layers,
-                           threads);
+                           threads, graph);
     }
-  if (batch != G_MININT || steps != G_MININT || layers != G_MININT)
+  if (batch != G_MININT || steps != G_MININT || layers != G_MININT || graph)
     {
-      g_printerr ("dlsia bench: --batch, --steps and --layers need --workload\n");
+      g_printerr ("dlsia bench: --batch, --steps, --layers and --graph need --workload\n");
       return 2;
     }
   if (repeats == G_MININT)

@@ -96,9 +96,9 @@ tsv_table (const DlsSamples *s, const float *lat, int L, const float *map, const
   g_string_append_c (t, '\n');
   for (int64_t i = 0; i < s->n; i++)
     {
-      g_string_append_printf (t, "%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT
-                                 "\t%" G_GINT64_FORMAT,
-                              i, s->pos[3 * i], s->pos[3 * i + 1], s->pos[3 * i + 2]);
+      g_string_append_printf (
+          t, "%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT,
+          i, s->pos[3 * i], s->pos[3 * i + 1], s->pos[3 * i + 2]);
       for (int j = 0; j < L; j++)
         append_float (t, lat[i * L + j]);
       append_float (t, map[2 * i]);
@@ -132,7 +132,9 @@ cmd_embed (int argc, char **argv)
     { "sampling", 0, 0, G_OPTION_ARG_STRING, &sampling_s,
       "grid (default), labels, components or pages", "HOW" },
     { "labels", 'l', 0, G_OPTION_ARG_FILENAME, &labels_path,
-      "Label or class image (uint8, INPUT's size) for --sampling labels or components",
+      "Label or class image (uint8, INPUT's size): needed by --sampling labels and "
+      "components; with grid and pages it gives the label column (the class at the centre, "
+      "the page's most frequent class)",
       "LABELS.tif" },
     { "patch", 'p', 0, G_OPTION_ARG_INT, &patch,
       "Patch side (32; the model's input size with --model)", "N" },
@@ -144,8 +146,7 @@ cmd_embed (int argc, char **argv)
       "N" },
     { "connectivity", 0, 0, G_OPTION_ARG_INT, &connectivity,
       "components: 26 (faces, edges, corners; default) or 6 (faces)", "N" },
-    { "max-samples", 0, 0, G_OPTION_ARG_INT64, &max_samples, "Refuse more samples (1000000)",
-      "N" },
+    { "max-samples", 0, 0, G_OPTION_ARG_INT64, &max_samples, "Refuse more samples (1000000)", "N" },
     { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch_s, "msae (default) or sae", "ARCH" },
     { "latent", 0, 0, G_OPTION_ARG_INT, &latent, "Latent vector length (16)", "N" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Training epochs (20 without --time)", "N" },
@@ -185,15 +186,14 @@ cmd_embed (int argc, char **argv)
   int L = 0, C, rc = 1;
 
   g_option_context_set_summary (
-      ctx,
-      "Latent vectors of image patches from an autoencoder, a 2-D map of them and clusters.\n"
-      "Samples are patches of INPUT's XY slices on a grid, around labelled voxels or at the\n"
-      "centroid of each connected component of a class map (--labels), or whole pages of a\n"
-      "stack (--sampling pages).  Without --model an MSAE is trained on the samples first.\n"
-      "OUT.tsv gets a header row and one row per sample: id z y x latent_0 … map_x map_y\n"
-      "cluster (−1: noise) [label].\n"
-      "Example: dlsia synth shapes --count 2000 -o shapes && dlsia embed shapes/images.tif "
-      "--sampling pages --seed 1 -o shapes.tsv");
+      ctx, "Latent vectors of image patches from an autoencoder, a 2-D map of them and clusters.\n"
+           "Samples are patches of INPUT's XY slices on a grid, around labelled voxels or at the\n"
+           "centroid of each connected component of a class map (--labels), or whole pages of a\n"
+           "stack (--sampling pages).  Without --model an MSAE is trained on the samples first.\n"
+           "OUT.tsv gets a header row and one row per sample: id z y x latent_0 … map_x map_y\n"
+           "cluster (−1: noise) [label].\n"
+           "Example: dlsia synth shapes --count 2000 -o shapes && dlsia embed shapes/images.tif "
+           "--sampling pages --seed 1 -o shapes.tsv");
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
@@ -212,11 +212,9 @@ cmd_embed (int argc, char **argv)
       return 2;
     }
   if ((sampling == DLS_SAMPLING_LABELS || sampling == DLS_SAMPLING_COMPONENTS)
-      != (labels_path != NULL))
+      && labels_path == NULL)
     {
-      g_printerr (labels_path ? "dlsia embed: --labels goes with --sampling labels or components\n"
-                              : "dlsia embed: --sampling %s needs --labels LABELS.tif\n",
-                  sampling_s);
+      g_printerr ("dlsia embed: --sampling %s needs --labels LABELS.tif\n", sampling_s);
       return 2;
     }
   if (map_s && g_strcmp0 (map_s, "umap") != 0 && g_strcmp0 (map_s, "pca") != 0)
@@ -250,8 +248,8 @@ cmd_embed (int argc, char **argv)
     }
   if (patch < 0 || (patch != 0 && (patch < 4 || patch > 4096)) || stride < 0 || stride_z < 0
       || (connectivity != 6 && connectivity != 26) || latent < 0 || latent > 4096 || epochs < 0
-      || batch < 1 || batch > 4096 || !(lr > 0) || threads < 0 || neighbors < 2
-      || !(min_dist >= 0) || min_cluster < 0 || max_samples < 1)
+      || batch < 1 || batch > 4096 || !(lr > 0) || threads < 0 || neighbors < 2 || !(min_dist >= 0)
+      || min_cluster < 0 || max_samples < 1)
     {
       g_printerr ("dlsia embed: an option is out of range (--patch 4–4096, --connectivity 6 or "
                   "26, --latent 1–4096, --batch 1–4096, --lr > 0, --neighbors ≥ 2)\n");
@@ -272,8 +270,7 @@ cmd_embed (int argc, char **argv)
     {
       g_auto (GStrv) p = g_strsplit (pct_s, ",", -1);
 
-      if (g_strv_length (p) != 2
-          || !cli_parse_double ("embed", "percentiles", p[0], 0, 100, &p_low)
+      if (g_strv_length (p) != 2 || !cli_parse_double ("embed", "percentiles", p[0], 0, 100, &p_low)
           || !cli_parse_double ("embed", "percentiles", p[1], 0, 100, &p_high) || p_low >= p_high)
         {
           g_printerr ("dlsia embed: --percentiles needs LO,HI with LO < HI, e.g. 1,99\n");
@@ -343,21 +340,21 @@ cmd_embed (int argc, char **argv)
     {
       DlsTrainResult res;
 
-      m = dls_embed_train (s,
-                           &(DlsEmbedTrainArgs){ .sparse = g_strcmp0 (arch_s, "sae") == 0,
-                                                 .latent = latent,
-                                                 .epochs = epochs,
-                                                 .time_budget = isnan (time_budget) ? 0
-                                                                                    : time_budget,
-                                                 .batch = batch,
-                                                 .lr = lr,
-                                                 .p_low = p_low,
-                                                 .p_high = p_high,
-                                                 .seed = (uint64_t) seed,
-                                                 .cancel = &interrupted,
-                                                 .progress = cli_train_progress,
-                                                 .user_data = &pr },
-                           &res, &error);
+      m = dls_embed_train (
+          s,
+          &(DlsEmbedTrainArgs){ .sparse = g_strcmp0 (arch_s, "sae") == 0,
+                                .latent = latent,
+                                .epochs = epochs,
+                                .time_budget = isnan (time_budget) ? 0 : time_budget,
+                                .batch = batch,
+                                .lr = lr,
+                                .p_low = p_low,
+                                .p_high = p_high,
+                                .seed = (uint64_t) seed,
+                                .cancel = &interrupted,
+                                .progress = cli_train_progress,
+                                .user_data = &pr },
+          &res, &error);
       if (m == NULL)
         goto fail;
       if (pr.tty)

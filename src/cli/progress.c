@@ -65,4 +65,3 @@ cli_train_progress (const DlsTrainProgress *p, void *user_data)
                 p->n_members, p->epoch + 1, total, bar, p->step, p->n_steps, p->loss, eta);
   }
 }
-

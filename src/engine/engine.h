@@ -325,6 +325,42 @@ gboolean    dls_msd_eval_forward  (const DlsMsdEval *net, DlsMsdWork *work, cons
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (DlsMsdWork, dls_msd_work_free)
 
+/* MSDNet training step (msd-train.c): the same layout in training mode — BatchNorm with batch
+ * statistics that moves the running ones as PyTorch does (momentum, unbiased variance,
+ * num_batches_tracked) — in memory linear in depth (raw maps and their gradients, not every
+ * layer's stack).  Pointers are the model's own tensors, so an optimizer over the same
+ * parameters steps what backward accumulated.  No dropout. */
+typedef struct {
+  int                 in_channels, out_channels, num_layers, width;
+  bool                input_relu;
+  const int          *dilations;          /* num_layers × width */
+  const float *const *w, *const *b;       /* num_layers × width: C_i × 3 × 3 weights, 1 bias */
+  float *const       *dw, *const *db;     /* their gradients (+=), or NULL */
+  /* BatchNorm after each layer over its C_{i+1} channels; gamma NULL: a plain ReLU */
+  const float *const *gamma, *const *beta;
+  float *const       *dgamma, *const *dbeta;
+  float *const       *running_mean, *const *running_var;
+  int64_t *const     *num_batches_tracked;
+  float               eps, momentum;      /* 1e-5 and 0.1 when 0 */
+  const float        *final_w, *final_b;  /* out_channels × C_total, out_channels (or NULL) */
+  float              *final_dw, *final_db;
+} DlsMsdTrain;
+
+typedef struct _DlsMsdTrainWork DlsMsdTrainWork;
+
+DlsMsdTrainWork *dls_msd_train_work_new   (void);
+void             dls_msd_train_work_free  (DlsMsdTrainWork *w);
+size_t           dls_msd_train_work_bytes (const DlsMsdTrainWork *w);
+/* x (n, in_channels, h, w) → out (n, out_channels, h, w); keeps in work what backward needs. */
+gboolean dls_msd_train_forward  (const DlsMsdTrain *net, DlsMsdTrainWork *work, const float *x,
+                                 int n, int h, int w, float *out, const volatile int *cancel,
+                                 GError **error);
+/* dout: dLoss/d out of the last forward; accumulates into every gradient given. */
+gboolean dls_msd_train_backward (const DlsMsdTrain *net, DlsMsdTrainWork *work, const float *dout,
+                                 const volatile int *cancel, GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DlsMsdTrainWork, dls_msd_train_work_free)
+
 /* ---------------------------------------------------------------------------------------------
  * Benchmark (tests/bench and `dlsia bench`): conv2d forward+backward GFLOP/s beside cblas_sgemm.
  */

@@ -23,33 +23,7 @@
 #include <math.h>
 
 #include "engine-private.h"
-
-typedef struct
-{
-  float A, lo, hi, B;
-} ChanMap;
-
-/* The two inner loops, built for AVX2 as well as the baseline (picked at load time): they
- * stream every map once per layer, so their width matters. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DLS_CLONES __attribute__ ((target_clones ("avx2", "default")))
-#else
-#define DLS_CLONES
-#endif
-
-DLS_CLONES static void
-map_row (float *restrict dst, const float *restrict src, int W, float A, float lo, float hi,
-         float B)
-{
-  for (int i = 0; i < W; i++)
-    {
-      float v = src[i];
-
-      v = v < lo ? lo : v;
-      v = v > hi ? hi : v;
-      dst[i] = A * v + B;
-    }
-}
+#include "msd-private.h"
 
 DLS_CLONES static void
 accumulate_row (float *restrict acc, const float *restrict src, int W, float wk, float lo, float hi)
@@ -65,8 +39,8 @@ accumulate_row (float *restrict acc, const float *restrict src, int W, float wk,
 }
 
 /* h ← relu(h) */
-static void
-map_relu (ChanMap *m)
+void
+dls_msd_map_relu (ChanMap *m)
 {
   if (m->A > 0)
     {
@@ -139,7 +113,7 @@ layer_band (void *ctx, int task, int n_tasks)
             }
           for (int i = 0; i < d; i++)
             dst[i] = dst[W + d + i] = 0.0f;
-          map_row (dst + d, j->raw[c] + (int64_t) iy * W, W, m.A, m.lo, m.hi, m.B);
+          dls_msd_map_row (dst + d, j->raw[c] + (int64_t) iy * W, W, m.A, m.lo, m.hi, m.B);
         }
     }
   /* element (c, row, col) of the image is s[c·sc + (row − y0 + d)·sw + col + d] */
@@ -295,7 +269,7 @@ dls_msd_eval_forward (const DlsMsdEval *net, DlsMsdWork *work, const float *x, i
     j.maps[c] = (ChanMap){ 1, -INFINITY, INFINITY, 0 };
   if (net->input_relu)
     for (int c = 0; c < Cin; c++)
-      map_relu (&j.maps[c]);
+      dls_msd_map_relu (&j.maps[c]);
 
   for (int i = 0; i < L; i++)
     {
@@ -314,7 +288,7 @@ dls_msd_eval_forward (const DlsMsdEval *net, DlsMsdWork *work, const float *x, i
       dls_parallel (j.n_bands, layer_band, &j);
       for (int c = 0; c < C + w; c++)
         {
-          map_relu (&j.maps[c]);
+          dls_msd_map_relu (&j.maps[c]);
           if (net->bn_scale)
             {
               float a = net->bn_scale[i][c], b = net->bn_shift[i][c];

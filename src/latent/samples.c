@@ -125,10 +125,25 @@ too_many (int64_t n, int64_t max, GError **error)
   return TRUE;
 }
 
+/* The most frequent non-zero class of a page (the smaller on a tie), 0 when it has none. */
+static int
+page_class (const uint8_t *lab, int64_t n)
+{
+  int64_t count[256] = { 0 };
+  int best = 0;
+
+  for (int64_t i = 0; i < n; i++)
+    count[lab[i]]++;
+  for (int c = 1; c < 256; c++)
+    if (count[c] > 0 && (best == 0 || count[c] > count[best]))
+      best = c;
+  return best;
+}
+
 /* Connected components of equal non-zero class; one pick per component at its centroid. */
 static gboolean
-components (Picks *p, const uint8_t *lab, int64_t D, int64_t H, int64_t W, int conn,
-            int64_t max, GError **error)
+components (Picks *p, const uint8_t *lab, int64_t D, int64_t H, int64_t W, int conn, int64_t max,
+            GError **error)
 {
   int64_t plane = H * W, total = D * plane;
   g_autofree uint8_t *seen = g_new0 (uint8_t, (total + 7) / 8);
@@ -215,7 +230,7 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
       return NULL;
     }
   p.pos = g_array_new (FALSE, FALSE, sizeof (int64_t));
-  if (a.mode == DLS_SAMPLING_LABELS || a.mode == DLS_SAMPLING_COMPONENTS)
+  if (labels != NULL)
     p.label = g_array_new (FALSE, FALSE, sizeof (int));
   if (a.mode == DLS_SAMPLING_COMPONENTS)
     p.vox = g_array_new (FALSE, FALSE, sizeof (int64_t));
@@ -225,7 +240,8 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
     case DLS_SAMPLING_GRID:
       {
         int S = a.stride ? a.stride : size, SZ = a.stride_z ? a.stride_z : 1;
-        int64_t y0, x0, z0, ny = axis_centres (H, size, S, &y0), nx = axis_centres (W, size, S, &x0);
+        int64_t y0, x0, z0, ny = axis_centres (H, size, S, &y0),
+                            nx = axis_centres (W, size, S, &x0);
         int64_t nz = axis_centres (D, 1, SZ, &z0);
 
         if (too_many (nz * ny * nx, a.max_samples, error))
@@ -233,7 +249,11 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
         for (int64_t z = 0; z < nz; z++)
           for (int64_t y = 0; y < ny; y++)
             for (int64_t x = 0; x < nx; x++)
-              pick (&p, z0 + z * SZ, y0 + y * S, x0 + x * S, 0, 0);
+              {
+                int64_t cz = z0 + z * SZ, cy = y0 + y * S, cx = x0 + x * S;
+
+                pick (&p, cz, cy, cx, labels ? labels[(cz * H + cy) * W + cx] : 0, 0);
+              }
       }
       break;
     case DLS_SAMPLING_LABELS:
@@ -259,7 +279,7 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
       if (too_many (D, a.max_samples, error))
         goto fail;
       for (int64_t z = 0; z < D; z++)
-        pick (&p, z, H / 2, W / 2, 0, 0);
+        pick (&p, z, H / 2, W / 2, labels ? page_class (labels + z * H * W, H * W) : 0, 0);
       break;
     }
   n = p.pos->len / 3;
@@ -275,7 +295,7 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
   s->height = a.mode == DLS_SAMPLING_PAGES ? (int) H : size;
   s->width = a.mode == DLS_SAMPLING_PAGES ? (int) W : size;
   per = (int64_t) s->height * s->width;
-  s->patches = g_try_new (float, n * per);
+  s->patches = g_try_new (float, n *per);
   if (s->patches == NULL)
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,

@@ -43,9 +43,8 @@ gboolean    dls_sampling_from_name (const char *name, DlsSampling *s);
 typedef struct {
   DlsSampling mode;
   int         size;          /* patch side, 32 when 0 (pages: ignored, the page is the sample) */
-  int         stride;        /* grid: pixels between centres in Y and X (size when 0) and slices
-                              * between sampled slices (1 when 0 — see stride_z); labels: every
-                              * stride-th labelled voxel (1 when 0) */
+  int         stride;        /* grid: pixels between centres in Y and X (size when 0);
+                              * labels: every stride-th labelled voxel (1 when 0) */
   int         stride_z;      /* grid: slices between sampled slices, 1 when 0 */
   int         connectivity;  /* components: 26 (0) or 6 */
   int64_t     max_samples;   /* DLS_SAMPLES_DEFAULT_MAX when 0 */
@@ -57,12 +56,14 @@ typedef struct {
   float   *patches;        /* n × height × width raw values */
   int64_t *pos;            /* n × 3: z, y, x of the patch centre (the voxel at row height / 2,
                             * column width / 2 of the patch) */
-  int     *label;          /* n classes (labels, components), or NULL */
+  int     *label;          /* n classes, when there is a label image, else NULL: the class of
+                            * the voxel (labels), of the component (components), at the
+                            * centre (grid), the most frequent non-zero one (pages; 0: none) */
   int64_t *voxels;         /* components: n voxel counts; NULL otherwise */
 } DlsSamples;
 
 /* volume: depth × height × width raw values; labels (the same size, 0 = none) are needed for
- * labels and components and ignored otherwise.  Fails with DLS_ERROR_ARGUMENT (a message that
+ * labels and components, and give grid and pages samples their label when present.  Fails with DLS_ERROR_ARGUMENT (a message that
  * names the reason) for bad arguments, no samples, or more than max_samples of them. */
 DlsSamples *dls_samples_new  (const float   *volume,
                               int64_t        depth,

@@ -181,6 +181,11 @@ DlsGraph *dls_model_build_graph (DlsModel *m, int n, int h, int w, DlsModelNodes
 
 /* Per-architecture builders (used by dls_model_build_graph). */
 gboolean dls_msdnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *out);
+/* The engine's fused training step (dls_msd_train_forward/backward) over an MSDNet's own tensors
+ * and gradients, or NULL (with a reason in why, if given) when the config needs the graph:
+ * dropout, or not an MSDNet.  Free with dls_msdnet_train_spec_free. */
+DlsMsdTrain *dls_msdnet_train_spec_new  (DlsModel *m, const char **why);
+void         dls_msdnet_train_spec_free (DlsMsdTrain *spec);
 gboolean dls_tunet_build  (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *out);
 gboolean dls_smsnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *out);
 gboolean dls_msae_build   (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes *out);

@@ -66,3 +66,128 @@ dls_msdnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes
       = dls_model_conv (g, "final_convolution", h, c->out_channels, 1, TRUE, &(DlsConvArgs){ 0 });
   return out->output != DLS_NODE_NONE;
 }
+
+static float *
+tensor (DlsModel *m, gboolean grad, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
+static float *
+tensor (DlsModel *m, gboolean grad, const char *fmt, ...)
+{
+  g_autofree char *name = NULL;
+  va_list ap;
+  int i;
+
+  va_start (ap, fmt);
+  name = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  i = dls_params_find (m->params, name);
+  if (i < 0)
+    return NULL;
+  return grad ? dls_params_grad (m->params, i) : dls_params_data (m->params, i);
+}
+
+DlsMsdTrain *
+dls_msdnet_train_spec_new (DlsModel *m, const char **why)
+{
+  const DlsModelConfig *c = &m->config;
+  int L = c->num_layers, w = c->layer_width, n = MAX (L * w, 1), nl = MAX (L, 1);
+  DlsMsdTrain *s;
+  int *dil;
+  const float **W, **B;
+  float **dW, **dB;
+
+  if (c->arch != DLS_ARCH_MSDNET)
+    {
+      if (why)
+        *why = "not an MSDNet";
+      return NULL;
+    }
+  if (c->dropout_set && (c->dropout[0] > 0 || c->dropout[1] > 0 || c->dropout[2] > 0))
+    {
+      if (why)
+        *why = "dropout";
+      return NULL;
+    }
+  s = g_new0 (DlsMsdTrain, 1);
+  dil = g_new (int, n);
+  W = g_new (const float *, n);
+  B = g_new (const float *, n);
+  dW = g_new (float *, n);
+  dB = g_new (float *, n);
+  for (int i = 0; i < L; i++)
+    for (int j = 0; j < w; j++)
+      {
+        int k = i * w + j;
+
+        dil[k] = msd_dilation (c, i, j);
+        W[k] = tensor (m, FALSE, "layer_%d.conv_%d.weight", i, j);
+        B[k] = tensor (m, FALSE, "layer_%d.conv_%d.bias", i, j);
+        dW[k] = tensor (m, TRUE, "layer_%d.conv_%d.weight", i, j);
+        dB[k] = tensor (m, TRUE, "layer_%d.conv_%d.bias", i, j);
+      }
+  *s = (DlsMsdTrain){
+    .in_channels = c->in_channels,
+    .out_channels = c->out_channels,
+    .num_layers = L,
+    .width = w,
+    .input_relu = true,
+    .dilations = dil,
+    .w = W,
+    .b = B,
+    .dw = dW,
+    .db = dB,
+    .final_w = tensor (m, FALSE, "final_convolution.weight"),
+    .final_b = tensor (m, FALSE, "final_convolution.bias"),
+    .final_dw = tensor (m, TRUE, "final_convolution.weight"),
+    .final_db = tensor (m, TRUE, "final_convolution.bias"),
+  };
+  if (c->batchnorm)
+    {
+      const float **ga = g_new (const float *, nl), **be = g_new (const float *, nl);
+      float **dga = g_new (float *, nl), **dbe = g_new (float *, nl);
+      float **rm = g_new (float *, nl), **rv = g_new (float *, nl);
+      int64_t **cnt = g_new (int64_t *, nl);
+
+      for (int i = 0; i < L; i++)
+        {
+          g_autofree char *cn = g_strdup_printf ("normalization_%d.num_batches_tracked", i);
+          int k = dls_params_find (m->params, cn);
+
+          ga[i] = tensor (m, FALSE, "normalization_%d.weight", i);
+          be[i] = tensor (m, FALSE, "normalization_%d.bias", i);
+          dga[i] = tensor (m, TRUE, "normalization_%d.weight", i);
+          dbe[i] = tensor (m, TRUE, "normalization_%d.bias", i);
+          rm[i] = tensor (m, FALSE, "normalization_%d.running_mean", i);
+          rv[i] = tensor (m, FALSE, "normalization_%d.running_var", i);
+          cnt[i] = k >= 0 ? dls_params_counter (m->params, k) : NULL;
+        }
+      s->gamma = ga;
+      s->beta = be;
+      s->dgamma = dga;
+      s->dbeta = dbe;
+      s->running_mean = rm;
+      s->running_var = rv;
+      s->num_batches_tracked = cnt;
+    }
+  return s;
+}
+
+void
+dls_msdnet_train_spec_free (DlsMsdTrain *s)
+{
+  if (s == NULL)
+    return;
+  g_free ((gpointer) s->dilations);
+  g_free ((gpointer) s->w);
+  g_free ((gpointer) s->b);
+  g_free ((gpointer) s->dw);
+  g_free ((gpointer) s->db);
+  g_free ((gpointer) s->gamma);
+  g_free ((gpointer) s->beta);
+  g_free ((gpointer) s->dgamma);
+  g_free ((gpointer) s->dbeta);
+  g_free ((gpointer) s->running_mean);
+  g_free ((gpointer) s->running_var);
+  g_free ((gpointer) s->num_batches_tracked);
+  g_free (s);
+}

@@ -12,11 +12,13 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "bench-train.h"
+#include "train-step.h"
 
 #define WARMUP_STEPS 2
 
@@ -116,28 +118,6 @@ peak_rss_mb (void)
   return ru.ru_maxrss / 1024.0; /* Linux: kilobytes */
 }
 
-static gboolean
-train_step (DlsGraph *g, DlsModelNodes *nodes, DlsNode labels, DlsNode loss, DlsParams *p,
-            DlsOptimizer *opt, const float *x, const int32_t *y, GError **error)
-{
-  if (!dls_graph_set_input (g, nodes->input, x, error)
-      || !dls_graph_set_labels (g, labels, y, error))
-    return FALSE;
-  if (!dls_graph_forward (g))
-    {
-      g_set_error (error, DLS_ERROR, DLS_ERROR_STATE, "the forward pass stopped");
-      return FALSE;
-    }
-  dls_params_zero_grad (p);
-  if (!dls_graph_backward (g, loss, NULL))
-    {
-      g_set_error (error, DLS_ERROR, DLS_ERROR_STATE, "the backward pass stopped");
-      return FALSE;
-    }
-  dls_optimizer_step (opt);
-  return TRUE;
-}
-
 gboolean
 dls_bench_train (const DlsBenchTrainArgs *a, DlsBenchTrainResult *r, GError **error)
 {
@@ -147,11 +127,10 @@ dls_bench_train (const DlsBenchTrainArgs *a, DlsBenchTrainResult *r, GError **er
   g_autofree float *x = NULL;
   g_autofree int32_t *y = NULL;
   g_autofree double *t = NULL;
-  DlsModelNodes nodes;
-  DlsGraph *g = NULL;
+  DlsTrainStep *st = NULL;
   DlsOptimizer *opt = NULL;
   DlsModel *m = NULL;
-  DlsNode labels, loss;
+  double loss = NAN;
   DlsRng rng;
   gboolean ok = FALSE;
 
@@ -166,14 +145,10 @@ dls_bench_train (const DlsBenchTrainArgs *a, DlsBenchTrainResult *r, GError **er
   m = dls_bench_train_model (a, error);
   if (m == NULL)
     return FALSE;
-  g = dls_model_build_graph (m, batch, size, size, &nodes, error);
-  if (g == NULL)
+  st = dls_train_step_new (m, batch, size, size, DLS_STEP_CROSS_ENTROPY, NULL, !a->graph_only,
+                           error);
+  if (st == NULL)
     goto out;
-  labels = dls_graph_input_labels (g, "labels", batch, size, size);
-  loss = dls_graph_cross_entropy (g, nodes.output, labels, -1, NULL);
-  if (!dls_graph_compile (g, true, error))
-    goto out;
-  dls_graph_set_training (g, true);
   opt = dls_optimizer_new_adam (m->params, &(DlsAdamArgs){ .lr = 1e-3 });
 
   x = g_new (float, npix);
@@ -190,23 +165,25 @@ dls_bench_train (const DlsBenchTrainArgs *a, DlsBenchTrainResult *r, GError **er
     {
       gint64 t0 = g_get_monotonic_time ();
 
-      if (!train_step (g, &nodes, labels, loss, m->params, opt, x, y, error))
+      if (!dls_train_step_run (st, x, y, NULL, NULL, &loss, error))
         goto out;
+      dls_optimizer_step (opt);
       if (s >= WARMUP_STEPS)
         t[s - WARMUP_STEPS] = (g_get_monotonic_time () - t0) / 1000.0;
     }
   qsort (t, steps, sizeof (double), cmp_double);
   r->ms_per_step = steps % 2 ? t[steps / 2] : 0.5 * (t[steps / 2 - 1] + t[steps / 2]);
   r->peak_rss_mb = peak_rss_mb ();
-  r->arena_mb = dls_graph_arena_bytes (g) / (1024.0 * 1024.0);
+  r->arena_mb = dls_train_step_bytes (st) / (1024.0 * 1024.0);
   r->n_params = dls_model_n_params (m);
   r->threads = dls_engine_get_threads ();
-  r->loss = dls_graph_scalar (g, loss);
+  r->loss = loss;
+  r->fused = dls_train_step_is_fused (st);
   ok = TRUE;
 
 out:
   g_clear_pointer (&opt, dls_optimizer_free);
-  g_clear_pointer (&g, dls_graph_free);
+  g_clear_pointer (&st, dls_train_step_free);
   dls_model_free (m);
   return ok;
 }

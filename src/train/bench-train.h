@@ -28,15 +28,17 @@ typedef struct {
   int              batch;   /* 1 when 0 */
   int              steps;   /* timed steps (median), 5 when 0; two warm-up steps come first */
   int              layers;  /* MSDNet/SMSNet layers, the workload's default when 0 */
+  gboolean         graph_only; /* the graph even where the trainer takes the fused MSDNet step */
 } DlsBenchTrainArgs;
 
 typedef struct {
   double  ms_per_step;  /* median of the timed steps */
   double  peak_rss_mb;  /* of the whole process so far (getrusage), so one workload a process */
-  double  arena_mb;     /* the graph's activations, gradients and scratch */
+  double  arena_mb;     /* the step's activations, gradients and scratch */
   int64_t n_params;     /* trainable */
   int     threads;      /* the engine's thread count during the run */
   double  loss;         /* after the last step */
+  gboolean fused;       /* the fused MSDNet training step ran (not the graph) */
 } DlsBenchTrainResult;
 
 /* The workload's model, weights initialised from seed 0 (its config holds the SMSNet graph, so

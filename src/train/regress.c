@@ -17,6 +17,7 @@
 
 #include "metrics.h"
 #include "train-private.h"
+#include "train-step.h"
 
 typedef struct
 {
@@ -115,7 +116,8 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
   DlsTrainArgs a = *args;
   DlsTrainResult r = { .best_epoch = -1, .best_val_loss = INFINITY, .best_cc = NAN };
   DlsTrainProgress prog = { 0 };
-  RegGraph tr = { 0 }, ev = { 0 };
+  RegGraph ev = { 0 };
+  g_autoptr (DlsTrainStep) tr = NULL;
   Src s = { .d = d };
   g_autoptr (DlsOptimizer) opt = NULL;
   g_autoptr (DlsParams) best = NULL;
@@ -181,11 +183,13 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
     B = MIN (B, (int) train_z->len);
   per = (int64_t) train_z->len * (s.whole ? 1 : MAX (1, (H * W) / ((int64_t) s.PH * s.PW)));
   steps = (int) CLAMP ((per + B - 1) / B, 1, 256);
-  if (!reg_graph (&tr, m, B, s.PH, s.PW, loss, TRUE, error)
-      || !reg_graph (&ev, m, B, s.PH, s.PW, loss, FALSE, error))
+  tr = dls_train_step_new (m, B, s.PH, s.PW,
+                           loss == DLS_REGRESSION_L1 ? DLS_STEP_L1_MASKED : DLS_STEP_MSE_MASKED,
+                           NULL, !a.graph_only, error);
+  if (tr == NULL || !reg_graph (&ev, m, B, s.PH, s.PW, loss, FALSE, error))
     goto out;
-  dls_graph_set_seed (tr.g, a.seed);
-  dls_graph_set_cancel_flag (tr.g, a.cancel);
+  dls_train_step_set_seed (tr, a.seed);
+  dls_train_step_set_cancel_flag (tr, a.cancel);
   dls_graph_set_cancel_flag (ev.g, a.cancel);
   opt = dls_optimizer_new_adam (m->params, &(DlsAdamArgs){ .lr = a.lr > 0 ? a.lr : 1e-3 });
   best = dls_train_best_new (m, error);
@@ -214,6 +218,7 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
       for (int st = 0; st < steps; st++)
         {
           int64_t sample = (int64_t) B * s.Ct * s.PH * s.PW / B, counted = 0;
+          g_autoptr (GError) local = NULL;
           double lv, elapsed;
 
           if (a.cancel && *a.cancel)
@@ -232,18 +237,16 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
             }
           if (counted == 0)
             continue;
-          if (!run (&tr, in, tg, mk))
+          if (!dls_train_step_run (tr, in, NULL, tg, mk, &lv, &local))
             {
+              if (!g_error_matches (local, DLS_ERROR, DLS_ERROR_CANCELLED))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  goto out;
+                }
               r.cancelled = TRUE;
               goto finish;
             }
-          dls_params_zero_grad (m->params);
-          if (!dls_graph_backward (tr.g, tr.loss, NULL))
-            {
-              r.cancelled = TRUE;
-              goto finish;
-            }
-          lv = dls_graph_scalar (tr.g, tr.loss);
           if (!dls_train_check_loss (lv, epoch, st, m, best, error))
             goto out;
           dls_optimizer_step (opt);
@@ -310,7 +313,6 @@ out:
   r.seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (result)
     *result = r;
-  g_clear_pointer (&tr.g, dls_graph_free);
   g_clear_pointer (&ev.g, dls_graph_free);
   return ok;
 }

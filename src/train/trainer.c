@@ -4,7 +4,8 @@
  * batch of patches (with backward) and an eval graph of the same shape for validation.  The
  * optimizer steps once per batch; after each epoch the validation pixels are scored in eval
  * mode and a copy of the best weights is kept (DLSIA keeps a reference to the live ones by
- * mistake and ends with the last).  Same seed and thread count → same weights.
+ * mistake and ends with the last).  Same seed and thread count → same weights.  The training
+ * step itself is a DlsTrainStep: the graph, or the fused path for an MSDNet.
  */
 #include "config.h"
 
@@ -13,6 +14,7 @@
 
 #include "metrics.h"
 #include "train-private.h"
+#include "train-step.h"
 
 typedef struct
 {
@@ -108,7 +110,8 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
 {
   DlsTrainArgs a = *args;
   DlsTrainResult r = { .best_epoch = -1, .best_val_loss = INFINITY };
-  LossGraph tr = { 0 }, ev = { 0 };
+  LossGraph ev = { 0 };
+  g_autoptr (DlsTrainStep) tr = NULL;
   g_autoptr (DlsOptimizer) opt = NULL;
   g_autoptr (DlsParams) best = NULL;
   g_autofree float *img = NULL, *logits = NULL;
@@ -143,11 +146,12 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
     }
   B = MIN (a.batch > 0 ? a.batch : 4, n);
   steps = (n + B - 1) / B;
-  if (!loss_graph (&tr, m, B, P, a.class_weights, TRUE, error)
-      || !loss_graph (&ev, m, B, P, a.class_weights, FALSE, error))
+  tr = dls_train_step_new (m, B, P, P, DLS_STEP_CROSS_ENTROPY, a.class_weights, !a.graph_only,
+                           error);
+  if (tr == NULL || !loss_graph (&ev, m, B, P, a.class_weights, FALSE, error))
     goto out;
-  dls_graph_set_seed (tr.g, a.seed);
-  dls_graph_set_cancel_flag (tr.g, a.cancel);
+  dls_train_step_set_seed (tr, a.seed);
+  dls_train_step_set_cancel_flag (tr, a.cancel);
   dls_graph_set_cancel_flag (ev.g, a.cancel);
   opt = dls_optimizer_new_adam (m->params, &(DlsAdamArgs){ .lr = a.lr > 0 ? a.lr : 1e-3 });
   best = dls_train_best_new (m, error);
@@ -181,6 +185,7 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
       prog.epoch_done = prog.improved = FALSE;
       for (int s = 0; s < steps; s++)
         {
+          g_autoptr (GError) local = NULL;
           double loss, elapsed;
 
           if (a.cancel && *a.cancel)
@@ -191,16 +196,16 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
           for (int b = 0; b < B; b++)
             dls_dataset_get (ds, order[(s * B + b) % n], (int) dls_rng_below (&rng, 8),
                              img + b * C * pp, lab + b * pp, NULL);
-          if (!dls_graph_set_input (tr.g, tr.nodes.input, img, error)
-              || !dls_graph_set_labels (tr.g, tr.labels, lab, error))
-            goto out;
-          dls_params_zero_grad (m->params);
-          if (!dls_graph_forward (tr.g) || !dls_graph_backward (tr.g, tr.loss, NULL))
+          if (!dls_train_step_run (tr, img, lab, NULL, NULL, &loss, &local))
             {
+              if (!g_error_matches (local, DLS_ERROR, DLS_ERROR_CANCELLED))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local));
+                  goto out;
+                }
               r.cancelled = TRUE;
               goto finish;
             }
-          loss = dls_graph_scalar (tr.g, tr.loss);
           if (!dls_train_check_loss (loss, epoch, s, m, best, error))
             goto out;
           dls_optimizer_step (opt);
@@ -245,7 +250,6 @@ out:
   r.seconds = (g_get_monotonic_time () - t0) / 1e6;
   if (result)
     *result = r;
-  g_clear_pointer (&tr.g, dls_graph_free);
   g_clear_pointer (&ev.g, dls_graph_free);
   return ok;
 }

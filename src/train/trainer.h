@@ -39,6 +39,7 @@ typedef struct {
   DlsTrainProgressFn  progress;
   void               *user_data;
   int                 member, n_members;
+  gboolean            graph_only;      /* never the fused MSDNet step (tests compare the two) */
 } DlsTrainArgs;
 
 typedef struct {

@@ -74,8 +74,7 @@ static void
 assert_fails (Run r, const char *fragment)
 {
   if (r.status == 0 || strstr (r.err, fragment) == NULL)
-    g_error ("status %d, stderr “%s”: expected failure mentioning “%s”", r.status, r.err,
-             fragment);
+    g_error ("status %d, stderr “%s”: expected failure mentioning “%s”", r.status, r.err, fragment);
   if (strchr (r.err, '\n') - r.err + 1 != (long) strlen (r.err))
     g_error ("more than one line on stderr: “%s”", r.err);
   run_clear (&r);
@@ -96,7 +95,7 @@ static char *
 shapes_stack (const char *name, int count, int size)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree float *img = g_new (float, (gsize) count * size * size);
+  g_autofree float *img = g_new (float, (gsize) count *size *size);
   g_autofree uint8_t *maps = g_new (uint8_t, (gsize) count * size * size);
   g_autofree uint8_t *cls = g_new (uint8_t, count);
   char *path = tmp (name);
@@ -105,6 +104,13 @@ shapes_stack (const char *name, int count, int size)
                                    cls, &error));
   g_assert_true (dls_tiff_write_f32 (path, img, count, size, size, &error));
   g_assert_no_error (error);
+  {
+    /* the class maps beside it: NAME.classes.tif */
+    g_autofree char *cpath = g_strconcat (path, ".classes.tif", NULL);
+
+    g_assert_true (dls_tiff_write_u8 (cpath, maps, count, size, size, &error));
+    g_assert_no_error (error);
+  }
   return path;
 }
 
@@ -123,6 +129,10 @@ test_embed_pages (void)
   assert_ok (&r);
   g_assert_nonnull (strstr (r.err, "48 samples of 32 × 32 (pages)"));
   g_assert_nonnull (strstr (r.err, "epoch 2/2"));
+  /* not a terminal: plain progress lines */
+  g_assert_nonnull (strstr (r.err, "\nencode 100%\n"));
+  g_assert_nonnull (strstr (r.err, "\nmap (umap) 100%\n"));
+  g_assert_null (strstr (r.err, "\r"));
   run_clear (&r);
   ta = slurp (a);
   lines = g_strsplit (ta, "\n", -1);
@@ -165,6 +175,28 @@ test_embed_pages (void)
   g_assert_nonnull (strstr (r.err, "3 clusters"));
   run_clear (&r);
   td = slurp (d);
+  /* the class maps give a label column: each page's class */
+  {
+    g_autofree char *classes = g_strconcat (stack, ".classes.tif", NULL);
+    g_autofree char *e = tmp ("labelled.tsv"), *te = NULL;
+    g_auto (GStrv) el = NULL;
+
+    r = run (stack, "--model", model, "--sampling", "pages", "--labels", classes, "--map", "pca",
+             "-o", e, NULL);
+    assert_ok (&r);
+    run_clear (&r);
+    te = slurp (e);
+    el = g_strsplit (te, "\n", -1);
+    g_assert_cmpint (g_strv_length (el), ==, 50);
+    g_assert_true (g_str_has_suffix (el[0], "\tcluster\tlabel"));
+    for (int i = 1; i <= 48; i++)
+      {
+        int cls = atoi (strrchr (el[i], '\t') + 1);
+
+        g_assert_cmpint (cls, >=, 1);
+        g_assert_cmpint (cls, <=, 4);
+      }
+  }
   g_strfreev (lines);
   lines = g_strsplit (td, "\n", -1);
   g_assert_cmpint (g_strv_length (lines), ==, 50);
@@ -172,8 +204,7 @@ test_embed_pages (void)
     {
       const char *last = strrchr (lines[i], '\t') + 1;
 
-      g_assert_true (g_str_equal (last, "0") || g_str_equal (last, "1")
-                     || g_str_equal (last, "2"));
+      g_assert_true (g_str_equal (last, "0") || g_str_equal (last, "1") || g_str_equal (last, "2"));
     }
 }
 
@@ -222,6 +253,12 @@ test_embed_errors (void)
   g_autofree char *model = tmp ("ae.safetensors"), *out = tmp ("e.tsv");
   g_autofree char *missing = tmp ("no-such.tif");
 
+  Run r = run ("--help", NULL);
+
+  g_assert_cmpint (r.status, ==, 0);
+  g_assert_nonnull (strstr (r.out, "--sampling"));
+  g_assert_nonnull (strstr (r.out, "kmeans:K"));
+  run_clear (&r);
   assert_fails (run (missing, "-o", out, NULL), "no-such.tif");
   assert_fails (run (stack, NULL), "-o OUT.tsv");
   assert_fails (run (stack16, "--sampling", "random", "-o", out, NULL), "random");

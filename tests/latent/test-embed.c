@@ -20,7 +20,7 @@
 static float *
 coded_volume (int64_t D, int64_t H, int64_t W)
 {
-  float *v = g_new (float, D * H * W);
+  float *v = g_new (float, D *H *W);
 
   for (int64_t z = 0; z < D; z++)
     for (int64_t y = 0; y < H; y++)
@@ -79,6 +79,20 @@ test_grid (void)
           assert_patch_at (s->patches + i * 32 * 32, 32, H, W, zs[a], ys[b], xs[c]);
         }
   g_clear_pointer (&s, dls_samples_free);
+  /* a class map gives each grid sample the class at its centre */
+  {
+    g_autofree uint8_t *lab = g_new0 (uint8_t, D * H * W);
+
+    lab[(2 * H + 35) * W + 33] = 7;
+    s = dls_samples_new (v, D, H, W, lab,
+                         &(DlsSampleArgs){ .mode = DLS_SAMPLING_GRID, .stride = 16, .stride_z = 2 },
+                         &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (s->n, ==, 12);
+    for (int64_t k = 0; k < 12; k++)
+      g_assert_cmpint (s->label[k], ==, k == 6 + 2 + 1 ? 7 : 0);
+    g_clear_pointer (&s, dls_samples_free);
+  }
   /* the default stride is the patch side; every slice */
   s = dls_samples_new (v, D, H, W, NULL, &(DlsSampleArgs){ .mode = DLS_SAMPLING_GRID, .size = 16 },
                        &error);
@@ -146,7 +160,7 @@ test_components (void)
   g_autoptr (DlsSamples) s = NULL;
   int64_t ball = 0;
 
-#define AT(z, y, x) lab[((int64_t) (z) * H + (y)) * W + (x)]
+#define AT(z, y, x) lab[((int64_t) (z) *H + (y)) * W + (x)]
   for (int z = 2; z <= 5; z++) /* box 4 × 5 × 6, centroid (3.5, 4, 7.5) → (4, 4, 8) */
     for (int y = 2; y <= 6; y++)
       for (int x = 5; x <= 10; x++)
@@ -186,11 +200,9 @@ test_components (void)
   }
   g_clear_pointer (&s, dls_samples_free);
   /* faces only: the chain falls apart into its 5 voxels */
-  s = dls_samples_new (v, D, H, W, lab,
-                       &(DlsSampleArgs){ .mode = DLS_SAMPLING_COMPONENTS,
-                                         .size = 8,
-                                         .connectivity = 6 },
-                       &error);
+  s = dls_samples_new (
+      v, D, H, W, lab,
+      &(DlsSampleArgs){ .mode = DLS_SAMPLING_COMPONENTS, .size = 8, .connectivity = 6 }, &error);
   g_assert_no_error (error);
   g_assert_cmpint (s->n, ==, 9);
   g_clear_pointer (&s, dls_samples_free);
@@ -229,8 +241,8 @@ test_labels (void)
   g_assert_cmpint (s->pos[8], ==, 6);
   g_assert_cmpint (s->label[0], ==, 2);
   g_clear_pointer (&s, dls_samples_free);
-  s = dls_samples_new (v, D, H, W, lab,
-                       &(DlsSampleArgs){ .mode = DLS_SAMPLING_LABELS, .size = 6 }, &error);
+  s = dls_samples_new (v, D, H, W, lab, &(DlsSampleArgs){ .mode = DLS_SAMPLING_LABELS, .size = 6 },
+                       &error);
   g_assert_no_error (error);
   g_assert_cmpint (s->n, ==, 9);
   g_assert_cmpint (s->pos[3 * 8], ==, 1);
@@ -258,6 +270,24 @@ test_pages (void)
   g_assert_cmpint (s->pos[3 * 4 + 1], ==, 6);
   g_assert_cmpint (s->pos[3 * 4 + 2], ==, 4);
   g_assert_cmpmem (s->patches, D * H * W * sizeof (float), v, D * H * W * sizeof (float));
+  /* with a class map: each page's most frequent non-zero class */
+  {
+    g_autofree uint8_t *lab = g_new0 (uint8_t, D * H * W);
+
+    lab[0] = 3;                 /* page 0: one voxel of 3 */
+    memset (lab + H * W, 2, 5); /* page 1: 5 of 2, 4 of 1 */
+    memset (lab + H * W + 10, 1, 4);
+    memset (lab + 2 * H * W, 4, 3); /* page 2: a tie of 3 of 4 and 3 of 1: the smaller */
+    memset (lab + 2 * H * W + 20, 1, 3);
+    g_clear_pointer (&s, dls_samples_free);
+    s = dls_samples_new (v, D, H, W, lab, &(DlsSampleArgs){ .mode = DLS_SAMPLING_PAGES }, &error);
+    g_assert_no_error (error);
+    g_assert_nonnull (s->label);
+    g_assert_cmpint (s->label[0], ==, 3);
+    g_assert_cmpint (s->label[1], ==, 2);
+    g_assert_cmpint (s->label[2], ==, 1);
+    g_assert_cmpint (s->label[3], ==, 0);
+  }
   g_assert_true (dls_sampling_from_name ("components", &m));
   g_assert_cmpint (m, ==, DLS_SAMPLING_COMPONENTS);
   g_assert_false (dls_sampling_from_name ("random", &m));
@@ -300,9 +330,8 @@ test_shapes (void)
   double ari_lat, ari_km, ari_hd;
   int L = 0, L2 = 0, C;
 
-  g_assert_true (
-      dls_synth_shapes (&(DlsSynthShapesArgs){ N, (int) S, SHAPES_NOISE, 5 }, img, NULL, maps,
-                        cls, &error));
+  g_assert_true (dls_synth_shapes (&(DlsSynthShapesArgs){ N, (int) S, SHAPES_NOISE, 5 }, img, NULL,
+                                   maps, cls, &error));
   s = dls_samples_new (img, N, S, S, NULL, &(DlsSampleArgs){ .mode = DLS_SAMPLING_PAGES }, &error);
   g_assert_no_error (error);
   m = dls_embed_train (s, &(DlsEmbedTrainArgs){ .epochs = 10, .base = 8, .seed = 1 }, &r, &error);
@@ -405,9 +434,9 @@ test_refusals (void)
   }
   /* the SparseAutoEncoder option */
   dls_model_free (m);
-  m = dls_embed_train (s, &(DlsEmbedTrainArgs){ .sparse = TRUE, .epochs = 1, .latent = 6,
-                                                .layers = 3, .seed = 2 },
-                       NULL, &error);
+  m = dls_embed_train (
+      s, &(DlsEmbedTrainArgs){ .sparse = TRUE, .epochs = 1, .latent = 6, .layers = 3, .seed = 2 },
+      NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (m->config.arch, ==, DLS_ARCH_SAE);
   lat = dls_embed_encode (m, s, &L, NULL, NULL, NULL, &error);
