@@ -14,6 +14,7 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h> /* PRId64 in a translatable string: xgettext knows it, not G_GINT64_FORMAT */
 #include <math.h>
 #include <string.h>
 
@@ -379,7 +380,7 @@ take_results (DlsExplorer *self, Compute *c)
   recolor (self);
   on_selection_changed (DLS_SCATTER (self->scatter), self);
   /* Translators: samples, latent size and clusters of the map */
-  subtitle = g_strdup_printf (_ ("%" G_GINT64_FORMAT " samples · latent size %d · %d clusters"),
+  subtitle = g_strdup_printf (_ ("%" PRId64 " samples · latent size %d · %d clusters"),
                               self->samples->n, c->d, self->n_clusters);
   adw_window_title_set_subtitle (self->window_title, subtitle);
 }
