@@ -99,7 +99,7 @@ struct _DlsNodeImpl {
   union {
     struct { DlsConvGeom geo; bool has_bias; } conv;
     struct { int k, s, p; } pool;
-    struct { float eps, momentum; DlsBatchNormMode mode; bool pre_relu; } bn;
+    struct { float eps, momentum; DlsBatchNormMode mode; bool pre_relu, post_relu; } bn;
     struct { float p; } dropout;
     struct { int c0; } slice;
     struct { float s; } scale;
@@ -151,7 +151,13 @@ struct _DlsGraph {
   uint8_t      *ancestor;           /* backward bookkeeping, n_nodes */
   DlsNode      *grad_roots;         /* roots with a gradient, by grad_touch descending */
   int           n_grad_roots;
+  /* DLSIA_PROFILE set in the environment: seconds per node, forward and backward (with the
+   * gradient's halo fold), summed over the steps run; printed to stderr when the graph is freed */
+  double       *prof;               /* 2 × n_nodes, or NULL */
+  int           prof_steps;
 };
+
+void dls_graph_profile_print (DlsGraph *g);
 
 static inline DlsNodeImpl *
 dls_node (DlsGraph *g, DlsNode x)

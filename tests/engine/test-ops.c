@@ -380,6 +380,8 @@ bn_fwd (Case *c, double *out)
 
   bn_parts (c, &ga, &be, &m, &v);
   dls_ref_batchnorm_forward (out, x, ga, be, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
+  if (c->a.bn.post_relu)
+    dls_ref_relu_forward (out, out, c->leaf[0].n);
 }
 
 static void
@@ -389,8 +391,18 @@ bn_bwd (Case *c, const double *dout, double **g)
   DlsShape s = c->leaf[0].shape;
   int64_t n = c->leaf[0].n;
   g_autofree double *x = bn_input (c), *dx = g_new0 (double, n);
+  g_autofree double *y = NULL, *dy = NULL;
 
   bn_parts (c, &ga, &be, &m, &v);
+  if (c->a.bn.post_relu)
+    {
+      /* the folded ReLU after: dY passes where the BatchNorm's output is positive */
+      y = g_new (double, n);
+      dy = g_new0 (double, n);
+      dls_ref_batchnorm_forward (y, x, ga, be, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
+      dls_ref_relu_backward (dy, dout, y, n);
+      dout = dy;
+    }
   dls_ref_batchnorm_backward (dx, c->a.bn.affine ? g[1] : NULL, c->a.bn.affine ? g[2] : NULL,
                               dout, x, ga, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
   if (c->a.bn.pre_relu)
@@ -407,7 +419,7 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
           cnt = DLS_NODE_NONE;
   int k = 1;
   DlsBatchNormArgs args = { .eps = c->a.bn.eps, .mode = c->a.bn.mode,
-                            .pre_relu = c->a.bn.pre_relu };
+                            .pre_relu = c->a.bn.pre_relu, .post_relu = c->a.bn.post_relu };
 
   if (c->a.bn.affine)
     ga = l[1], be = l[2], k = 3;
@@ -417,14 +429,16 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
 }
 
 static void
-run_bn_full (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu)
+run_bn_relu (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu,
+             bool post_relu)
 {
   Case c;
 
-  case_init (&c, "batchnorm %d×%d×%d×%d%s%s%s%s", s.n, s.c, s.h, s.w, affine ? " affine" : "",
+  case_init (&c, "batchnorm %d×%d×%d×%d%s%s%s%s%s", s.n, s.c, s.h, s.w, affine ? " affine" : "",
              eval ? " eval" : " train", mode == DLS_BN_BATCH_STATS ? " batch-stats" : "",
-             pre_relu ? " pre-relu" : "");
+             pre_relu ? " pre-relu" : "", post_relu ? " post-relu" : "");
   c.a.bn.pre_relu = pre_relu;
+  c.a.bn.post_relu = post_relu;
   c.a.bn.eps = 1e-5f;
   c.a.bn.mode = mode;
   c.a.bn.affine = affine;
@@ -454,6 +468,12 @@ run_bn_full (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre
 }
 
 static void
+run_bn_full (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu)
+{
+  run_bn_relu (s, affine, eval, mode, pre_relu, false);
+}
+
+static void
 run_bn (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode)
 {
   run_bn_full (s, affine, eval, mode, false);
@@ -477,6 +497,13 @@ test_batchnorm (void)
   run_bn_full (DLS_SHAPE (1, 4, 9, 8), true, true, DLS_BN_RUNNING_STATS, true);
   run_bn_full (DLS_SHAPE (2, 5, 3, 3), false, false, DLS_BN_BATCH_STATS, true);
   run_bn_full (DLS_SHAPE (2, 3, 71, 73), true, false, DLS_BN_RUNNING_STATS, true);
+  /* with the ReLU after it folded in (conv → BN → ReLU) */
+  run_bn_relu (DLS_SHAPE (2, 3, 5, 7), true, false, DLS_BN_RUNNING_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (1, 4, 9, 8), true, true, DLS_BN_RUNNING_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 5, 3, 3), false, false, DLS_BN_BATCH_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 5, 6, 5), true, true, DLS_BN_BATCH_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 3, 71, 73), true, false, DLS_BN_RUNNING_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 3, 9, 10), true, false, DLS_BN_BATCH_STATS, true, true);
 }
 
 /* ---- activations ---- */
