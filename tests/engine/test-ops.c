@@ -108,6 +108,29 @@ test_conv2d_direct_wide (void)
   run_conv (3, 2, 8, 11, 64, 3, 1, 3, 3, DLS_PAD_ZEROS, true, false);
 }
 
+/* The output-channel-blocked kernels: 2–8 output channels, 3×3 dilated and 1×1, both paddings,
+ * strips with tails; the input gradient runs them with the layer's C as output channels (1–6 per
+ * block: C = 1, 2, 7, 13, 23 give blocks of 1, 2, 3 + 4, 4 + 4 + 5, 5 + 6 + 6 + 6). */
+static void
+test_conv2d_block (void)
+{
+  for (int d = 1; d <= 4; d++)
+    for (int mode = 0; mode < 2; mode++)
+      {
+        run_conv (1, 7, 6, 2 * d + 5, 45, 3, 1, d, d, mode, true, true);
+        run_conv (2, 2, 4, 19, 2 * d + 3, 3, 1, d, d, mode, d % 2, true);
+      }
+  run_conv (1, 13, 8, 9, 37, 3, 1, 2, 2, DLS_PAD_REFLECT, true, true);
+  run_conv (2, 23, 5, 11, 70, 3, 1, 3, 3, DLS_PAD_ZEROS, true, true);
+  run_conv (1, 1, 6, 12, 40, 3, 1, 1, 1, DLS_PAD_REFLECT, true, false);
+  run_conv (1, 1, 7, 10, 33, 3, 1, 2, 2, DLS_PAD_REFLECT, true, true);
+  /* 1×1 */
+  run_conv (1, 23, 6, 7, 70, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
+  run_conv (2, 13, 2, 9, 31, 1, 1, 0, 1, DLS_PAD_ZEROS, false, true);
+  run_conv (1, 7, 1, 5, 20, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
+  run_conv (3, 2, 8, 6, 17, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
+}
+
 static void
 test_conv2d_random (void)
 {
@@ -1014,6 +1037,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/engine/conv2d/dilated", test_conv2d_dilated);
   g_test_add_func ("/engine/conv2d/direct-wide", test_conv2d_direct_wide);
+  g_test_add_func ("/engine/conv2d/block", test_conv2d_block);
   g_test_add_func ("/engine/conv2d/random", test_conv2d_random);
   g_test_add_func ("/engine/conv-transpose2d/random", test_conv_transpose2d);
   g_test_add_func ("/engine/maxpool2d", test_maxpool2d);
