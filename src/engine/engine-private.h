@@ -280,6 +280,9 @@ typedef struct {
   /* 1×1: dW (OC·C) and db (OC) partial sums over rows [y0, y1), overwritten */
   void (*pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
                                       int OC, int W, int y0, int y1, int n);
+  /* 3×3, output-channel blocks: as backward_weights */
+  void (*block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC,
+                                  int W, int dil, int y0, int y1, int n);
   const char *isa;
 } DlsDirectKernels;
 

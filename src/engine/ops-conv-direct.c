@@ -674,3 +674,109 @@ NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsVi
         }
     }
 }
+
+/* dW and db partial sums of a 3×3 layer with 2–8 output channels over rows [y0, y1) of sample
+ * n, overwritten.  For one input channel and one kernel row, OB ≤ 4 output channels × the three
+ * kernel columns are twelve accumulators: each vector of dY loaded meets three shifted vectors
+ * of x, each of those OB vectors of dY.  Rows go in chunks of 8 so the chunk of dY stays in L1
+ * while every channel meets it. */
+static inline __attribute__ ((always_inline)) void
+block_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int ky, int o0, int W, int d,
+               int r0, int r1, int n, vf tail_mask, const int OB)
+{
+  vf acc[4][3];
+
+#pragma GCC unroll 4
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; kx++)
+      acc[o][kx] = splat (0.0f);
+  for (int row = r0; row < r1; row++)
+    {
+      const float *g = dls_view_at (dy, n, o0, row, 0);
+      const float *xr = dls_view_at (x, n, c, row + (ky - 1) * d, 0);
+      for (int x0 = 0; x0 < W; x0 += V)
+        {
+          vf gv[4];
+          bool tail = W - x0 < V;
+
+#pragma GCC unroll 4
+          for (int o = 0; o < OB; o++)
+            {
+              gv[o] = load (g + o * dy.sc + x0);
+              /* lanes past the row's end pair with whatever lies there: weigh them zero */
+              if (tail)
+                gv[o] *= tail_mask;
+            }
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; kx++)
+            {
+              vf xv = load (xr + x0 + (kx - 1) * d);
+#pragma GCC unroll 4
+              for (int o = 0; o < OB; o++)
+                acc[o][kx] += gv[o] * xv;
+            }
+        }
+    }
+  for (int o = 0; o < OB; o++)
+    for (int kx = 0; kx < 3; kx++)
+      dwp[((int64_t) (o0 + o) * C + c) * 9 + ky * 3 + kx] += hsum (acc[o][kx]);
+}
+
+void NAME (dls_block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
+                                        int OC, int W, int d, int y0, int y1, int n);
+
+void
+NAME (dls_block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC,
+                                   int W, int d, int y0, int y1, int n)
+{
+  float mask_f[V];
+  int tail = W % V, nb = (OC + 3) / 4;
+  vf tail_mask;
+
+  for (int i = 0; i < V; i++)
+    mask_f[i] = i < tail ? 1.0f : 0.0f;
+  tail_mask = load (mask_f);
+  memset (dwp, 0, sizeof (float) * OC * C * 9);
+  for (int oc = 0; oc < OC; oc++)
+    {
+      vf bacc = splat (0.0f);
+      for (int row = y0; row < y1; row++)
+        {
+          const float *g = dls_view_at (dy, n, oc, row, 0);
+          for (int x0 = 0; x0 < W; x0 += V)
+            {
+              vf gv = load (g + x0);
+              if (W - x0 < V)
+                gv *= tail_mask;
+              bacc += gv;
+            }
+        }
+      dbp[oc] = hsum (bacc);
+    }
+  for (int r0 = y0; r0 < y1; r0 += 8)
+    {
+      int r1 = MIN (r0 + 8, y1);
+      for (int i = 0; i < nb; i++)
+        {
+          int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
+          for (int c = 0; c < C; c++)
+            for (int ky = 0; ky < 3; ky++)
+              switch (ob)
+                {
+                case 4:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 4);
+                  break;
+                case 3:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 3);
+                  break;
+                case 2:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 2);
+                  break;
+                default:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 1);
+                  break;
+                }
+        }
+    }
+}

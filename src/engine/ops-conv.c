@@ -45,11 +45,14 @@ DlsDirectKernels dls_direct_kernels;
   void dls_block_conv_##isa (DlsView, DlsView, const float *, const float *, int, int, int, int,  \
                              int, int, int, int, int, bool);                                      \
   void dls_pointwise_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int,   \
-                                             int, int, int);
+                                             int, int, int);                                      \
+  void dls_block_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int,  \
+                                         int, int, int);
 #define DIRECT(isa)                                                                 \
   ((DlsDirectKernels){ dls_direct_forward_##isa, dls_direct_backward_weights_##isa, \
                        dls_direct_backward_input_##isa, dls_block_conv_##isa,       \
-                       dls_pointwise_backward_weights_##isa, #isa })
+                       dls_pointwise_backward_weights_##isa,                        \
+                       dls_block_backward_weights_##isa, #isa })
 
 DECLARE_DIRECT (generic)
 #ifdef DLS_HAVE_X86_KERNELS
@@ -494,8 +497,9 @@ conv_block_backward_task (void *data, int task, int n_tasks)
         {
           int n = lo / geo->OH, y0 = lo % geo->OH, y1 = MIN (geo->OH, y0 + (hi - lo));
           if (geo->KH == 3)
-            dls_direct_kernels.backward_weights (tmp, tmp + job->wlen, job->dy, job->x, geo->C,
-                                                 geo->OC, geo->W, geo->dil, y0, y1, n);
+            dls_direct_kernels.block_backward_weights (tmp, tmp + job->wlen, job->dy, job->x,
+                                                       geo->C, geo->OC, geo->W, geo->dil, y0, y1,
+                                                       n);
           else
             dls_direct_kernels.pointwise_backward_weights (tmp, tmp + job->wlen, job->dy, job->x,
                                                            geo->C, geo->OC, geo->W, y0, y1, n);
