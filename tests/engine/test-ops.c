@@ -261,6 +261,8 @@ test_maxpool2d (void)
 
       if (i == 0)
         k = 2, s = 2, p = 0, H = 7, W = 9; /* U-Net's pooling on an odd size */
+      if (i == 1)
+        k = 2, s = 2, p = 0, H = 12, W = 10, N = 2, C = 3; /* its fast path, several planes */
       case_init (&c, "maxpool2d N%d C%d %d×%d k%d s%d p%d", N, C, H, W, k, s, p);
       c.a.pool.k = k, c.a.pool.s = s, c.a.pool.p = p;
       leaf_input (&c, "x", DLS_SHAPE (N, C, H, W), true, -1, 1, &rng);
