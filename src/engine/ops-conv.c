@@ -2,10 +2,13 @@
  *
  * ops-conv.c: conv2d and conv_transpose2d, forward and backward.
  *
- * Two implementations of conv2d.  Layers with few output channels and a 3×3 "same" kernel run the
- * direct kernels of ops-conv-direct.c.  Everything else is im2col + one single-threaded sgemm per
- * tile of rows, with tiles spread over the pool's tasks: im2col reads the input's halo, which the
- * planner made as wide as the padding and filled with zeros or the reflection.  The GEMMs read
+ * Three implementations of conv2d.  One-output-channel 3×3 "same" layers run the comb kernels of
+ * ops-conv-direct.c; layers with 2–8 output channels and a 3×3 or 1×1 "same" kernel its
+ * output-channel-blocked kernels (forward, weight gradient, and the input gradient as the same
+ * forward kernel on dY with transposed, flipped weights).  Everything else is im2col + one
+ * single-threaded sgemm per tile of rows, with tiles spread over the pool's tasks: im2col reads
+ * the input's halo, which the planner made as wide as the padding and filled with zeros or the
+ * reflection.  The GEMMs read
  * and write whole padded rows of the tensors in place.  A stride-1 input gradient is itself a
  * convolution (of dY with the flipped kernel), gathered per tile of input rows; a strided one is
  * a col2im scatter split by channel ranges, so no two tasks write the same pixel.  The
