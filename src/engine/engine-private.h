@@ -99,7 +99,7 @@ struct _DlsNodeImpl {
   union {
     struct { DlsConvGeom geo; bool has_bias; } conv;
     struct { int k, s, p; } pool;
-    struct { float eps, momentum; DlsBatchNormMode mode; bool pre_relu; } bn;
+    struct { float eps, momentum; DlsBatchNormMode mode; bool pre_relu, post_relu; } bn;
     struct { float p; } dropout;
     struct { int c0; } slice;
     struct { float s; } scale;
@@ -151,7 +151,13 @@ struct _DlsGraph {
   uint8_t      *ancestor;           /* backward bookkeeping, n_nodes */
   DlsNode      *grad_roots;         /* roots with a gradient, by grad_touch descending */
   int           n_grad_roots;
+  /* DLSIA_PROFILE set in the environment: seconds per node, forward and backward (with the
+   * gradient's halo fold), summed over the steps run; printed to stderr when the graph is freed */
+  double       *prof;               /* 2 × n_nodes, or NULL */
+  int           prof_steps;
 };
+
+void dls_graph_profile_print (DlsGraph *g);
 
 static inline DlsNodeImpl *
 dls_node (DlsGraph *g, DlsNode x)
@@ -266,10 +272,24 @@ typedef struct {
    * the halo */
   void (*backward_input)   (DlsView dx, DlsView dy, const float *w, int C, int OC, int xb,
                             int xe, int dil, int y0, int y1, int n, bool assign);
+  /* Output-channel blocks: y (+)= b + conv (x) over rows [y0, y1) × columns [xb, xe), a KS × KS
+   * (3 or 1) "same" kernel, weights packed by dls_block_pack (ops-conv.c) */
+  void (*block_conv)       (DlsView y, DlsView x, const float *wp, const float *b, int C, int OC,
+                            int KS, int dil, int xb, int xe, int y0, int y1, int n,
+                            bool accumulate);
+  /* 1×1: dW (OC·C) and db (OC) partial sums over rows [y0, y1), overwritten */
+  void (*pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
+                                      int OC, int W, int y0, int y1, int n);
+  /* 3×3, output-channel blocks: as backward_weights */
+  void (*block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC,
+                                  int W, int dil, int y0, int y1, int n);
   const char *isa;
 } DlsDirectKernels;
 
 extern DlsDirectKernels dls_direct_kernels;
+/* Packs w [OC, C, KK] for block_conv: as is, or for the input gradient (C outputs from OC
+ * inputs, taps flipped) */
+void dls_block_pack (float *wp, const float *w, int OC, int C, int KK, bool input_grad);
 void dls_direct_kernels_init (void);
 
 G_END_DECLS

@@ -201,6 +201,9 @@ typedef struct {
   DlsBatchNormMode mode;
   bool             pre_relu; /* normalise relu(x): a ReLU folded in, so its output is never
                               * stored (MSDNet's and MSAE's ReLU → BatchNorm) */
+  bool             post_relu; /* relu(BatchNorm(x)): the ReLU after it folded in, so the
+                               * normalised map and its gradient are never stored (U-Net's and
+                               * SMSNet's conv → BatchNorm → ReLU) */
 } DlsBatchNormArgs;
 
 DlsGraph       *dls_graph_new          (DlsParams *params); /* NULL: a new, private set */

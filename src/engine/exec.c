@@ -345,23 +345,89 @@ cancelled (DlsGraph *g)
   return g->cancel != NULL && __atomic_load_n (g->cancel, __ATOMIC_RELAXED) != 0;
 }
 
+/* ---- profile (DLSIA_PROFILE) ---- */
+
+static double
+prof_now (DlsGraph *g)
+{
+  return g->prof ? g_get_monotonic_time () * 1e-6 : 0.0;
+}
+
+static void
+prof_add (DlsGraph *g, int node, int pass, double t0)
+{
+  if (g->prof)
+    g->prof[2 * (size_t) node + pass] += g_get_monotonic_time () * 1e-6 - t0;
+}
+
+static int
+cmp_prof (const void *a, const void *b, void *data)
+{
+  const double *p = data;
+  int i = *(const int *) a, j = *(const int *) b;
+  double x = p[2 * i] + p[2 * i + 1], y = p[2 * j] + p[2 * j + 1];
+
+  return (x < y) - (x > y);
+}
+
+/* One line per node that took time, the slowest first, in milliseconds per step. */
+void
+dls_graph_profile_print (DlsGraph *g)
+{
+  g_autofree int *order = g_new (int, g->n_nodes);
+  double fwd = 0, bwd = 0, steps = MAX (g->prof_steps, 1);
+
+  for (int i = 0; i < g->n_nodes; i++)
+    {
+      order[i] = i;
+      fwd += g->prof[2 * i];
+      bwd += g->prof[2 * i + 1];
+    }
+  g_qsort_with_data (order, g->n_nodes, sizeof (int), cmp_prof, g->prof);
+  fprintf (stderr, "profile: %d steps, forward %.2f ms, backward %.2f ms per step\n",
+           g->prof_steps, 1e3 * fwd / steps, 1e3 * bwd / steps);
+  fprintf (stderr, "%5s %-18s %-22s %5s %4s %9s %9s\n", "node", "op", "shape", "kern", "halo",
+           "fwd ms", "bwd ms");
+  for (int k = 0; k < g->n_nodes; k++)
+    {
+      int i = order[k];
+      DlsNodeImpl *n = &g->nodes[i];
+      double f = g->prof[2 * i], b = g->prof[2 * i + 1];
+      g_autofree char *shape = NULL;
+
+      if (f + b < 1e-5 * steps)
+        break;
+      if (n->op == DLS_OP_CONV2D)
+        shape = g_strdup_printf ("%d>%d k%d d%d %dx%d", n->a.conv.geo.C, n->a.conv.geo.OC,
+                                 n->a.conv.geo.KH, n->a.conv.geo.dil, n->shape.h, n->shape.w);
+      else
+        shape = g_strdup_printf ("%dx%dx%dx%d", n->shape.n, n->shape.c, n->shape.h, n->shape.w);
+      fprintf (stderr, "%5d %-18s %-22s %5d %4d %9.3f %9.3f\n", i, dls_op_info (n->op)->name,
+               shape, n->kernel, g->nodes[n->root].halo, 1e3 * f / steps, 1e3 * b / steps);
+    }
+}
+
 gboolean
 dls_graph_forward (DlsGraph *g)
 {
   g_return_val_if_fail (g->compiled, FALSE);
   g->step++;
+  g->prof_steps++;
   for (int i = 0; i < g->n_nodes; i++)
     {
       DlsNodeImpl *n = &g->nodes[i];
+      double t0;
 
       if (n->op == DLS_OP_INPUT || n->op == DLS_OP_LABELS || n->op == DLS_OP_PARAM)
         continue;
       if (cancelled (g))
         return FALSE;
+      t0 = prof_now (g);
       dls_op_info (n->op)->forward (g, n);
       if (dls_node_owns_values (n) && n->value.halo > 0)
         dls_fill_halo (n->value, n->shape.n, n->shape.c, n->shape.h, n->shape.w,
                        dls_node_halo_mode (g, n));
+      prof_add (g, i, 0, t0);
     }
   return TRUE;
 }
@@ -381,6 +447,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
 {
   DlsNodeImpl *f;
   int next_root = 0;
+  double t_pre;
 
   g_return_val_if_fail (g->compiled, FALSE);
   g_return_val_if_fail (from >= 0 && from < g->n_nodes, FALSE);
@@ -408,6 +475,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
 
   /* Buffers read after `from`, and the one holding `from`, start at zero now; every other one
    * just before its last reader runs backward. */
+  t_pre = prof_now (g);
   for (int i = 0; i < g->n_grad_roots; i++)
     {
       DlsNodeImpl *r = &g->nodes[g->grad_roots[i]];
@@ -417,6 +485,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
     }
   while (next_root < g->n_grad_roots && g->nodes[g->grad_roots[next_root]].grad_touch > from)
     next_root++;
+  prof_add (g, from, 1, t_pre);
 
   if (f->op == DLS_OP_PARAM)
     {
@@ -434,6 +503,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
   for (int k = from; k >= 0; k--)
     {
       DlsNodeImpl *n = &g->nodes[k];
+      double t0 = prof_now (g);
 
       while (next_root < g->n_grad_roots && g->nodes[g->grad_roots[next_root]].grad_touch == k)
         {
@@ -460,6 +530,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
                            dls_node_halo_mode (g, n));
       if (dls_op_info (n->op)->backward)
         dls_op_info (n->op)->backward (g, n);
+      prof_add (g, k, 1, t0);
     }
   return TRUE;
 }

@@ -30,6 +30,9 @@ dls_graph_free (DlsGraph *g)
 {
   if (g == NULL)
     return;
+  if (g->prof)
+    dls_graph_profile_print (g);
+  g_free (g->prof);
   for (int i = 0; i < g->n_nodes; i++)
     {
       g_free (g->nodes[i].name);
@@ -605,6 +608,7 @@ dls_graph_batchnorm (DlsGraph *g, DlsNode x, DlsNode gamma, DlsNode beta, DlsNod
       g->nodes[y].a.bn.momentum = a.momentum > 0 ? a.momentum : 0.1f;
       g->nodes[y].a.bn.mode = a.mode;
       g->nodes[y].a.bn.pre_relu = a.pre_relu;
+      g->nodes[y].a.bn.post_relu = a.post_relu;
     }
   return y;
 }

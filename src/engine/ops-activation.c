@@ -30,15 +30,28 @@ ew_job (DlsGraph *g, DlsNodeImpl *n)
 
 /* ---- relu ---- */
 
+/* Branch-free, four lanes at a time: the sign of a ReLU's input is a coin toss, and a branch
+ * per pixel mispredicts half the time. */
+typedef float v4f __attribute__ ((vector_size (16)));
+typedef int32_t v4i __attribute__ ((vector_size (16)));
+
 static void
 relu_fwd_row (void *data, int n, int c, int y)
 {
   EwJob *j = data;
   const float *src = dls_view_at (j->x, n, c, y, 0);
   float *dst = dls_view_at (j->y, n, c, y, 0);
+  int i = 0, W = j->W;
 
-  for (int i = 0, W = j->W; i < W; i++)
-    dst[i] = src[i] < 0.0f ? 0.0f : src[i]; /* NaN stays NaN, as in PyTorch */
+  for (; i + 4 <= W; i += 4)
+    {
+      v4f v;
+      memcpy (&v, src + i, sizeof v);
+      v = (v4f) ((v4i) v & ~(v < (v4f){ 0 })); /* NaN stays NaN, as in PyTorch */
+      memcpy (dst + i, &v, sizeof v);
+    }
+  for (; i < W; i++)
+    dst[i] = src[i] < 0.0f ? 0.0f : src[i];
 }
 
 static void
@@ -48,8 +61,18 @@ relu_bwd_row (void *data, int n, int c, int y)
   const float *out = dls_view_at (j->y, n, c, y, 0);
   const float *gy = dls_view_at (j->dy, n, c, y, 0);
   float *gx = dls_view_at (j->dx, n, c, y, 0);
+  int i = 0, W = j->W;
 
-  for (int i = 0, W = j->W; i < W; i++)
+  for (; i + 4 <= W; i += 4)
+    {
+      v4f o, g, d;
+      memcpy (&o, out + i, sizeof o);
+      memcpy (&g, gy + i, sizeof g);
+      memcpy (&d, gx + i, sizeof d);
+      d += (v4f) ((v4i) g & (o > (v4f){ 0 }));
+      memcpy (gx + i, &d, sizeof d);
+    }
+  for (; i < W; i++)
     gx[i] += out[i] > 0.0f ? gy[i] : 0.0f;
 }
 

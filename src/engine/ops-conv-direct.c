@@ -12,7 +12,8 @@
  * accumulators (eight or sixteen independent chains) in registers.  The backward passes go
  * through blocks of rows so that dY stays in cache while every channel meets it.
  *
- * Not here: strided or non-3×3 kernels (they take the GEMM path).
+ * The output-channel-blocked kernels at the end take layers with 2–8 output channels (3×3 or
+ * 1×1) and every input gradient of those; strided kernels take the GEMM path.
  */
 #include "engine-private.h"
 
@@ -402,5 +403,380 @@ NAME (dls_direct_backward_input) (DlsView dx, DlsView dy, const float *w, int C,
                 store_cstrip (dls_view_at (dx, n, c, row + r * d, x0), acc[r], nx);
             }
         })
+    }
+}
+
+/* ---- output-channel blocks: layers with a few output channels (2–8 of SMSNet's edges), and
+ * the input gradient of any layer these kernels run ----
+ * The comb kernels above loop over output channels outside, so every input vector is loaded
+ * once per output channel.  Here a strip of NV vectors of OB output channels is held in
+ * registers (OB·NV ≤ 12 accumulators) and each input vector loaded feeds OB FMAs, with the OB
+ * weights of a tap broadcast from a packed copy: wp[c][ky·KS + kx][o] per block of channels. */
+
+/* accumulator vectors per output channel, for OB channels in one block */
+#define BLOCK_NV(OB) ((OB) >= 4 ? 2 : (OB) == 3 ? 3 : (OB) == 2 ? 4 : 6)
+#define BLOCK_MAX    6
+#define BLOCK_MAX_NV 6
+
+/* A plain broadcast (splat's 0 + x costs an add; a loop of lane stores is not recognised) */
+static inline __attribute__ ((always_inline)) vf
+bcast (float x)
+{
+#if V == 16
+  return (vf){ x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x };
+#elif V == 8
+  return (vf){ x, x, x, x, x, x, x, x };
+#else
+  return (vf){ x, x, x, x };
+#endif
+}
+
+/* One strip of NV whole vectors: dst[o][0, NV·V) (+)= bias[o] + Σ_c Σ_taps wp[c][t][o] ·
+ * src[c][tap offset + x], for o < OB; dst channels dsc apart. */
+static inline __attribute__ ((always_inline)) void
+block_strip (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t sh, const float *wp,
+             const float *bias, int C, int d, bool accumulate, const int KS, const int OB,
+             const int NV)
+{
+  /* fixed sizes: an array sized by the (constant-propagated) parameters would still be a
+   * variable-length array, which stays in memory */
+  vf acc[BLOCK_MAX][BLOCK_MAX_NV];
+  const int h = KS / 2;
+
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++)
+      acc[o][v] = accumulate ? load (dst + o * dsc + v * V) : bcast (bias ? bias[o] : 0.0f);
+  for (int c = 0; c < C; c++)
+    {
+      const float *sp = src + c * sc;
+      /* the next strip's input lines: up to 3·C rows are read side by side, more streams than
+       * the hardware prefetchers follow, and the row below is new to the caches */
+#pragma GCC unroll 3
+      for (int ky = 0; ky < KS; ky++)
+        {
+          __builtin_prefetch (sp + (int64_t) (ky - h) * d * sh + NV * V, 0, 3);
+          __builtin_prefetch (sp + (int64_t) (ky - h) * d * sh + 2 * NV * V - 1, 0, 3);
+        }
+#pragma GCC unroll 3
+      for (int ky = 0; ky < KS; ky++)
+#pragma GCC unroll 3
+        for (int kx = 0; kx < KS; kx++)
+          {
+            const float *p = sp + (int64_t) (ky - h) * d * sh + (kx - h) * d;
+            const float *wt = wp + (c * KS * KS + ky * KS + kx) * OB;
+            vf iv[BLOCK_MAX_NV];
+
+#pragma GCC unroll 8
+            for (int v = 0; v < NV; v++)
+              iv[v] = load (p + v * V);
+#pragma GCC unroll 8
+            for (int o = 0; o < OB; o++)
+              {
+                vf wv = bcast (wt[o]);
+#pragma GCC unroll 8
+                for (int v = 0; v < NV; v++)
+                  acc[o][v] += wv * iv[v];
+              }
+          }
+    }
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++)
+      store (dst + o * dsc + v * V, acc[o][v]);
+}
+
+/* A strip of nx < NV·V columns: through a private copy, so the main path has no tail logic. */
+static inline __attribute__ ((always_inline)) void
+block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t sh,
+                  const float *wp, const float *bias, int C, int d, int nx, bool accumulate,
+                  const int KS, const int OB, const int NV)
+{
+  float t[BLOCK_MAX * BLOCK_MAX_NV * V];
+
+  for (int o = 0; o < OB; o++)
+    for (int i = 0; i < NV * V; i++)
+      t[o * NV * V + i] = accumulate && i < nx ? dst[o * dsc + i] : 0.0f;
+  block_strip (t, NV * V, src, sc, sh, wp, bias, C, d, accumulate, KS, OB, NV);
+  for (int o = 0; o < OB; o++)
+    memcpy (dst + o * dsc, t + o * NV * V, sizeof (float) * nx);
+}
+
+#define BLOCK_CASE(KS, OB)                                                                    \
+  case OB:                                                                                    \
+    {                                                                                         \
+      const int sw = BLOCK_NV (OB) * V;                                                       \
+      int x0 = xb;                                                                            \
+      for (; x0 + sw <= xe; x0 += sw)                                                         \
+        block_strip (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, C, d, accumulate, KS,   \
+                     OB, BLOCK_NV (OB));                                                      \
+      if (x0 < xe)                                                                            \
+        block_strip_tail (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, C, d, xe - x0,     \
+                          accumulate, KS, OB, BLOCK_NV (OB));                                 \
+    }                                                                                         \
+    break;
+
+/* y[n, o, rows [y0, y1), columns [xb, xe)] (+)= b[o] + Σ_c Σ_taps w · x[n, c, shifted], for
+ * every o < OC, with a KS × KS (3 or 1) kernel of dilation d, "same" size; x needs a halo of
+ * (KS / 2)·d past the region.  wp: the weights packed by block (see dls_block_pack: block i
+ * covers output channels [OC·i/nb, OC·(i+1)/nb) and starts at the first one's offset × C·KS²).
+ * accumulate: add to y instead of starting from the bias (b may be NULL).  Rows go in combs d
+ * apart, so consecutive rows share two of their three input rows. */
+void NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, int C, int OC,
+                            int KS, int d, int xb, int xe, int y0, int y1, int n,
+                            bool accumulate);
+
+void
+NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, int C, int OC,
+                       int KS, int d, int xb, int xe, int y0, int y1, int n, bool accumulate)
+{
+  int nb = (OC + BLOCK_MAX - 1) / BLOCK_MAX, step = KS == 3 ? d : 1;
+
+  for (int b0 = y0; b0 < y1; b0 += 8 * step)
+    for (int r = 0; r < step; r++)
+      for (int row = b0 + r; row < MIN (y1, b0 + 8 * step); row += step)
+        for (int i = 0; i < nb; i++)
+          {
+            int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
+            float *dst = dls_view_at (y, n, o0, row, 0);
+            const float *src = dls_view_at (x, n, 0, row, 0);
+            const float *wpb = wp + (int64_t) o0 * C * KS * KS;
+            const float *bias = b ? b + o0 : NULL;
+
+            if (KS == 3)
+              switch (ob)
+                {
+                  BLOCK_CASE (3, 1)
+                  BLOCK_CASE (3, 2)
+                  BLOCK_CASE (3, 3)
+                  BLOCK_CASE (3, 4)
+                  BLOCK_CASE (3, 5)
+                  BLOCK_CASE (3, 6)
+                default:
+                  g_assert_not_reached ();
+                }
+            else
+              switch (ob)
+                {
+                  BLOCK_CASE (1, 1)
+                  BLOCK_CASE (1, 2)
+                  BLOCK_CASE (1, 3)
+                  BLOCK_CASE (1, 4)
+                  BLOCK_CASE (1, 5)
+                  BLOCK_CASE (1, 6)
+                default:
+                  g_assert_not_reached ();
+                }
+          }
+}
+
+/* dW[oc, c] and db[oc] partial sums of a 1×1 convolution over rows [y0, y1) of sample n,
+ * overwritten: dot products of whole rows, OB output channels × two input channels at a time
+ * so that each vector loaded feeds several FMAs. */
+void NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
+                                            int OC, int W, int y0, int y1, int n);
+
+static inline __attribute__ ((always_inline)) void
+pointwise_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int o0, int W, int y0,
+                   int y1, int n, vf tail_mask, const int OB, const int CB2)
+{
+  vf acc[4][2];
+
+  for (int o = 0; o < OB; o++)
+    for (int k = 0; k < CB2; k++)
+      acc[o][k] = splat (0.0f);
+  for (int row = y0; row < y1; row++)
+    {
+      const float *g = dls_view_at (dy, n, o0, row, 0);
+      const float *xr = dls_view_at (x, n, c, row, 0);
+      for (int x0 = 0; x0 < W; x0 += V)
+        {
+          vf xv[2], gv;
+          for (int k = 0; k < CB2; k++)
+            {
+              xv[k] = load (xr + k * x.sc + x0);
+              if (W - x0 < V)
+                xv[k] *= tail_mask;
+            }
+          for (int o = 0; o < OB; o++)
+            {
+              gv = load (g + o * dy.sc + x0);
+              if (W - x0 < V)
+                gv *= tail_mask;
+              for (int k = 0; k < CB2; k++)
+                acc[o][k] += gv * xv[k];
+            }
+        }
+    }
+  for (int o = 0; o < OB; o++)
+    for (int k = 0; k < CB2; k++)
+      dwp[(int64_t) (o0 + o) * C + c + k] += hsum (acc[o][k]);
+}
+
+void
+NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
+                                       int OC, int W, int y0, int y1, int n)
+{
+  float mask_f[V];
+  int tail = W % V;
+  vf tail_mask;
+
+  for (int i = 0; i < V; i++)
+    mask_f[i] = i < tail ? 1.0f : 0.0f;
+  tail_mask = load (mask_f);
+  memset (dwp, 0, sizeof (float) * OC * C);
+  for (int oc = 0; oc < OC; oc++)
+    {
+      vf bacc = splat (0.0f);
+      for (int row = y0; row < y1; row++)
+        {
+          const float *g = dls_view_at (dy, n, oc, row, 0);
+          for (int x0 = 0; x0 < W; x0 += V)
+            {
+              vf gv = load (g + x0);
+              if (W - x0 < V)
+                gv *= tail_mask;
+              bacc += gv;
+            }
+        }
+      dbp[oc] = hsum (bacc);
+    }
+  /* rows in chunks of 8, so the chunk of dY stays in L1/L2 while every channel meets it */
+  for (int r0 = y0; r0 < y1; r0 += 8)
+    {
+      int r1 = MIN (r0 + 8, y1);
+      for (int o0 = 0; o0 < OC; o0 += 4)
+        {
+          int ob = MIN (4, OC - o0);
+          for (int c = 0; c < C; c += 2)
+            {
+              bool two = c + 1 < C;
+#define PW_CASE(OB)                                                                    \
+  case OB:                                                                             \
+    if (two)                                                                           \
+      pointwise_dw_rows (dwp, dy, x, C, c, o0, W, r0, r1, n, tail_mask, OB, 2);        \
+    else                                                                               \
+      pointwise_dw_rows (dwp, dy, x, C, c, o0, W, r0, r1, n, tail_mask, OB, 1);        \
+    break;
+              switch (ob)
+                {
+                  PW_CASE (1)
+                  PW_CASE (2)
+                  PW_CASE (3)
+                  PW_CASE (4)
+                default:
+                  g_assert_not_reached ();
+                }
+#undef PW_CASE
+            }
+        }
+    }
+}
+
+/* dW and db partial sums of a 3×3 layer with 2–8 output channels over rows [y0, y1) of sample
+ * n, overwritten.  For one input channel and one kernel row, OB ≤ 4 output channels × the three
+ * kernel columns are twelve accumulators: each vector of dY loaded meets three shifted vectors
+ * of x, each of those OB vectors of dY.  Rows go in chunks of 8 so the chunk of dY stays in L1
+ * while every channel meets it. */
+static inline __attribute__ ((always_inline)) void
+block_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int ky, int o0, int W, int d,
+               int r0, int r1, int n, vf tail_mask, const int OB)
+{
+  vf acc[4][3];
+
+#pragma GCC unroll 4
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 3
+    for (int kx = 0; kx < 3; kx++)
+      acc[o][kx] = splat (0.0f);
+  for (int row = r0; row < r1; row++)
+    {
+      const float *g = dls_view_at (dy, n, o0, row, 0);
+      const float *xr = dls_view_at (x, n, c, row + (ky - 1) * d, 0);
+      for (int x0 = 0; x0 < W; x0 += V)
+        {
+          vf gv[4];
+          bool tail = W - x0 < V;
+
+#pragma GCC unroll 4
+          for (int o = 0; o < OB; o++)
+            {
+              gv[o] = load (g + o * dy.sc + x0);
+              /* lanes past the row's end pair with whatever lies there: weigh them zero */
+              if (tail)
+                gv[o] *= tail_mask;
+            }
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; kx++)
+            {
+              vf xv = load (xr + x0 + (kx - 1) * d);
+#pragma GCC unroll 4
+              for (int o = 0; o < OB; o++)
+                acc[o][kx] += gv[o] * xv;
+            }
+        }
+    }
+  for (int o = 0; o < OB; o++)
+    for (int kx = 0; kx < 3; kx++)
+      dwp[((int64_t) (o0 + o) * C + c) * 9 + ky * 3 + kx] += hsum (acc[o][kx]);
+}
+
+void NAME (dls_block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
+                                        int OC, int W, int d, int y0, int y1, int n);
+
+void
+NAME (dls_block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC,
+                                   int W, int d, int y0, int y1, int n)
+{
+  float mask_f[V];
+  int tail = W % V, nb = (OC + 3) / 4;
+  vf tail_mask;
+
+  for (int i = 0; i < V; i++)
+    mask_f[i] = i < tail ? 1.0f : 0.0f;
+  tail_mask = load (mask_f);
+  memset (dwp, 0, sizeof (float) * OC * C * 9);
+  for (int oc = 0; oc < OC; oc++)
+    {
+      vf bacc = splat (0.0f);
+      for (int row = y0; row < y1; row++)
+        {
+          const float *g = dls_view_at (dy, n, oc, row, 0);
+          for (int x0 = 0; x0 < W; x0 += V)
+            {
+              vf gv = load (g + x0);
+              if (W - x0 < V)
+                gv *= tail_mask;
+              bacc += gv;
+            }
+        }
+      dbp[oc] = hsum (bacc);
+    }
+  for (int r0 = y0; r0 < y1; r0 += 8)
+    {
+      int r1 = MIN (r0 + 8, y1);
+      for (int i = 0; i < nb; i++)
+        {
+          int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
+          for (int c = 0; c < C; c++)
+            for (int ky = 0; ky < 3; ky++)
+              switch (ob)
+                {
+                case 4:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 4);
+                  break;
+                case 3:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 3);
+                  break;
+                case 2:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 2);
+                  break;
+                default:
+                  block_dw_rows (dwp, dy, x, C, c, ky, o0, W, d, r0, r1, n, tail_mask, 1);
+                  break;
+                }
+        }
     }
 }

@@ -2,10 +2,13 @@
  *
  * ops-conv.c: conv2d and conv_transpose2d, forward and backward.
  *
- * Two implementations of conv2d.  Layers with few output channels and a 3×3 "same" kernel run the
- * direct kernels of ops-conv-direct.c.  Everything else is im2col + one single-threaded sgemm per
- * tile of rows, with tiles spread over the pool's tasks: im2col reads the input's halo, which the
- * planner made as wide as the padding and filled with zeros or the reflection.  The GEMMs read
+ * Three implementations of conv2d.  One-output-channel 3×3 "same" layers run the comb kernels of
+ * ops-conv-direct.c; layers with 2–8 output channels and a 3×3 or 1×1 "same" kernel its
+ * output-channel-blocked kernels (forward, weight gradient, and the input gradient as the same
+ * forward kernel on dY with transposed, flipped weights).  Everything else is im2col + one
+ * single-threaded sgemm per tile of rows, with tiles spread over the pool's tasks: im2col reads
+ * the input's halo, which the planner made as wide as the padding and filled with zeros or the
+ * reflection.  The GEMMs read
  * and write whole padded rows of the tensors in place.  A stride-1 input gradient is itself a
  * convolution (of dY with the flipped kernel), gathered per tile of input rows; a strided one is
  * a col2im scatter split by channel ranges, so no two tasks write the same pixel.  The
@@ -25,7 +28,8 @@
 enum
 {
   KERNEL_GEMM,
-  KERNEL_DIRECT
+  KERNEL_DIRECT, /* one output channel, 3×3: the comb kernels */
+  KERNEL_BLOCK,  /* 2–8 output channels (or one, 1×1): output-channel blocks */
 };
 
 #define DIRECT_MAX_OC 8
@@ -40,10 +44,18 @@ DlsDirectKernels dls_direct_kernels;
   void dls_direct_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int, \
                                           int, int, int);                                         \
   void dls_direct_backward_input_##isa (DlsView, DlsView, const float *, int, int, int, int, int, \
-                                        int, int, int, bool);
+                                        int, int, int, bool);                                     \
+  void dls_block_conv_##isa (DlsView, DlsView, const float *, const float *, int, int, int, int,  \
+                             int, int, int, int, int, bool);                                      \
+  void dls_pointwise_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int,   \
+                                             int, int, int);                                      \
+  void dls_block_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int,  \
+                                         int, int, int);
 #define DIRECT(isa)                                                                 \
   ((DlsDirectKernels){ dls_direct_forward_##isa, dls_direct_backward_weights_##isa, \
-                       dls_direct_backward_input_##isa, #isa })
+                       dls_direct_backward_input_##isa, dls_block_conv_##isa,       \
+                       dls_pointwise_backward_weights_##isa,                        \
+                       dls_block_backward_weights_##isa, #isa })
 
 DECLARE_DIRECT (generic)
 #ifdef DLS_HAVE_X86_KERNELS
@@ -428,13 +440,107 @@ conv_direct_backward_task (void *data, int task, int n_tasks)
     }
 }
 
+/* ---- conv2d, output-channel blocks ---- */
+
+/* The weights of a KS × KS "same" convolution with OUT output and IN input channels, packed for
+ * dls_block_conv: blocks of output channels [OUT·i/nb, OUT·(i+1)/nb), nb = ⌈OUT/6⌉, block
+ * starting at o0 laid out [c][t][o] from wp + o0·IN·KK.  From w [OC, C, KK] as is (OUT = OC),
+ * or for the input gradient (OUT = C, IN = OC) transposed with the taps flipped. */
+void
+dls_block_pack (float *wp, const float *w, int OC, int C, int KK, bool input_grad)
+{
+  int OUT = input_grad ? C : OC, IN = input_grad ? OC : C, nb = (OUT + 5) / 6;
+
+  for (int i = 0; i < nb; i++)
+    {
+      int o0 = OUT * i / nb, ob = OUT * (i + 1) / nb - o0;
+      float *dst = wp + (int64_t) o0 * IN * KK;
+      for (int c = 0; c < IN; c++)
+        for (int t = 0; t < KK; t++)
+          for (int o = 0; o < ob; o++)
+            dst[((int64_t) c * KK + t) * ob + o]
+                = input_grad ? w[((int64_t) c * C + o0 + o) * KK + (KK - 1 - t)]
+                             : w[((int64_t) (o0 + o) * C + c) * KK + t];
+    }
+}
+
+static void
+conv_block_forward_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  int64_t lo, hi;
+
+  dls_split ((int64_t) geo->N * geo->OH, n_tasks, task, &lo, &hi);
+  while (lo < hi)
+    {
+      int n = lo / geo->OH, y0 = lo % geo->OH, y1 = MIN (geo->OH, y0 + (hi - lo));
+      dls_direct_kernels.block_conv (job->y, job->x, job->wt, job->b, geo->C, geo->OC, geo->KH,
+                                     geo->dil, 0, geo->W, y0, y1, n, false);
+      lo += y1 - y0;
+    }
+}
+
+static void
+conv_block_backward_task (void *data, int task, int n_tasks)
+{
+  ConvJob *job = data;
+  const DlsConvGeom *geo = job->geo;
+  float *part = conv_partials (job->node, task);
+  float *tmp = dls_thread_scratch (job->g, dls_parallel_thread_index ());
+  /* reflect padding: the input gradient also covers the border, folded back by the planner */
+  int e = geo->mode == DLS_PAD_REFLECT ? geo->pad : 0, HE = geo->H + 2 * e;
+  int64_t lo, hi;
+
+  memset (part, 0, sizeof (float) * (job->wlen + geo->OC));
+  if (job->need_dw)
+    {
+      dls_split ((int64_t) geo->N * geo->OH, n_tasks, task, &lo, &hi);
+      while (lo < hi)
+        {
+          int n = lo / geo->OH, y0 = lo % geo->OH, y1 = MIN (geo->OH, y0 + (hi - lo));
+          if (geo->KH == 3)
+            dls_direct_kernels.block_backward_weights (tmp, tmp + job->wlen, job->dy, job->x,
+                                                       geo->C, geo->OC, geo->W, geo->dil, y0, y1,
+                                                       n);
+          else
+            dls_direct_kernels.pointwise_backward_weights (tmp, tmp + job->wlen, job->dy, job->x,
+                                                           geo->C, geo->OC, geo->W, y0, y1, n);
+          for (int64_t i = 0; i < job->wlen + geo->OC; i++)
+            part[i] += tmp[i];
+          lo += y1 - y0;
+        }
+    }
+  if (job->dx.p == NULL)
+    return;
+  /* dX = dY convolved with the flipped, transposed kernel: OC input channels, C outputs */
+  dls_split ((int64_t) geo->N * HE, n_tasks, task, &lo, &hi);
+  while (lo < hi)
+    {
+      int n = lo / HE, y0 = lo % HE, y1 = MIN (HE, y0 + (hi - lo));
+      dls_direct_kernels.block_conv (job->dx, job->dy, job->wt, NULL, geo->OC, geo->C, geo->KH,
+                                     geo->dil, -e, geo->W + e, y0 - e, y1 - e, n, !job->assign_dx);
+      lo += y1 - y0;
+    }
+}
+
 /* ---- op glue ---- */
 
 static bool
 use_direct (const DlsConvGeom *geo)
 {
   return geo->KH == 3 && geo->KW == 3 && geo->stride == 1 && geo->pad == geo->dil
-         && geo->OC <= DIRECT_MAX_OC && geo->OC * geo->C <= 16 * 64;
+         && geo->OC == 1 && geo->C <= 16 * 64;
+}
+
+/* Few output channels and a "same" 3×3 or 1×1 kernel: GEMMs would have M ≤ 8 */
+static bool
+use_block (const DlsConvGeom *geo)
+{
+  bool same = (geo->KH == 3 && geo->pad == geo->dil) || (geo->KH == 1 && geo->pad == 0);
+
+  return geo->KH == geo->KW && geo->stride == 1 && same && geo->OC <= DIRECT_MAX_OC
+         && geo->OC * geo->C <= 16 * 64;
 }
 
 /* Tiles for one pass: a grid of rows [row0, row0 + grid_rows) per sample, each tile holding
@@ -481,6 +587,16 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
        * also covers the input's reflected border */
       dls_plan_request_halo (g, n - g->nodes,
                              geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil, DLS_HALO_ANY);
+      dls_plan_request_scratch (g, wlen + geo->OC);
+    }
+  else if (use_block (geo))
+    {
+      n->kernel = KERNEL_BLOCK;
+      n->assigns_input_grad = true;
+      if (geo->KH == 3)
+        dls_plan_request_halo (g, n - g->nodes,
+                               geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil,
+                               DLS_HALO_ANY);
       dls_plan_request_scratch (g, wlen + geo->OC);
     }
   else
@@ -531,9 +647,18 @@ static void
 conv2d_forward (DlsGraph *g, DlsNodeImpl *n)
 {
   ConvJob job = conv_job (g, n);
+  const DlsConvGeom *geo = &n->a.conv.geo;
 
   if (n->kernel == KERNEL_DIRECT)
     dls_parallel (dls_graph_tasks (g), conv_direct_forward_task, &job);
+  else if (n->kernel == KERNEL_BLOCK)
+    {
+      /* packed weights after the partials in aux */
+      float *wp = conv_partials (n, dls_graph_tasks (g));
+      dls_block_pack (wp, job.w, geo->OC, geo->C, geo->KH * geo->KW, false);
+      job.wt = wp;
+      dls_parallel (dls_graph_tasks (g), conv_block_forward_task, &job);
+    }
   else
     dls_parallel (dls_graph_tasks (g), conv_gemm_forward_task, &job);
 }
@@ -554,6 +679,14 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
 
   if (n->kernel == KERNEL_DIRECT)
     dls_parallel (dls_graph_tasks (g), conv_direct_backward_task, &job);
+  else if (n->kernel == KERNEL_BLOCK)
+    {
+      float *wp = conv_partials (n, dls_graph_tasks (g));
+      if (job.dx.p)
+        dls_block_pack (wp, job.w, geo->OC, geo->C, geo->KH * geo->KW, true);
+      job.wt = wp;
+      dls_parallel (dls_graph_tasks (g), conv_block_backward_task, &job);
+    }
   else
     {
       if (job.need_dw)

@@ -6,7 +6,10 @@
  * eval uses the running statistics; DLS_BN_BATCH_STATS (track_running_stats=False) always uses
  * the batch.  Sums are accumulated in double, as PyTorch does on the CPU.  Work is split by
  * channel ranges.  With pre_relu the op normalises relu(x), reading x and applying the ReLU on
- * the fly, so the ReLU's output and its gradient are never stored.
+ * the fly, so the ReLU's output and its gradient are never stored.  With post_relu it returns
+ * relu(BatchNorm(x)) and its backward masks dY with its own output, so the normalised map, the
+ * ReLU's pass and both gradients of the pair are never stored either.  The first writer of x's
+ * gradient overwrites it (no zeroing pass before, no read during).
  */
 #include "engine-private.h"
 #include "ref.h"
@@ -85,16 +88,34 @@ row_sqdev (const float *r, int w, float m, bool relu)
   return s;
 }
 
+/* dy, or dy where the folded ReLU after the op passed it (o: the op's output, post_relu) */
+static inline __attribute__ ((always_inline)) v4f
+load_dy (const float *g, const float *o, bool post)
+{
+  v4f v, y;
+
+  memcpy (&v, g, sizeof v);
+  if (post)
+    {
+      memcpy (&y, o, sizeof y);
+      v = (v4f) ((v4i) v & (y > (v4f){ 0 }));
+    }
+  return v;
+}
+
+#define GY(i) (post && !(o[i] > 0.0f) ? 0.0f : g[i])
+
 /* Σ dy and Σ dy·(x − m) */
 static inline __attribute__ ((always_inline)) void
-row_dots (const float *g, const float *r, int w, float m, bool relu, float *sa, float *sb)
+row_dots (const float *g, const float *o, const float *r, int w, float m, bool relu, bool post,
+          float *sa, float *sb)
 {
   v4f a0 = { 0 }, a1 = { 0 }, b0 = { 0 }, b1 = { 0 }, mv = { m, m, m, m };
   int i = 0;
 
   for (; i + 8 <= w; i += 8)
     {
-      v4f g0 = load4 (g + i, false), g1 = load4 (g + i + 4, false);
+      v4f g0 = load_dy (g + i, o + i, post), g1 = load_dy (g + i + 4, o + i + 4, post);
 
       a0 += g0;
       a1 += g1;
@@ -105,23 +126,24 @@ row_dots (const float *g, const float *r, int w, float m, bool relu, float *sa, 
   *sb = hsum (b0, b1);
   for (; i < w; i++)
     {
-      *sa += g[i];
-      *sb += g[i] * (RX (r[i]) - m);
+      *sa += GY (i);
+      *sb += GY (i) * (RX (r[i]) - m);
     }
 }
 
 /* d += pass(x) · k·(g − mdy − (x − m)·c): BatchNorm's input gradient in batch mode (c = inv ·
- * mean(dy·x̂)), with the folded ReLU's mask; c = mdy = m = 0 gives the eval form k·g. */
+ * mean(dy·x̂)), with the folded ReLUs' masks; c = mdy = m = 0 gives the eval form k·g.
+ * assign: d = … (the first writer of the gradient). */
 static inline __attribute__ ((always_inline)) void
-row_dx (float *d, const float *g, const float *r, int w, float k, float mdy, float m, float c,
-        bool relu)
+row_dx (float *d, const float *g, const float *o, const float *r, int w, float k, float mdy,
+        float m, float c, bool relu, bool post, bool assign)
 {
   v4f kv = { k, k, k, k }, dv = { mdy, mdy, mdy, mdy }, mv = { m, m, m, m }, cv = { c, c, c, c };
   int i = 0;
 
   for (; i + 4 <= w; i += 4)
     {
-      v4f x, xr = load4 (r + i, relu), gv = load4 (g + i, false), dd = load4 (d + i, false);
+      v4f x, xr = load4 (r + i, relu), gv = load_dy (g + i, o + i, post);
       v4f v = kv * (gv - dv - (xr - mv) * cv);
 
       if (relu)
@@ -129,16 +151,20 @@ row_dx (float *d, const float *g, const float *r, int w, float k, float mdy, flo
           memcpy (&x, r + i, sizeof x);
           v = (v4f) ((v4i) v & (x > (v4f){ 0 }));
         }
-      dd += v;
-      memcpy (d + i, &dd, sizeof dd);
+      if (!assign)
+        v += load4 (d + i, false);
+      memcpy (d + i, &v, sizeof v);
     }
   for (; i < w; i++)
-    d[i] += PASS (r[i]) ? k * (g[i] - mdy - (RX (r[i]) - m) * c) : 0.0f;
+    {
+      float v = PASS (r[i]) ? k * (GY (i) - mdy - (RX (r[i]) - m) * c) : 0.0f;
+      d[i] = assign ? v : d[i] + v;
+    }
 }
 
-/* o = a·x + b (x = relu(x) when folded) */
+/* o = a·x + b (x = relu(x) when folded), then relu(o) when post */
 static inline __attribute__ ((always_inline)) void
-row_affine (float *o, const float *r, int w, float a, float b, bool relu)
+row_affine (float *o, const float *r, int w, float a, float b, bool relu, bool post)
 {
   v4f av = { a, a, a, a }, bv = { b, b, b, b };
   int i = 0;
@@ -147,10 +173,15 @@ row_affine (float *o, const float *r, int w, float a, float b, bool relu)
     {
       v4f v = load4 (r + i, relu) * av + bv;
 
+      if (post)
+        v = (v4f) ((v4i) v & ~(v < (v4f){ 0 })); /* NaN stays NaN, as in PyTorch */
       memcpy (o + i, &v, sizeof v);
     }
   for (; i < w; i++)
-    o[i] = RX (r[i]) * a + b;
+    {
+      float v = RX (r[i]) * a + b;
+      o[i] = post && v < 0.0f ? 0.0f : v;
+    }
 }
 
 typedef struct
@@ -163,6 +194,8 @@ typedef struct
   float *mean, *invstd; /* aux: saved for backward */
   bool batch;           /* normalise with batch statistics */
   bool relu;            /* normalise relu(x) */
+  bool post;            /* relu of the result */
+  bool assign;          /* backward: overwrite dx */
   bool update;          /* move the running statistics */
 } BnJob;
 
@@ -190,6 +223,7 @@ bn_job (DlsGraph *g, DlsNodeImpl *n)
   j.batch = n->a.bn.mode == DLS_BN_BATCH_STATS || g->training;
   j.update = n->a.bn.mode == DLS_BN_RUNNING_STATS && g->training;
   j.relu = n->a.bn.pre_relu;
+  j.post = n->a.bn.post_relu;
   if (!x->requires_grad)
     j.dx.p = NULL;
   return j;
@@ -202,7 +236,7 @@ bn_forward_task (void *data, int task, int n_tasks)
   DlsShape s = j->n->shape;
   double M = (double) s.n * s.h * s.w;
   float eps = j->n->a.bn.eps, mom = j->n->a.bn.momentum;
-  const bool relu = j->relu;
+  const bool relu = j->relu, post = j->post;
   int64_t lo, hi;
 
   dls_split (s.c, n_tasks, task, &lo, &hi);
@@ -245,61 +279,92 @@ bn_forward_task (void *data, int task, int n_tasks)
       b = (j->beta ? j->beta[c] : 0.0f) - j->mean[c] * a;
       for (int n = 0; n < s.n; n++)
         for (int y = 0; y < s.h; y++)
-          row_affine (dls_view_at (j->y, n, c, y, 0), dls_view_at (j->x, n, c, y, 0), s.w, a, b,
-                      relu);
+          {
+            float *o = dls_view_at (j->y, n, c, y, 0);
+            const float *r = dls_view_at (j->x, n, c, y, 0);
+            /* the four combinations, each with its own loop */
+            if (relu && post)
+              row_affine (o, r, s.w, a, b, true, true);
+            else if (relu)
+              row_affine (o, r, s.w, a, b, true, false);
+            else if (post)
+              row_affine (o, r, s.w, a, b, false, true);
+            else
+              row_affine (o, r, s.w, a, b, false, false);
+          }
     }
+}
+
+/* One channel's backward with the folds known at compile time: Σ dy and Σ dy·x̂ over its
+ * rows, then dx.  Returns them for dγ and dβ. */
+static inline __attribute__ ((always_inline)) void
+bn_backward_channel (BnJob *j, int c, double *psdy, double *psdyx, const bool relu,
+                     const bool post, const bool assign)
+{
+  DlsShape s = j->n->shape;
+  double M = (double) s.n * s.h * s.w;
+  float mean = j->mean[c], inv = j->invstd[c];
+  float gam = j->gamma ? j->gamma[c] : 1.0f;
+  double sdy = 0, sdyx = 0; /* Σ dy, Σ dy·x̂ */
+  float k, mdy = 0.0f, m = 0.0f, cc = 0.0f;
+
+  for (int n = 0; n < s.n; n++)
+    for (int y = 0; y < s.h; y++)
+      {
+        float a, b;
+
+        row_dots (dls_view_at (j->dy, n, c, y, 0), dls_view_at (j->y, n, c, y, 0),
+                  dls_view_at (j->x, n, c, y, 0), s.w, mean, relu, post, &a, &b);
+        sdy += a;
+        sdyx += b;
+      }
+  sdyx *= inv;
+  *psdy = sdy;
+  *psdyx = sdyx;
+  if (j->dx.p == NULL)
+    return;
+  /* batch: dx = γ·inv/M · (M·dy − Σdy − x̂·Σ(dy·x̂)); running statistics: γ·inv·dy */
+  k = gam * inv;
+  if (j->batch)
+    {
+      mdy = (float) (sdy / M);
+      m = mean;
+      cc = inv * (float) (sdyx / M);
+    }
+  for (int n = 0; n < s.n; n++)
+    for (int y = 0; y < s.h; y++)
+      row_dx (dls_view_at (j->dx, n, c, y, 0), dls_view_at (j->dy, n, c, y, 0),
+              dls_view_at (j->y, n, c, y, 0), dls_view_at (j->x, n, c, y, 0), s.w, k, mdy, m, cc,
+              relu, post, assign);
 }
 
 static void
 bn_backward_task (void *data, int task, int n_tasks)
 {
   BnJob *j = data;
-  DlsShape s = j->n->shape;
-  double M = (double) s.n * s.h * s.w;
-  const bool relu = j->relu;
   int64_t lo, hi;
 
-  dls_split (s.c, n_tasks, task, &lo, &hi);
+  dls_split (j->n->shape.c, n_tasks, task, &lo, &hi);
   for (int c = lo; c < hi; c++)
     {
-      float mean = j->mean[c], inv = j->invstd[c];
-      float gam = j->gamma ? j->gamma[c] : 1.0f;
-      double sdy = 0, sdyx = 0; /* Σ dy, Σ dy·x̂ */
+      double sdy, sdyx;
+      int which = (j->relu ? 4 : 0) | (j->post ? 2 : 0) | (j->assign ? 1 : 0);
 
-      for (int n = 0; n < s.n; n++)
-        for (int y = 0; y < s.h; y++)
-          {
-            float a, b;
-
-            row_dots (dls_view_at (j->dy, n, c, y, 0), dls_view_at (j->x, n, c, y, 0), s.w, mean,
-                      relu, &a, &b);
-            sdy += a;
-            sdyx += b;
-          }
-      sdyx *= inv;
+      switch (which)
+        {
+#define CASE(i)                                                                   \
+  case i:                                                                         \
+    bn_backward_channel (j, c, &sdy, &sdyx, (i) & 4, (i) & 2, (i) & 1);           \
+    break;
+          CASE (0) CASE (1) CASE (2) CASE (3) CASE (4) CASE (5) CASE (6) CASE (7)
+#undef CASE
+        default:
+          g_assert_not_reached ();
+        }
       if (j->dgamma)
         j->dgamma[c] += (float) sdyx;
       if (j->dbeta)
         j->dbeta[c] += (float) sdy;
-      if (j->dx.p == NULL)
-        continue;
-      if (j->batch)
-        {
-          /* dx = γ·inv/M · (M·dy − Σdy − x̂·Σ(dy·x̂)) */
-          float k = gam * inv, mdy = (float) (sdy / M), mdyx = (float) (sdyx / M);
-          for (int n = 0; n < s.n; n++)
-            for (int y = 0; y < s.h; y++)
-              row_dx (dls_view_at (j->dx, n, c, y, 0), dls_view_at (j->dy, n, c, y, 0),
-                      dls_view_at (j->x, n, c, y, 0), s.w, k, mdy, mean, inv * mdyx, relu);
-        }
-      else
-        {
-          float k = gam * inv;
-          for (int n = 0; n < s.n; n++)
-            for (int y = 0; y < s.h; y++)
-              row_dx (dls_view_at (j->dx, n, c, y, 0), dls_view_at (j->dy, n, c, y, 0),
-                      dls_view_at (j->x, n, c, y, 0), s.w, k, 0.0f, 0.0f, 0.0f, relu);
-        }
     }
 }
 
@@ -313,6 +378,7 @@ static void
 bn_plan (DlsGraph *g, DlsNodeImpl *n)
 {
   n->aux_bytes = 2 * sizeof (float) * n->shape.c;
+  n->assigns_input_grad = true;
 }
 
 static void
@@ -333,6 +399,9 @@ bn_backward (DlsGraph *g, DlsNodeImpl *n)
   BnJob j = bn_job (g, n);
 
   j.batch = n->kernel;
+  j.assign = j.dx.p != NULL && dls_take_grad_assign (g, n, 0);
+  if (j.assign)
+    dls_zero_outside (j.dx, n->shape.n, n->shape.c, n->shape.h, n->shape.w, 0);
   dls_parallel (bn_tasks (g, n), bn_backward_task, &j);
 }
 

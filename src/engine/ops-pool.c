@@ -33,6 +33,32 @@ plane_tasks (DlsGraph *g, DlsNodeImpl *n)
 
 /* ---- max pooling ---- */
 
+/* The U-Net's 2×2 windows, stride 2, no padding: the same scan order and NaN rule as the
+ * general loop (the first NaN, else the first maximum), without its per-pixel window bounds,
+ * as selects the compiler turns into blends. */
+static void
+maxpool_2x2_plane (float *out, int32_t *a, const float *r0, const float *r1, int OW, int XW,
+                   int oy)
+{
+  for (int ox = 0; ox < OW; ox++)
+    {
+      float v[4] = { r0[2 * ox], r0[2 * ox + 1], r1[2 * ox], r1[2 * ox + 1] };
+      float best = v[0];
+      int pick = 0;
+      bool stop = isnan (v[0]);
+
+      for (int i = 1; i < 4; i++)
+        {
+          bool take = !stop && (v[i] > best || isnan (v[i]));
+          best = take ? v[i] : best;
+          pick = take ? i : pick;
+          stop = stop || isnan (v[i]);
+        }
+      out[ox] = best;
+      a[ox] = (2 * oy + (pick >> 1)) * XW + 2 * ox + (pick & 1);
+    }
+}
+
 static void
 maxpool_forward_task (void *data, int task, int n_tasks)
 {
@@ -47,6 +73,14 @@ maxpool_forward_task (void *data, int task, int n_tasks)
     {
       int n = nc / s.c, c = nc % s.c;
       int32_t *a = arg + nc * s.h * s.w;
+      if (k == 2 && st == 2 && p == 0)
+        {
+          for (int oy = 0; oy < s.h; oy++)
+            maxpool_2x2_plane (dls_view_at (j->y, n, c, oy, 0), a + oy * s.w,
+                               dls_view_at (j->x, n, c, 2 * oy, 0),
+                               dls_view_at (j->x, n, c, 2 * oy + 1, 0), s.w, j->xs.w, oy);
+          continue;
+        }
       for (int oy = 0; oy < s.h; oy++)
         {
           float *out = dls_view_at (j->y, n, c, oy, 0);

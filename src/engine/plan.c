@@ -472,6 +472,8 @@ compile (DlsGraph *g, bool with_backward, GError **error)
     }
   g->with_backward = with_backward;
   g->compiled = true;
+  if (g_getenv ("DLSIA_PROFILE") != NULL)
+    g->prof = g_new0 (double, 2 * (size_t) g->n_nodes);
   return TRUE;
 }
 

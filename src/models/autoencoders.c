@@ -128,8 +128,7 @@ fc_stack (DlsGraph *g, const char *prefix, DlsNode x, const int *sizes, int n, i
       g_autofree char *bn = g_strdup_printf ("%s.%d", prefix, idx + 1);
 
       x = dls_model_linear (g, ln, x, sizes[t]);
-      x = dls_model_bn (g, bn, x, DLS_BN_RUNNING_STATS);
-      x = dls_graph_relu (g, x);
+      x = dls_model_bn_relu (g, bn, x, DLS_BN_RUNNING_STATS);
       if (dropout_p > 0)
         x = dls_graph_dropout (g, x, (float) dropout_p);
       idx += 4;

@@ -34,14 +34,15 @@ dls_model_conv (DlsGraph *g, const char *name, DlsNode x, int out_ch, int k, gbo
 }
 
 static DlsNode
-model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode, bool pre_relu)
+model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode, bool pre_relu,
+          bool post_relu)
 {
   g_autofree char *wn = g_strconcat (name, ".weight", NULL);
   g_autofree char *bn = g_strconcat (name, ".bias", NULL);
   g_autofree char *mn = g_strconcat (name, ".running_mean", NULL);
   g_autofree char *vn = g_strconcat (name, ".running_var", NULL);
   g_autofree char *cn = g_strconcat (name, ".num_batches_tracked", NULL);
-  DlsBatchNormArgs args = { .mode = mode, .pre_relu = pre_relu };
+  DlsBatchNormArgs args = { .mode = mode, .pre_relu = pre_relu, .post_relu = post_relu };
   int64_t shape[1];
   DlsNode gamma, beta, rm = DLS_NODE_NONE, rv = DLS_NODE_NONE, cnt = DLS_NODE_NONE;
 
@@ -62,13 +63,19 @@ model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode, bool 
 DlsNode
 dls_model_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode)
 {
-  return model_bn (g, name, x, mode, false);
+  return model_bn (g, name, x, mode, false, false);
 }
 
 DlsNode
 dls_model_relu_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode)
 {
-  return model_bn (g, name, x, mode, true);
+  return model_bn (g, name, x, mode, true, false);
+}
+
+DlsNode
+dls_model_bn_relu (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode)
+{
+  return model_bn (g, name, x, mode, false, true);
 }
 
 DlsNode

@@ -216,6 +216,8 @@ DlsNode dls_model_conv   (DlsGraph *g, const char *name, DlsNode x, int out_ch, 
 DlsNode dls_model_bn     (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode);
 /* BatchNorm of relu(x), the ReLU folded into the BatchNorm (its output is never stored). */
 DlsNode dls_model_relu_bn (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode);
+/* relu(BatchNorm(x)), the ReLU folded into the BatchNorm (the normalised map is never stored). */
+DlsNode dls_model_bn_relu (DlsGraph *g, const char *name, DlsNode x, DlsBatchNormMode mode);
 DlsNode dls_model_linear (DlsGraph *g, const char *name, DlsNode x, int out_features);
 
 G_END_DECLS

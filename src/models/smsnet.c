@@ -478,8 +478,7 @@ dls_sms_build_edges (DlsGraph *g, const char *prefix, const DlsSmsGraph *graph, 
           int dil = E->from == 0 ? 1 : E->dilation;
 
           y = edge_op (g, opname, src, E->channels, 3, dil, TRUE, TRUE, stride, up, oph, opw);
-          y = dls_model_bn (g, bnname, y, DLS_BN_BATCH_STATS);
-          y = dls_graph_relu (g, y);
+          y = dls_model_bn_relu (g, bnname, y, DLS_BN_BATCH_STATS);
         }
       else
         y = edge_op (g, opname, src, E->channels, 1, 1, FALSE, FALSE, stride, up, oph, opw);
@@ -507,7 +506,7 @@ dls_smsnet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes
   if (c->network_type == DLS_SMS_REGRESSION_SIGMOID)
     o = dls_graph_sigmoid (g, o);
   else if (c->network_type == DLS_SMS_REGRESSION_POSITIVE)
-    o = dls_graph_relu (g, dls_model_bn (g, "Last_Action.1", o, DLS_BN_BATCH_STATS));
+    o = dls_model_bn_relu (g, "Last_Action.1", o, DLS_BN_BATCH_STATS);
   out->output = o;
   return o != DLS_NODE_NONE;
 }

@@ -22,7 +22,7 @@ conv_bn_relu (DlsGraph *g, const char *block, int idx, DlsNode x, int out_ch, gb
 
   x = dls_model_conv (g, cname, x, out_ch, 3, TRUE, &a);
   if (bn)
-    x = dls_model_bn (g, bname, x, DLS_BN_RUNNING_STATS);
+    return dls_model_bn_relu (g, bname, x, DLS_BN_RUNNING_STATS);
   return dls_graph_relu (g, x);
 }
 

@@ -108,6 +108,29 @@ test_conv2d_direct_wide (void)
   run_conv (3, 2, 8, 11, 64, 3, 1, 3, 3, DLS_PAD_ZEROS, true, false);
 }
 
+/* The output-channel-blocked kernels: 2–8 output channels, 3×3 dilated and 1×1, both paddings,
+ * strips with tails; the input gradient runs them with the layer's C as output channels (1–6 per
+ * block: C = 1, 2, 7, 13, 23 give blocks of 1, 2, 3 + 4, 4 + 4 + 5, 5 + 6 + 6 + 6). */
+static void
+test_conv2d_block (void)
+{
+  for (int d = 1; d <= 4; d++)
+    for (int mode = 0; mode < 2; mode++)
+      {
+        run_conv (1, 7, 6, 2 * d + 5, 45, 3, 1, d, d, mode, true, true);
+        run_conv (2, 2, 4, 19, 2 * d + 3, 3, 1, d, d, mode, d % 2, true);
+      }
+  run_conv (1, 13, 8, 9, 37, 3, 1, 2, 2, DLS_PAD_REFLECT, true, true);
+  run_conv (2, 23, 5, 11, 70, 3, 1, 3, 3, DLS_PAD_ZEROS, true, true);
+  run_conv (1, 1, 6, 12, 40, 3, 1, 1, 1, DLS_PAD_REFLECT, true, false);
+  run_conv (1, 1, 7, 10, 33, 3, 1, 2, 2, DLS_PAD_REFLECT, true, true);
+  /* 1×1 */
+  run_conv (1, 23, 6, 7, 70, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
+  run_conv (2, 13, 2, 9, 31, 1, 1, 0, 1, DLS_PAD_ZEROS, false, true);
+  run_conv (1, 7, 1, 5, 20, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
+  run_conv (3, 2, 8, 6, 17, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
+}
+
 static void
 test_conv2d_random (void)
 {
@@ -238,6 +261,8 @@ test_maxpool2d (void)
 
       if (i == 0)
         k = 2, s = 2, p = 0, H = 7, W = 9; /* U-Net's pooling on an odd size */
+      if (i == 1)
+        k = 2, s = 2, p = 0, H = 12, W = 10, N = 2, C = 3; /* its fast path, several planes */
       case_init (&c, "maxpool2d N%d C%d %d×%d k%d s%d p%d", N, C, H, W, k, s, p);
       c.a.pool.k = k, c.a.pool.s = s, c.a.pool.p = p;
       leaf_input (&c, "x", DLS_SHAPE (N, C, H, W), true, -1, 1, &rng);
@@ -380,6 +405,8 @@ bn_fwd (Case *c, double *out)
 
   bn_parts (c, &ga, &be, &m, &v);
   dls_ref_batchnorm_forward (out, x, ga, be, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
+  if (c->a.bn.post_relu)
+    dls_ref_relu_forward (out, out, c->leaf[0].n);
 }
 
 static void
@@ -389,8 +416,18 @@ bn_bwd (Case *c, const double *dout, double **g)
   DlsShape s = c->leaf[0].shape;
   int64_t n = c->leaf[0].n;
   g_autofree double *x = bn_input (c), *dx = g_new0 (double, n);
+  g_autofree double *y = NULL, *dy = NULL;
 
   bn_parts (c, &ga, &be, &m, &v);
+  if (c->a.bn.post_relu)
+    {
+      /* the folded ReLU after: dY passes where the BatchNorm's output is positive */
+      y = g_new (double, n);
+      dy = g_new0 (double, n);
+      dls_ref_batchnorm_forward (y, x, ga, be, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
+      dls_ref_relu_backward (dy, dout, y, n);
+      dout = dy;
+    }
   dls_ref_batchnorm_backward (dx, c->a.bn.affine ? g[1] : NULL, c->a.bn.affine ? g[2] : NULL,
                               dout, x, ga, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
   if (c->a.bn.pre_relu)
@@ -407,7 +444,7 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
           cnt = DLS_NODE_NONE;
   int k = 1;
   DlsBatchNormArgs args = { .eps = c->a.bn.eps, .mode = c->a.bn.mode,
-                            .pre_relu = c->a.bn.pre_relu };
+                            .pre_relu = c->a.bn.pre_relu, .post_relu = c->a.bn.post_relu };
 
   if (c->a.bn.affine)
     ga = l[1], be = l[2], k = 3;
@@ -417,14 +454,16 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
 }
 
 static void
-run_bn_full (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu)
+run_bn_relu (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu,
+             bool post_relu)
 {
   Case c;
 
-  case_init (&c, "batchnorm %d×%d×%d×%d%s%s%s%s", s.n, s.c, s.h, s.w, affine ? " affine" : "",
+  case_init (&c, "batchnorm %d×%d×%d×%d%s%s%s%s%s", s.n, s.c, s.h, s.w, affine ? " affine" : "",
              eval ? " eval" : " train", mode == DLS_BN_BATCH_STATS ? " batch-stats" : "",
-             pre_relu ? " pre-relu" : "");
+             pre_relu ? " pre-relu" : "", post_relu ? " post-relu" : "");
   c.a.bn.pre_relu = pre_relu;
+  c.a.bn.post_relu = post_relu;
   c.a.bn.eps = 1e-5f;
   c.a.bn.mode = mode;
   c.a.bn.affine = affine;
@@ -454,6 +493,12 @@ run_bn_full (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre
 }
 
 static void
+run_bn_full (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu)
+{
+  run_bn_relu (s, affine, eval, mode, pre_relu, false);
+}
+
+static void
 run_bn (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode)
 {
   run_bn_full (s, affine, eval, mode, false);
@@ -477,6 +522,13 @@ test_batchnorm (void)
   run_bn_full (DLS_SHAPE (1, 4, 9, 8), true, true, DLS_BN_RUNNING_STATS, true);
   run_bn_full (DLS_SHAPE (2, 5, 3, 3), false, false, DLS_BN_BATCH_STATS, true);
   run_bn_full (DLS_SHAPE (2, 3, 71, 73), true, false, DLS_BN_RUNNING_STATS, true);
+  /* with the ReLU after it folded in (conv → BN → ReLU) */
+  run_bn_relu (DLS_SHAPE (2, 3, 5, 7), true, false, DLS_BN_RUNNING_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (1, 4, 9, 8), true, true, DLS_BN_RUNNING_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 5, 3, 3), false, false, DLS_BN_BATCH_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 5, 6, 5), true, true, DLS_BN_BATCH_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 3, 71, 73), true, false, DLS_BN_RUNNING_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 3, 9, 10), true, false, DLS_BN_BATCH_STATS, true, true);
 }
 
 /* ---- activations ---- */
@@ -987,6 +1039,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/engine/conv2d/dilated", test_conv2d_dilated);
   g_test_add_func ("/engine/conv2d/direct-wide", test_conv2d_direct_wide);
+  g_test_add_func ("/engine/conv2d/block", test_conv2d_block);
   g_test_add_func ("/engine/conv2d/random", test_conv2d_random);
   g_test_add_func ("/engine/conv-transpose2d/random", test_conv_transpose2d);
   g_test_add_func ("/engine/maxpool2d", test_maxpool2d);
