@@ -466,12 +466,13 @@ dls_document_labels_changed (DlsDocument *self, gsize lo, gsize hi)
   g_signal_emit (self, signals[LABELS_CHANGED], 0, (guint64) lo, (guint64) hi);
 }
 
-gboolean
-dls_document_undo (DlsDocument *self, gsize *lo, gsize *hi)
+/* Undo or redo one action and tell the views which voxels changed. */
+static gboolean
+step_history (DlsDocument *self, gboolean redo, gsize *lo, gsize *hi)
 {
   gsize n = (gsize) self->depth * self->height * self->width, a, b;
 
-  if (!dls_undo_undo (self->undo, self->labels, n, &a, &b))
+  if (!(redo ? dls_undo_redo : dls_undo_undo) (self->undo, self->labels, n, &a, &b))
     return FALSE;
   dls_document_labels_changed (self, a, b);
   if (lo)
@@ -482,18 +483,15 @@ dls_document_undo (DlsDocument *self, gsize *lo, gsize *hi)
 }
 
 gboolean
+dls_document_undo (DlsDocument *self, gsize *lo, gsize *hi)
+{
+  return step_history (self, FALSE, lo, hi);
+}
+
+gboolean
 dls_document_redo (DlsDocument *self, gsize *lo, gsize *hi)
 {
-  gsize n = (gsize) self->depth * self->height * self->width, a, b;
-
-  if (!dls_undo_redo (self->undo, self->labels, n, &a, &b))
-    return FALSE;
-  dls_document_labels_changed (self, a, b);
-  if (lo)
-    *lo = a;
-  if (hi)
-    *hi = b;
-  return TRUE;
+  return step_history (self, TRUE, lo, hi);
 }
 
 gboolean
