@@ -350,6 +350,27 @@ on_selection_changed (DlsScatter *scatter, DlsExplorer *self)
   }
 }
 
+/* The hovered sample's position (and cluster) in the status line, beside its thumbnail. */
+static void
+on_point_hovered (DlsScatter *scatter, int i, DlsExplorer *self)
+{
+  g_autofree char *text = NULL;
+  const int64_t *pos;
+
+  if (self->samples == NULL || i < 0 || i >= self->samples->n)
+    return;
+  pos = self->samples->pos + 3 * i;
+  if (self->clusters[i] >= 0)
+    /* Translators: a sample's number, its position in the volume and its cluster */
+    text = g_strdup_printf (_ ("Sample %d at z %d, y %d, x %d · cluster %d"), i, (int) pos[0],
+                            (int) pos[1], (int) pos[2], self->clusters[i] + 1);
+  else
+    /* Translators: a sample's number and its position; it belongs to no cluster */
+    text = g_strdup_printf (_ ("Sample %d at z %d, y %d, x %d · noise"), i, (int) pos[0],
+                            (int) pos[1], (int) pos[2]);
+  gtk_label_set_text (self->status_label, text);
+}
+
 static void
 on_point_activated (DlsScatter *scatter, int i, DlsExplorer *self)
 {
@@ -474,8 +495,10 @@ dls_explorer_compute (DlsExplorer *self, GError **error)
   g_mutex_init (&c->lock);
   c->doc = g_object_ref (doc);
   c->sargs = (DlsSampleArgs){
-    .mode = sampling == 0 ? DLS_SAMPLING_GRID : sampling == 1 ? DLS_SAMPLING_LABELS
-                                                              : DLS_SAMPLING_COMPONENTS,
+    .mode = sampling == 0   ? DLS_SAMPLING_GRID
+            : sampling == 1 ? DLS_SAMPLING_LABELS
+            : sampling == 2 ? DLS_SAMPLING_COMPONENTS
+                            : DLS_SAMPLING_PAGES,
     .size = (int) gtk_adjustment_get_value (self->patch_adjustment),
     .stride = (int) gtk_adjustment_get_value (self->stride_adjustment),
   };
@@ -486,8 +509,8 @@ dls_explorer_compute (DlsExplorer *self, GError **error)
       compute_free (c);
       return FALSE;
     }
-  if (sampling != 0)
-    c->sargs.stride = sampling == 1 ? c->sargs.stride : 0;
+  if (sampling >= 2)
+    c->sargs.stride = 0;
   c->targs = (DlsEmbedTrainArgs){
     .sparse = gtk_drop_down_get_selected (self->model_dropdown) == 1,
     .latent = (int) gtk_adjustment_get_value (self->latent_adjustment),
@@ -709,7 +732,8 @@ static void
 dls_explorer_init (DlsExplorer *self)
 {
   static const char *const samplings[]
-      = { N_ ("Grid"), N_ ("Around the labels"), N_ ("Each predicted object") };
+      = { N_ ("Grid"), N_ ("Around the labels"), N_ ("Each predicted object"),
+          N_ ("Whole slices") };
   static const char *const models[] = { N_ ("MSAE"), N_ ("Sparse autoencoder") };
   static const char *const maps[] = { N_ ("UMAP-style"), N_ ("PCA") };
   static const char *const clusterings[] = { N_ ("Density (HDBSCAN-like)"), N_ ("k-means") };
@@ -727,6 +751,7 @@ dls_explorer_init (DlsExplorer *self)
   gtk_box_append (self->scatter_box, self->scatter);
   dls_scatter_set_thumbnail_func (DLS_SCATTER (self->scatter), thumbnail, self, NULL);
   g_signal_connect (self->scatter, "point-activated", G_CALLBACK (on_point_activated), self);
+  g_signal_connect (self->scatter, "point-hovered", G_CALLBACK (on_point_hovered), self);
   g_signal_connect (self->scatter, "selection-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect (self->color_dropdown, "notify::selected", G_CALLBACK (on_color_selected),
                     self);

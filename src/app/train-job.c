@@ -268,6 +268,12 @@ job_thread (gpointer data)
                                                   .epochs = job->settings.epochs,
                                                   .time_budget = job->settings.time_budget,
                                                   .patch = job->settings.patch,
+                                                  .layers = job->settings.arch == DLS_ARCH_TUNET
+                                                                ? 0
+                                                                : job->settings.layers,
+                                                  .depth = job->settings.arch == DLS_ARCH_TUNET
+                                                               ? job->settings.layers
+                                                               : 0,
                                                   .seed = job->settings.seed,
                                                   .alpha = -1, /* calibrated below */
                                                   .max_val_patches

@@ -18,6 +18,7 @@ typedef struct {
   int     members;
   int     epochs;
   double  time_budget;   /* seconds per member, 0: none */
+  int     layers;        /* SMSNet hidden layers, MSDNet layers, TUNet depth; 0: the default */
   int     patch;         /* 0: 64 */
   uint64_t seed;
   int     max_val_patches; /* validation patches per epoch (64 by default: the first overlay

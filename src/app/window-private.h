@@ -67,7 +67,7 @@ struct _DlsWindow
   GtkSpinButton *contrast_lo, *contrast_hi;
   GtkDropDown *overlay_dropdown, *measure_dropdown, *arch_dropdown;
   GtkAdjustment *opacity_adjustment;
-  GtkAdjustment *members_adjustment, *epochs_adjustment, *time_adjustment;
+  GtkAdjustment *members_adjustment, *epochs_adjustment, *time_adjustment, *layers_adjustment;
   GtkProgressBar *train_progress;
   GtkLabel *train_label;
   GtkDrawingArea *loss_plot;

@@ -263,6 +263,7 @@ _dls_window_get_train_settings (DlsWindow *self)
   s.members = (int) gtk_adjustment_get_value (self->members_adjustment);
   s.epochs = (int) gtk_adjustment_get_value (self->epochs_adjustment);
   s.time_budget = gtk_adjustment_get_value (self->time_adjustment);
+  s.layers = (int) gtk_adjustment_get_value (self->layers_adjustment);
   return s;
 }
 
@@ -275,6 +276,7 @@ _dls_window_set_train_settings (DlsWindow *self, const DlsTrainSettings *s)
   gtk_adjustment_set_value (self->members_adjustment, s->members);
   gtk_adjustment_set_value (self->epochs_adjustment, s->epochs);
   gtk_adjustment_set_value (self->time_adjustment, s->time_budget);
+  gtk_adjustment_set_value (self->layers_adjustment, s->layers);
 }
 
 static void

@@ -538,17 +538,37 @@ static void
 open_activated (GSimpleAction *action, GVariant *param, gpointer data)
 {
   DlsWindow *self = data;
-  GtkFileChooserNative *dialog
-      = gtk_file_chooser_native_new (_ ("Open a Volume"), GTK_WINDOW (self),
-                                     GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Open"), _ ("_Cancel"));
-  GtkFileFilter *filter = gtk_file_filter_new ();
+  gboolean folder = g_str_equal (g_action_get_name (G_ACTION (action)), "open-folder");
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+      folder ? _ ("Open a Folder of Slices") : _ ("Open a Volume or Project"), GTK_WINDOW (self),
+      folder ? GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER : GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Open"),
+      _ ("_Cancel"));
 
-  gtk_file_filter_set_name (filter, _ ("TIFF images"));
-  gtk_file_filter_add_suffix (filter, "tif");
-  gtk_file_filter_add_suffix (filter, "tiff");
-  gtk_file_filter_add_mime_type (filter, "image/tiff");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
-  g_object_unref (filter);
+  if (!folder)
+    {
+      GtkFileFilter *all = gtk_file_filter_new (), *tiff = gtk_file_filter_new ();
+      GtkFileFilter *project = gtk_file_filter_new ();
+
+      gtk_file_filter_set_name (all, _ ("TIFF images and projects"));
+      gtk_file_filter_set_name (tiff, _ ("TIFF images"));
+      gtk_file_filter_set_name (project, _ ("DLSIA Studio projects"));
+      for (int i = 0; i < 2; i++)
+        {
+          GtkFileFilter *f = i == 0 ? all : tiff;
+
+          gtk_file_filter_add_suffix (f, "tif");
+          gtk_file_filter_add_suffix (f, "tiff");
+          gtk_file_filter_add_mime_type (f, "image/tiff");
+        }
+      gtk_file_filter_add_pattern (all, "*.dlsia.json");
+      gtk_file_filter_add_pattern (project, "*.dlsia.json");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), all);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), tiff);
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), project);
+      g_object_unref (all);
+      g_object_unref (tiff);
+      g_object_unref (project);
+    }
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
   g_signal_connect (dialog, "response", G_CALLBACK (open_response), self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
@@ -760,6 +780,7 @@ static void explore_activated (GSimpleAction *action, GVariant *param, gpointer 
 
 static const GActionEntry win_entries[] = {
   { "open", open_activated },
+  { "open-folder", open_activated },
   { "open-sample", open_sample_activated },
   { "cancel-load", cancel_load_activated },
   { "undo", undo_activated },
@@ -1179,6 +1200,7 @@ dls_window_class_init (DlsWindowClass *klass)
   BIND (members_adjustment);
   BIND (epochs_adjustment);
   BIND (time_adjustment);
+  BIND (layers_adjustment);
   BIND (train_progress);
   BIND (train_label);
   BIND (loss_plot);

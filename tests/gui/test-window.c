@@ -300,12 +300,12 @@ test_window_primary_menu (Fixture *f)
   collect_menu_actions (gtk_menu_button_get_menu_model (button), actions);
   g_ptr_array_add (actions, NULL);
   g_assert_cmpstrv (actions->pdata,
-                    ((const char *const[]){ "win.open", "win.open-sample", "win.save-project",
-                                            "win.save-project-as", "win.save-labels", "win.load-model", "win.save-model",
-                                            "win.explore", "win.export", "win.export", "win.export", "win.export",
-                                            "app.preferences", "win.show-help-overlay",
-                                            "app.about", "app.quit",
-                                            NULL }));
+                    ((const char *const[]){
+                        "win.open", "win.open-folder", "win.open-sample", "win.save-project",
+                        "win.save-project-as", "win.save-labels", "win.load-model",
+                        "win.save-model", "win.explore", "win.export", "win.export", "win.export",
+                        "win.export", "app.preferences", "win.show-help-overlay", "app.about",
+                        "app.quit", NULL }));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "about"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->app), "quit"));
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (f->window), "show-help-overlay"));
@@ -1278,6 +1278,17 @@ test_explorer (Fixture *f)
                     ==, 2);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "undo", NULL);
   g_assert_cmpint (dls_document_count_labelled (doc, NULL, 0), ==, 0);
+
+  /* whole slices as samples: one per slice */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (gtk_widget_get_template_child (
+                                  GTK_WIDGET (ex), DLS_TYPE_EXPLORER, "sampling_dropdown")),
+                              3);
+  g_assert_true (dls_explorer_compute (ex, &error));
+  WAIT_FOR_SECONDS (!dls_explorer_is_busy (ex), 300);
+  samples = dls_explorer_get_samples (ex, NULL, NULL);
+  g_assert_cmpint (samples->n, ==, 8);
+  g_assert_cmpint (samples->height, ==, 64);
+  g_assert_cmpint (dls_scatter_get_n_points (dls_explorer_get_scatter (ex)), ==, 8);
 }
 
 #define ADD(path, ...)                                                                    \
