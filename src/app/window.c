@@ -353,6 +353,18 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
     g_task_return_pointer (task, doc, g_object_unref);
 }
 
+/* The sample's volume, however it was opened (Open Sample, or its path). */
+static gboolean
+is_sample (const char *path)
+{
+  g_autofree char *dir = dls_sample_dir ();
+  g_autofree char *sample = g_build_filename (dir, "volume.tif", NULL);
+  g_autoptr (GFile) a = g_file_new_for_path (sample);
+  g_autoptr (GFile) b = g_file_new_for_path (path);
+
+  return g_file_equal (a, b);
+}
+
 static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -380,7 +392,7 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
       g_signal_emit (self, signals[LOAD_FINISHED], 0, FALSE);
       return;
     }
-  if (d->path == NULL)
+  if (d->path == NULL || is_sample (d->path))
     {
       /* the sample's classes have names */
       dls_document_set_class_name (doc, 1, _ ("Matrix"));
