@@ -11,6 +11,7 @@
 #include "document.h"
 #include "labels-file.h"
 #include "sample.h"
+#include "tmpdir.h"
 #include "synth.h"
 #include "tiff.h"
 #include "train-job.h"
@@ -26,36 +27,6 @@ static GThread *main_thread;
 
 /* ---- temporary folders ---- */
 
-static char *
-tmp_dir_new (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("dls-document-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-tmp_dir_remove (const char *dir)
-{
-  g_autoptr (GDir) d = NULL;
-  const char *name;
-
-  g_chmod (dir, 0700);
-  d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-        tmp_dir_remove (path);
-      else
-        g_assert_cmpint (g_unlink (path), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
 
 /* ---- waiting on the main context ---- */
 
@@ -262,7 +233,7 @@ on_prediction_changed (DlsDocument *doc, int z, PredictionLog *log)
 static void
 test_load_stack (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *path = write_ramp (dir, "ramp.tif", 3, 5, 7);
   g_autofree char *labels_path = g_build_filename (dir, "ramp.labels.tif", NULL);
   g_autoptr (GError) error = NULL;
@@ -302,13 +273,13 @@ test_load_stack (void)
   g_assert_null (dls_document_get_prediction (doc));
 
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_load_2d (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *path = write_ramp (dir, "flat.tif", 1, 4, 6);
   g_autoptr (GError) error = NULL;
   g_autofree char *desc = NULL;
@@ -328,13 +299,13 @@ test_load_2d (void)
   g_assert_cmpstr (desc, ==, "6 × 4, uint16");
 
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_load_rgb (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *path = write_rgb (dir, "rgb.tif", 2, 3, 4);
   g_autoptr (GError) error = NULL;
   g_autofree char *desc = NULL;
@@ -361,7 +332,7 @@ test_load_rgb (void)
   g_assert_cmpstr (desc, ==, "4 × 3 × 2, uint8");
 
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A folder of single-slice TIFFs, in natural order; its labels live beside the folder, where
@@ -369,7 +340,7 @@ test_load_rgb (void)
 static void
 test_load_folder (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *folder = g_build_filename (dir, "slices", NULL);
   g_autofree char *folder_slash = g_strconcat (folder, G_DIR_SEPARATOR_S, NULL);
   g_autofree char *labels_path = g_build_filename (dir, "slices.labels.tif", NULL);
@@ -420,13 +391,13 @@ test_load_folder (void)
   g_assert_cmpint (dls_document_get_restored_labels (doc), ==, 2);
   g_assert_cmpuint (dls_document_get_labels (doc)[30], ==, 2);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_load_not_tiff (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *path = g_build_filename (dir, "notes.tif", NULL);
   g_autofree char *missing = g_build_filename (dir, "missing.tif", NULL);
   g_autoptr (GError) error = NULL;
@@ -441,13 +412,13 @@ test_load_not_tiff (void)
 
   g_assert_null (dls_document_load (missing, NULL, NULL, &error));
   g_assert_nonnull (error);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_load_cancelled (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *path = write_ramp (dir, "ramp.tif", 3, 5, 7);
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GError) error = NULL;
@@ -457,7 +428,7 @@ test_load_cancelled (void)
   g_assert_null (dls_document_load (path, cancellable, &progress, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (progress, <, 1000);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* =================================== document: labels ==================================== */
@@ -465,7 +436,7 @@ test_load_cancelled (void)
 static void
 test_labels_restore (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *path = write_ramp (dir, "vol.tif", 3, 5, 7);
   g_autofree char *labels_path = g_build_filename (dir, "vol.labels.tif", NULL);
   g_autofree guint8 *labels = g_new0 (guint8, 3 * 5 * 7);
@@ -514,13 +485,13 @@ test_labels_restore (void)
   g_assert_cmpuint (dls_document_get_palette (doc)[4], ==, 0);
 
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_labels_wrong_size (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   g_autofree char *path = write_ramp (dir, "vol.tif", 3, 5, 7);
   g_autofree char *labels_path = g_build_filename (dir, "vol.labels.tif", NULL);
   g_autofree guint8 *labels = g_new0 (guint8, 2 * 5 * 7);
@@ -550,7 +521,7 @@ test_labels_wrong_size (void)
   /* left alone */
   g_assert_true (g_file_get_contents (labels_path, &after, &n_after, NULL));
   g_assert_cmpmem (before, n_before, after, n_after);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* One stroke: voxels idx[0..n) set to `value` through the document's undo, then announced. */
@@ -577,7 +548,7 @@ stroke (DlsDocument *doc, const gsize *idx, int n, guint8 value)
 static void
 test_labels_undo_redo (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = memory_document (dir, 3, 5, 7);
   const gsize first[] = { 40, 41, 42, 47 }, second[] = { 41, 90 };
   g_autofree guint8 *zero = g_new0 (guint8, 3 * 5 * 7);
@@ -638,7 +609,7 @@ test_labels_undo_redo (void)
   g_assert_cmpint (log.count, ==, 6);
 
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ================================== document: autosave =================================== */
@@ -646,7 +617,7 @@ test_labels_undo_redo (void)
 static void
 test_autosave (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = memory_document (dir, 3, 5, 7);
   const gsize idx[] = { 3, 4, 5, 60 };
   SaveLog log = { 0 };
@@ -664,14 +635,14 @@ test_autosave (void)
   g_assert_false (dls_document_get_labels_dirty (doc));
 
   finalize_document (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Edits made while a save is writing are not lost: a later autosave writes them. */
 static void
 test_autosave_change_during_save (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = memory_document (dir, 3, 5, 7);
   const gsize first[] = { 1, 2 }, second[] = { 70, 71 };
   SaveLog log = { 0 };
@@ -698,7 +669,7 @@ test_autosave_change_during_save (void)
   g_assert_cmpuint (dls_document_get_labels (doc)[71], ==, 2);
 
   finalize_document (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -711,7 +682,7 @@ test_autosave_read_only (void)
   SaveLog log = { 0 };
   DlsDocument *doc;
 
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-document");
   ro = g_build_filename (dir, "read-only", NULL);
   labels_path = g_build_filename (ro, "vol.labels.tif", NULL);
   if (geteuid () != 0)
@@ -745,13 +716,13 @@ test_autosave_read_only (void)
 
   g_clear_error (&log.last_error);
   finalize_document (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_save_sync (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = memory_document (dir, 3, 5, 7);
   const gsize idx[] = { 0, 104 };
   g_autoptr (GError) error = NULL;
@@ -775,7 +746,7 @@ test_save_sync (void)
   g_assert_cmpint (log.count, ==, 0);
 
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Closing the window saves synchronously, possibly while an autosave of older labels is still
@@ -783,7 +754,7 @@ test_save_sync (void)
 static void
 test_save_sync_during_autosave (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   const int Z = 48, Y = 256, X = 256;
   gsize n = (gsize) Z * Y * X;
   DlsDocument *doc = memory_document (dir, Z, Y, X);
@@ -817,7 +788,7 @@ test_save_sync_during_autosave (void)
   assert_file_has_labels (doc);
 
   finalize_document (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* =================================== document: classes =================================== */
@@ -825,7 +796,7 @@ test_save_sync_during_autosave (void)
 static void
 test_classes (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = memory_document (dir, 1, 2, 2);
   const guint32 *palette = dls_document_get_palette (doc);
   int changed = 0;
@@ -880,7 +851,7 @@ test_classes (void)
   g_assert_cmpint (changed, ==, 0);
 
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ================================= document: prediction ================================== */
@@ -888,7 +859,7 @@ test_classes (void)
 static void
 test_prediction (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = memory_document (dir, 4, 5, 6);
   DlsPrediction *p = dls_prediction_new (3, 4, 5, 6, 2);
   DlsPrediction *one = dls_prediction_new (2, 4, 5, 6, 1);
@@ -939,7 +910,7 @@ test_prediction (void)
 
   g_array_unref (log.z);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ======================================= train job ======================================= */
@@ -1035,7 +1006,7 @@ small_settings (int members)
 static void
 test_train_job_run (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (2);
   const int z_first = 5;
@@ -1150,7 +1121,7 @@ test_train_job_run (void)
   job_log_clear (&log);
   g_array_unref (plog.z);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static gboolean
@@ -1176,7 +1147,7 @@ poll_for_terminal (DlsTrainJob *job, DlsJobStatus *st, guint seconds)
 static void
 test_train_job_main_context (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (1);
   DlsJobStatus st;
@@ -1204,7 +1175,7 @@ test_train_job_main_context (void)
   dls_train_job_free (log.job);
   job_log_clear (&log);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A slice outside the volume (a stale position) still gives a whole prediction, shown from the
@@ -1212,7 +1183,7 @@ test_train_job_main_context (void)
 static void
 test_train_job_z_first_outside (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (1);
   const int starts[] = { FZ + 3, -2 }, nearest[] = { FZ - 1, 0 };
@@ -1242,7 +1213,7 @@ test_train_job_z_first_outside (void)
       job_log_clear (&log);
     }
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static gboolean
@@ -1262,7 +1233,7 @@ cancel_on_first_poll (gpointer data)
 static void
 test_train_job_cancel (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (1);
   DlsPrediction *old = dls_prediction_new (2, FZ, FY, FX, 1);
@@ -1297,7 +1268,7 @@ test_train_job_cancel (void)
   job_log_clear (&log);
   g_array_unref (plog.z);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -1314,7 +1285,7 @@ on_job_cancel_at_first_slice (DlsTrainJob *job, int z, gpointer user_data)
 static void
 test_train_job_cancel_predicting (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (1);
   DlsPrediction *p;
@@ -1348,13 +1319,13 @@ test_train_job_cancel_predicting (void)
   dls_train_job_free (log.job);
   job_log_clear (&log);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_train_job_one_class (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (1);
   guint8 *labels = dls_document_get_labels (doc);
@@ -1378,14 +1349,14 @@ test_train_job_one_class (void)
   dls_train_job_free (log.job);
   job_log_clear (&log);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* The labels are a snapshot taken at start: painting afterwards does not reach the worker. */
 static void
 test_train_job_snapshot (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (1);
   guint8 *labels = dls_document_get_labels (doc);
@@ -1405,7 +1376,7 @@ test_train_job_snapshot (void)
   dls_train_job_free (log.job);
   job_log_clear (&log);
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Freeing a job that is training returns (cancelling it), and a job freed with notifications
@@ -1413,7 +1384,7 @@ test_train_job_snapshot (void)
 static void
 test_train_job_free (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
   DlsDocument *doc = fibre_document (dir);
   DlsTrainSettings s = small_settings (1);
   DlsJobStatus st;
@@ -1455,7 +1426,7 @@ test_train_job_free (void)
 
   /* the job's references to the document went with it */
   g_assert_finalize_object (doc);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ======================================== sample ========================================= */
@@ -1527,7 +1498,7 @@ main (int argc, char **argv)
   main_thread = g_thread_self ();
 
   /* before any thread starts: setenv is not thread-safe */
-  sample_root = tmp_dir_new ();
+  sample_root = dls_test_tmpdir_new ("dls-document");
   sample_dir = g_build_filename (sample_root, "cache", "sample", NULL);
   g_setenv ("DLSIA_SAMPLE_DIR", sample_dir, TRUE);
 
@@ -1558,6 +1529,6 @@ main (int argc, char **argv)
   g_test_add_func ("/app/sample", test_sample);
 
   ret = g_test_run ();
-  tmp_dir_remove (sample_root);
+  dls_test_tmpdir_remove (sample_root);
   return ret;
 }

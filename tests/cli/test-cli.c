@@ -9,6 +9,8 @@
  */
 #include "config.h"
 
+#include "tmpdir.h"
+
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -605,22 +607,6 @@ test_train_regression (void)
   run_clear (&r);
 }
 
-static void
-remove_tree (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d && (name = g_dir_read_name (d)))
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-
-      g_unlink (p);
-    }
-  if (d)
-    g_dir_close (d);
-  g_rmdir (dir);
-}
 
 int
 main (int argc, char **argv)
@@ -641,7 +627,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/bad-input", test_bad_input);
   g_test_add_func ("/cli/bench", test_bench_runs);
   rc = g_test_run ();
-  remove_tree (tmpdir);
+  dls_test_tmpdir_remove (tmpdir);
   g_free (tmpdir);
   return rc;
 }

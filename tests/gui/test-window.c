@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include "tmpdir.h"
+
 #include "application.h"
 #include "canvas.h"
 #include "engine-summary.h"
@@ -138,19 +140,6 @@ find_window_of_type (DlsApplication *app, GType type)
   return NULL;
 }
 
-static void
-remove_tmpdir (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      g_assert_cmpint (g_remove (child), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-}
 
 static void
 fixture_set_up (Fixture *f, gconstpointer data)
@@ -226,7 +215,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_assert_finalize_object (f->app);
   g_assert_finalize_object (f->settings);
 
-  remove_tmpdir (f->tmpdir);
+  dls_test_tmpdir_remove (f->tmpdir);
   g_free (f->tmpdir);
 }
 
@@ -1097,7 +1086,7 @@ test_binary_screenshot (void)
   /* The default size: a screenshot ignores the size the user left the window at. */
   check_window_png (path, -1280, -800);
 
-  remove_tmpdir (tmpdir);
+  dls_test_tmpdir_remove (tmpdir);
 }
 
 static void
@@ -1127,7 +1116,7 @@ test_binary_missing_image (void)
   g_assert_nonnull (strstr (result.err, "no such file"));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 
-  remove_tmpdir (tmpdir);
+  dls_test_tmpdir_remove (tmpdir);
 }
 
 static void
@@ -1145,7 +1134,7 @@ test_binary_image (void)
   g_assert_cmpint (result.exit_status, ==, 0);
   check_window_png (path, -1280, -800);
 
-  remove_tmpdir (tmpdir);
+  dls_test_tmpdir_remove (tmpdir);
 }
 
 

@@ -10,6 +10,7 @@
 #include "labels-file.h"
 #include "project.h"
 #include "tiff.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -22,35 +23,6 @@
 
 /* ---- temporary folders and files ---- */
 
-static char *
-tmp_dir_new (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("dls-project-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-tmp_dir_remove (const char *dir)
-{
-  g_autoptr (GDir) d = NULL;
-  const char *name;
-
-  g_chmod (dir, 0700);
-  d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_DIR) && !g_file_test (path, G_FILE_TEST_IS_SYMLINK))
-        tmp_dir_remove (path);
-      else
-        g_assert_cmpint (g_unlink (path), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
 
 static int
 dir_count (const char *dir)
@@ -270,7 +242,7 @@ test_project_new (void)
 static void
 test_project_round_trip (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *folder = g_build_filename (dir, "Fibres – série 2", NULL);
   g_autofree char *path = g_build_filename (folder, "scan 01.dlsia.json", NULL);
   g_autofree char *volume = g_build_filename (folder, "scan 01.tif", NULL);
@@ -334,7 +306,7 @@ test_project_round_trip (void)
     g_autoptr (DlsProject) again = save_and_load (back, path);
     assert_projects_equal (p, again);
   }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* The text is the documented, human-readable layout: indented, relative paths, short numbers,
@@ -342,7 +314,7 @@ test_project_round_trip (void)
 static void
 test_project_text (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "volume.dlsia.json", NULL);
   g_autofree char *volume = g_build_filename (dir, "volume.tif", NULL);
   g_autoptr (DlsProject) p = dls_project_new ();
@@ -381,14 +353,14 @@ test_project_text (void)
   /* valid JSON for anyone else too */
   json_parser_load_from_data (parser, text, -1, &error);
   g_assert_no_error (error);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* The file the brief shows, as a person would write it, loads into the documented fields. */
 static void
 test_project_load_example (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "volume.dlsia.json", NULL);
   g_autofree char *volume = g_build_filename (dir, "volume.tif", NULL);
   g_autofree char *labels = g_build_filename (dir, "volume.labels.tif", NULL);
@@ -427,14 +399,14 @@ test_project_load_example (void)
   g_assert_cmpint (json_object_get_int_member (p->training.arch_params, "depth"), ==, 10);
   g_assert_cmpuint (p->models->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (p->models, 0), ==, model);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Saved by a Windows editor: a byte-order mark and CRLF line ends. */
 static void
 test_project_load_bom_crlf (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "p.dlsia.json", NULL);
   g_autofree char *volume = g_build_filename (dir, "v.tif", NULL);
   g_autoptr (DlsProject) p = NULL;
@@ -444,7 +416,7 @@ test_project_load_bom_crlf (void)
   p = dls_project_load (path, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (p->volume, ==, volume);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* {"format": 1} alone is a project with every default; keys this version does not know, and
@@ -452,7 +424,7 @@ test_project_load_bom_crlf (void)
 static void
 test_project_defaults_and_unknown_keys (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "p.dlsia.json", NULL);
   g_autofree char *volume = g_build_filename (dir, "v.tif", NULL);
   g_autofree char *labels = g_build_filename (dir, "v.labels.tif", NULL);
@@ -488,7 +460,7 @@ test_project_defaults_and_unknown_keys (void)
     g_assert_cmphex (g_array_index (p->classes, DlsProjectClass, 0).color, ==,
                      dls_project_class_default_color (0));
   }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- project: relative paths ---- */
@@ -513,7 +485,7 @@ static void
 test_project_relative (gconstpointer data)
 {
   const RelativeCase *c = data;
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, c->project, NULL);
   g_autofree char *volume = g_build_filename (dir, c->volume, NULL);
   g_autofree char *proj_dir = g_path_get_dirname (path);
@@ -537,7 +509,7 @@ test_project_relative (gconstpointer data)
   g_assert_cmpstr (back->volume, ==, volume);
   g_assert_cmpstr (g_ptr_array_index (back->models, 0), ==, volume);
   g_assert_true (dls_project_volume_exists (back));
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Paths that share only the root with the project stay absolute: a relative "../../mnt/…"
@@ -545,7 +517,7 @@ test_project_relative (gconstpointer data)
 static void
 test_project_relative_other_root (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "p.dlsia.json", NULL);
   g_autofree char *text = NULL;
   g_autoptr (DlsProject) p = dls_project_new ();
@@ -569,7 +541,7 @@ test_project_relative_other_root (void)
     g_autofree char *want = g_build_filename (dir, "y", "v.tif", NULL);
     g_assert_cmpstr (back->volume, ==, want);
   }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A relative project path is made absolute against the working folder, and saving by one name
@@ -577,7 +549,7 @@ test_project_relative_other_root (void)
 static void
 test_project_relative_project_path (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *cwd = g_get_current_dir ();
   g_autofree char *sub = g_build_filename (dir, "sub", NULL);
   g_autofree char *volume = g_build_filename (dir, "sub", "v.tif", NULL);
@@ -598,14 +570,14 @@ test_project_relative_project_path (void)
   g_assert_cmpstr (back->path, ==, expected_path);
   g_assert_cmpstr (back->volume, ==, volume);
   g_assert_cmpint (g_chdir (cwd), ==, 0);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Copying the project and its volume to another folder: the copy finds its own volume. */
 static void
 test_project_moved_folder (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *old_dir = g_build_filename (dir, "old place", NULL);
   g_autofree char *new_dir = g_build_filename (dir, "new", "place", NULL);
   g_autofree char *old_path = g_build_filename (old_dir, "v.dlsia.json", NULL);
@@ -641,7 +613,7 @@ test_project_moved_folder (void)
   g_assert_cmpstr (moved->labels, ==, new_labels);
   g_assert_cmpstr (g_ptr_array_index (moved->models, 0), ==, new_model);
   g_assert_true (dls_project_volume_exists (moved));
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A volume that is not there loads (the app asks where it went), and locating it moves the
@@ -649,7 +621,7 @@ test_project_moved_folder (void)
 static void
 test_project_missing_volume (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "v.dlsia.json", NULL);
   g_autofree char *volume = g_build_filename (dir, "v.tif", NULL);
   g_autofree char *found = g_build_filename (dir, "elsewhere", "renamed.TIF", NULL);
@@ -671,7 +643,7 @@ test_project_missing_volume (void)
   g_assert_cmpstr (back->volume, ==, found);
   g_assert_cmpstr (back->labels, ==, found_labels);
   g_assert_true (dls_project_volume_exists (back));
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -915,7 +887,7 @@ static void
 test_project_bad (gconstpointer data)
 {
   const BadCase *c = data;
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "bad project.dlsia.json", NULL);
   g_autoptr (DlsProject) p = NULL;
   g_autoptr (GError) error = NULL;
@@ -930,14 +902,14 @@ test_project_bad (gconstpointer data)
   assert_message_has (error, "“bad project.dlsia.json”", c->words[0] ? c->words[0] : "",
                       c->words[1] ? c->words[1] : "", c->words[2] ? c->words[2] : "",
                       c->words[3] ? c->words[3] : "", NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* 300 classes is more than a uint8 label volume can hold; 255 is just right. */
 static void
 test_project_bad_class_count (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "many.dlsia.json", NULL);
   g_autoptr (GError) error = NULL;
   int counts[] = { 255, 256, 300 };
@@ -967,7 +939,7 @@ test_project_bad_class_count (void)
           g_clear_error (&error);
         }
     }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A million "[" must not overflow the stack; deep but reasonable parameters, and brackets
@@ -975,7 +947,7 @@ test_project_bad_class_count (void)
 static void
 test_project_bad_deep (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "deep.dlsia.json", NULL);
   g_autofree char *brackets = g_strnfill (1000000, '[');
   g_autoptr (GString) ok
@@ -1002,13 +974,13 @@ test_project_bad_deep (void)
   g_assert_no_error (error);
   g_assert_cmpstr (g_array_index (p->classes, DlsProjectClass, 0).name, ==, "[[[{{{\"");
   g_assert_true (json_object_has_member (p->training.arch_params, "a"));
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_project_bad_not_there (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "gone.dlsia.json", NULL);
   g_autoptr (DlsProject) p = NULL;
   g_autoptr (GError) error = NULL;
@@ -1023,14 +995,14 @@ test_project_bad_not_there (void)
   g_assert_null (p);
   g_assert_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT);
   assert_message_has (error, "not a DLSIA Studio project", "folder", NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* The app cannot write a project it could not open again. */
 static void
 test_project_save_invalid (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "p.dlsia.json", NULL);
   g_autoptr (DlsProject) p = dls_project_new ();
   g_autoptr (GError) error = NULL;
@@ -1065,7 +1037,7 @@ test_project_save_invalid (void)
   g_assert_false (dls_project_save (p, path, &error));
   assert_message_has (error, "path of a model", "UTF-8", NULL);
   g_assert_cmpint (dir_count (dir), ==, 0);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A folder that cannot be written: a clear error, and the project there stays byte for byte. */
@@ -1085,7 +1057,7 @@ test_project_save_read_only (void)
       g_test_skip ("root may write into read-only folders");
       return;
     }
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-project");
   path = g_build_filename (dir, "p.dlsia.json", NULL);
   g_assert_true (dls_project_save (p, path, &error));
   g_assert_no_error (error);
@@ -1102,7 +1074,7 @@ test_project_save_read_only (void)
   after = read_text (path, &len_after);
   g_assert_cmpmem (before, len_before, after, len_after);
   g_assert_cmpint (dir_count (dir), ==, 1);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* The disk fills up while saving: an error naming the file, the previous project intact, no
@@ -1110,7 +1082,7 @@ test_project_save_read_only (void)
 static void
 test_project_save_disk_full (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "p.dlsia.json", NULL);
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
@@ -1135,7 +1107,7 @@ test_project_save_disk_full (void)
   after = read_text (path, &len_after);
   g_assert_cmpmem (before, len_before, after, len_after);
   g_assert_cmpint (dir_count (dir), ==, 1);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- names beside the volume ---- */
@@ -1143,7 +1115,7 @@ test_project_save_disk_full (void)
 static void
 test_project_path_helpers (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *slices = g_build_filename (dir, "run 7 slices", NULL);
   g_autofree char *slices_slash = g_strconcat (slices, "/", NULL);
   g_autofree char *want_project = g_build_filename (dir, "run 7 slices.dlsia.json", NULL);
@@ -1192,7 +1164,7 @@ test_project_path_helpers (void)
     got = dls_project_path_for_volume (folder_tif);
     g_assert_cmpstr (got, ==, want);
   }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- label files ---- */
@@ -1212,7 +1184,7 @@ pattern_labels (int Z, int Y, int X, int K)
 static void
 test_labels_round_trip (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "scan ü.labels.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (DlsTiffReader) r = NULL;
@@ -1247,13 +1219,13 @@ test_labels_round_trip (void)
   g_assert_no_error (error);
   g_assert_cmpmem (back, (gsize) Z * Y * X, sparse, (gsize) Z * Y * X);
   g_assert_cmpint (dir_count (dir), ==, 1);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_labels_wrong_size (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "v.labels.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree guint8 *labels = g_new0 (guint8, 4 * 8 * 6);
@@ -1271,13 +1243,13 @@ test_labels_wrong_size (void)
   back = dls_labels_file_load (path, 4, 6, 8, 3, &error); /* Y and X swapped */
   g_assert_null (back);
   assert_message_has (error, "4 × 8 × 6", "4 × 6 × 8", NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_labels_above_max_class (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "v.labels.tif", NULL);
   g_autoptr (GError) error = NULL;
   const int Z = 3, Y = 4, X = 5;
@@ -1299,14 +1271,14 @@ test_labels_above_max_class (void)
   back = dls_labels_file_load (path, Z, Y, X, 7, &error);
   g_assert_no_error (error);
   g_assert_cmpmem (back, (gsize) Z * Y * X, labels, (gsize) Z * Y * X);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Label files from elsewhere are often uint16: read while their values fit. */
 static void
 test_labels_uint16 (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "from-napari.tif", NULL);
   g_autoptr (GError) error = NULL;
   const int Z = 2, Y = 6, X = 9;
@@ -1330,13 +1302,13 @@ test_labels_uint16 (void)
   back = dls_labels_file_load (path, Z, Y, X, 255, &error);
   g_assert_null (back);
   assert_message_has (error, "label 300", "z = 1", NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_labels_float_rejected (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "probabilities.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree float *values = g_new0 (float, 2 * 3 * 4);
@@ -1349,14 +1321,14 @@ test_labels_float_rejected (void)
   g_assert_null (back);
   g_assert_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT);
   assert_message_has (error, "probabilities.tif", "not a label file", "float32", NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* An RGB image (three samples per pixel), made with libtiff. */
 static void
 test_labels_rgb_rejected (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "painted.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree guint8 *back = NULL;
@@ -1382,13 +1354,13 @@ test_labels_rgb_rejected (void)
   g_assert_null (back);
   g_assert_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT);
   assert_message_has (error, "painted.tif", "3 channels", NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_labels_not_there (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "none.labels.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree guint8 *back = NULL;
@@ -1397,7 +1369,7 @@ test_labels_not_there (void)
   g_assert_null (back);
   g_assert_error (error, DLS_IO_ERROR, DLS_IO_ERROR_NOT_FOUND);
   assert_message_has (error, "none.labels.tif", NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Autosave into a folder that became read-only: the error names the file and the reason, the
@@ -1418,7 +1390,7 @@ test_labels_save_read_only (void)
       g_test_skip ("root may write into read-only folders");
       return;
     }
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-project");
   path = g_build_filename (dir, "v.labels.tif", NULL);
   g_assert_true (dls_labels_file_save (path, labels, 3, 5, 7, &error));
   g_assert_no_error (error);
@@ -1442,13 +1414,13 @@ test_labels_save_read_only (void)
     g_assert_false (dls_labels_file_save (nowhere, labels, 3, 5, 7, &error));
     assert_message_has (error, nowhere, g_strerror (ENOENT), NULL);
   }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_labels_save_disk_full (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-project");
   g_autofree char *path = g_build_filename (dir, "v.labels.tif", NULL);
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
@@ -1476,7 +1448,7 @@ test_labels_save_disk_full (void)
   after = read_text (path, &len_after);
   g_assert_cmpmem (before, len_before, after, len_after);
   g_assert_cmpint (dir_count (dir), ==, 1);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void

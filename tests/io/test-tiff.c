@@ -9,6 +9,7 @@
  * tests run in a subprocess whose stderr must stay empty.
  */
 #include "tiff-private.h"
+#include "tmpdir.h"
 
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -19,35 +20,6 @@
 
 /* ---- temporary folders ---- */
 
-static char *
-tmp_dir_new (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("dls-tiff-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return dir;
-}
-
-static void
-tmp_dir_remove (const char *dir)
-{
-  g_autoptr (GDir) d = NULL;
-  const char *name;
-
-  g_chmod (dir, 0700);
-  d = g_dir_open (dir, 0, NULL);
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        tmp_dir_remove (path);
-      else
-        g_assert_cmpint (g_unlink (path), ==, 0);
-    }
-  g_assert_cmpint (g_rmdir (dir), ==, 0);
-}
 
 static int
 dir_count (const char *dir)
@@ -345,7 +317,7 @@ test_read_codec (gconstpointer data)
       g_test_skip ("this libtiff cannot write this codec");
       return;
     }
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "matrix.tif", NULL);
   for (int type = DLS_SAMPLE_U8; type <= DLS_SAMPLE_F64; type++)
     for (int tiled = 0; tiled < 2; tiled++)
@@ -393,7 +365,7 @@ test_read_codec (gconstpointer data)
               n++;
             }
   g_assert_cmpint (n, >, 0);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- single features, with the info they must report ---- */
@@ -401,12 +373,12 @@ test_read_codec (gconstpointer data)
 static void
 read_one (const Spec *spec)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "one.tif", NULL);
 
   make_tiff (path, spec);
   read_and_check (path, spec);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -473,7 +445,7 @@ static void
 test_read_stack (void)
 {
   Spec spec = spec_default (DLS_SAMPLE_U8);
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "stack.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (DlsTiffReader) r = NULL;
@@ -497,14 +469,14 @@ test_read_stack (void)
     }
   g_assert_false (dls_tiff_reader_read_slice (r, 40, slice, &error));
   assert_io_error (error, DLS_IO_ERROR_FORMAT, path);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_read_imagej_hyperstack (void)
 {
   Spec spec = spec_default (DLS_SAMPLE_U16);
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "hyper.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_auto (DlsTiffInfo) info = { 0 };
@@ -534,7 +506,7 @@ test_read_imagej_hyperstack (void)
   spec.description = "ImageJ=1.11a\nimages=7\nchannels=7\n";
   make_tiff (path, &spec);
   read_and_check (path, &spec);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- files made byte by byte: little-endian classic TIFF, one IFD at offset 8 ---- */
@@ -615,7 +587,7 @@ test_read_imagej_raw (void)
     { 279, LONG, 1, W * H * 2 },
   };
   g_autoptr (GByteArray) tail = g_byte_array_new ();
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "raw.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_auto (DlsTiffInfo) info = { 0 };
@@ -643,7 +615,7 @@ test_read_imagej_raw (void)
   v = dls_tiff_read_volume (path, NULL, &error);
   g_assert_null (v);
   assert_io_error (error, DLS_IO_ERROR_CORRUPT, path);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -692,7 +664,7 @@ test_read_float_predictor_big_endian (void)
   const uint16_t tags[N][2]
       = { { 256, W }, { 257, H }, { 258, 32 }, { 259, 8 }, { 262, 1 }, { 273, 0 },
           { 277, 1 }, { 278, H }, { 279, 0 },  { 317, 3 }, { 339, 3 } };
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "be-float.tif", NULL);
   g_autoptr (GByteArray) strip = g_byte_array_new ();
   g_autoptr (GByteArray) file = g_byte_array_new ();
@@ -748,7 +720,7 @@ test_read_float_predictor_big_endian (void)
   spec.width = W;
   spec.height = H;
   check_volume (v, &info, &spec, FALSE, NULL);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- folders ---- */
@@ -756,7 +728,7 @@ test_read_float_predictor_big_endian (void)
 static void
 test_read_folder (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   const int numbers[] = { 10, 2, 9, 1 };
   const int order[] = { 1, 2, 9, 10 };
   g_autoptr (GError) error = NULL;
@@ -809,7 +781,7 @@ test_read_folder (void)
   v = dls_tiff_read_volume (dir, NULL, &error);
   g_assert_null (v);
   assert_io_error (error, DLS_IO_ERROR_FORMAT, odd);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -829,7 +801,7 @@ test_read_threads_worker (gpointer data, gpointer user_data)
 static void
 test_read_threads (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autoptr (GPtrArray) paths = g_ptr_array_new_with_free_func (g_free);
   Spec spec = spec_default (DLS_SAMPLE_U16);
   GThreadPool *pool;
@@ -847,7 +819,7 @@ test_read_threads (void)
   for (int i = 0; i < 6; i++)
     g_thread_pool_push (pool, g_ptr_array_index (paths, i % 3), NULL);
   g_thread_pool_free (pool, FALSE, TRUE);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- refused and bad inputs: an error naming the file, nothing on stderr ---- */
@@ -887,7 +859,7 @@ test_read_unsupported (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "odd.tif", NULL);
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -912,7 +884,7 @@ test_read_unsupported (void)
       g_assert_nonnull (strstr (error->message, cases[i].words));
       g_assert_nonnull (strstr (error->message, "not supported"));
     }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -924,14 +896,14 @@ test_read_pages_differ (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "ragged.tif", NULL);
   spec.pages = 3;
   spec.odd_page = 2;
   spec.odd_width = 30;
   make_tiff (path, &spec);
   expect_error (path, DLS_IO_ERROR_FORMAT);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -942,10 +914,10 @@ test_bad_missing (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "nothing-here.tif", NULL);
   expect_error (path, DLS_IO_ERROR_NOT_FOUND);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -957,7 +929,7 @@ test_bad_empty (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "empty.tif", NULL);
   write_bytes (path, "", 0);
   expect_error (path, DLS_IO_ERROR_FORMAT);
@@ -965,7 +937,7 @@ test_bad_empty (void)
   folder = g_build_filename (dir, "no-tiffs", NULL);
   g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
   expect_error (folder, DLS_IO_ERROR_NOT_FOUND);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -979,7 +951,7 @@ test_bad_truncated (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "half.tif", NULL);
   for (int compressed = 0; compressed < 2; compressed++)
     for (int pages = 1; pages <= 5; pages += 4)
@@ -992,7 +964,7 @@ test_bad_truncated (void)
         g_clear_pointer (&bytes, g_free);
         expect_error (path, DLS_IO_ERROR_CORRUPT);
       }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -1005,7 +977,7 @@ test_bad_random (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "noise.tif", NULL);
   for (guint i = 0; i < sizeof bytes; i++)
     bytes[i] = (uint8_t) g_rand_int (rand);
@@ -1044,7 +1016,7 @@ test_bad_random (void)
       if (v == NULL)
         assert_io_error (error, error->code, path);
     }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A valid file with bytes flipped here and there. */
@@ -1061,7 +1033,7 @@ test_bad_damaged (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "good.tif", NULL);
   damaged = g_build_filename (dir, "damaged.tif", NULL);
   spec.pages = 3;
@@ -1091,7 +1063,7 @@ test_bad_damaged (void)
         }
       g_clear_pointer (&bytes, g_free);
     }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -1102,7 +1074,7 @@ test_bad_header (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "header.tif", NULL);
 
   write_bytes (path, "II*\0\0\0\0\0", 8); /* no pages */
@@ -1117,7 +1089,7 @@ test_bad_header (void)
   expect_error (path, DLS_IO_ERROR_FORMAT);
   write_bytes (path, "II\x2b\x01\x08\0\0\0", 8); /* a wrong version */
   expect_error (path, DLS_IO_ERROR_FORMAT);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -1134,11 +1106,11 @@ test_bad_loop (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "loop.tif", NULL);
   make_raw_tiff (path, e, G_N_ELEMENTS (e), 8, pixels, sizeof pixels); /* next page: itself */
   expect_error (path, DLS_IO_ERROR_CORRUPT);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -1166,7 +1138,7 @@ test_bad_absurd (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "absurd.tif", NULL);
   make_raw_tiff (path, huge, G_N_ELEMENTS (huge), 0, pixels, sizeof pixels);
   expect_error (path, DLS_IO_ERROR_TOO_LARGE);
@@ -1174,14 +1146,14 @@ test_bad_absurd (void)
   expect_error (path, DLS_IO_ERROR_CORRUPT);
   make_raw_tiff (path, wide, G_N_ELEMENTS (wide), 0, pixels, sizeof pixels);
   expect_error (path, DLS_IO_ERROR_TOO_LARGE);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A volume above the cap is refused before anything is allocated. */
 static void
 test_bad_volume_cap (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "capped.tif", NULL);
   g_autoptr (GError) error = NULL;
   g_autofree float *v = NULL;
@@ -1194,7 +1166,7 @@ test_bad_volume_cap (void)
   dls_tiff_set_test_limits (0, 0);
   g_assert_null (v);
   assert_io_error (error, DLS_IO_ERROR_TOO_LARGE, path);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* ---- writing ---- */
@@ -1216,7 +1188,7 @@ description_of (const char *path)
 static void
 test_write_u8 (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "labels.tif", NULL);
   const int Z = 3, H = 300, W = 1000; /* several strips per page */
   g_autofree uint8_t *data = g_new (uint8_t, Z * H * W);
@@ -1245,13 +1217,13 @@ test_write_u8 (void)
 
   desc = description_of (path);
   g_assert_cmpstr (desc, ==, "ImageJ=1.11a\nimages=3\nslices=3\n");
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_write_f32 (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "probabilities.tif", NULL);
   const int Z = 2, H = 17, W = 33;
   const uint32_t specials[] = { 0x7fc12345, 0x80000000, 0x7f800000, 0xff800000,
@@ -1292,14 +1264,14 @@ test_write_f32 (void)
   g_assert_true (dls_tiff_write_f32 (path, data, Z, H, W, &error));
   g_assert_no_error (error);
   g_assert_cmpint (dir_count (dir), ==, 1);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Raw volumes: every value of the range survives, high bytes included, with each compression. */
 static void
 test_write_u16 (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "volume.tif", NULL);
   const int Z = 3, H = 70, W = 1000; /* 65536 values and a little more; two strips a page */
   g_autofree uint16_t *data = g_new (uint16_t, Z * H * W);
@@ -1345,14 +1317,14 @@ test_write_u16 (void)
     g_assert_cmpfloat (v[65535], ==, 65535);
     g_assert_cmpfloat (v[256], ==, 256);
   }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* A writer that does not know the page count fills it in at commit. */
 static void
 test_write_streaming (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "stream.tif", NULL);
   uint8_t page[6 * 4];
   const char *want[] = {
@@ -1392,13 +1364,13 @@ test_write_streaming (void)
       g_assert_cmpint (dir_count (dir), ==, 1);
       g_assert_cmpint (g_unlink (path), ==, 0);
     }
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
 test_write_bigtiff (void)
 {
-  g_autofree char *dir = tmp_dir_new ();
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-tiff");
   g_autofree char *path = g_build_filename (dir, "big.tif", NULL);
   g_autofree float *data = g_new0 (float, 3 * 50 * 40);
   g_autoptr (GError) error = NULL;
@@ -1434,7 +1406,7 @@ test_write_bigtiff (void)
   assert_io_error (error, DLS_IO_ERROR_TOO_LARGE, path);
   g_clear_pointer (&w, dls_tiff_writer_abort);
   g_assert_cmpint (dir_count (dir), ==, 0);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 /* Nothing appears under the name until commit; a failed or aborted write leaves what was there
@@ -1452,7 +1424,7 @@ test_write_atomic (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "result.tif", NULL);
   write_bytes (path, precious, sizeof precious);
 
@@ -1501,7 +1473,7 @@ test_write_atomic (void)
   g_assert_true (dls_tiff_write_u8 (path, page, 1, 8, 8, &error));
   g_assert_no_error (error);
   g_assert_cmpint (dir_count (dir), ==, 1);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 static void
@@ -1515,7 +1487,7 @@ test_write_unwritable (void)
 
   if (!in_quiet_subprocess ())
     return;
-  dir = tmp_dir_new ();
+  dir = dls_test_tmpdir_new ("dls-tiff");
   path = g_build_filename (dir, "no-such-folder", "out.tif", NULL);
   g_assert_false (dls_tiff_write_u8 (path, page, 1, 2, 2, &error));
   assert_io_error (error, DLS_IO_ERROR_WRITE, path);
@@ -1542,7 +1514,7 @@ test_write_unwritable (void)
   assert_io_error (error, DLS_IO_ERROR_WRITE, path);
   g_assert_cmpint (dir_count (dir), ==, 2); /* read-only/ and a-folder.tif/ */
   g_assert_cmpint (dir_count (path), ==, 0);
-  tmp_dir_remove (dir);
+  dls_test_tmpdir_remove (dir);
 }
 
 int
