@@ -154,19 +154,14 @@ label_plane (DlsCanvas *self, DlsLabelPlane *p, guint8 *volume)
     }
 }
 
+/* The same geometry over the float volume. */
 static void
 float_plane (DlsCanvas *self, DlsFloatPlane *p, const float *volume)
 {
-  dls_float_plane_init (p, volume, self->depth, self->height, self->width, self->axis,
-                        self->slice);
-  if (self->axis == DLS_AXIS_X)
-    {
-      gssize t = p->sx;
-      int w = p->width;
+  DlsLabelPlane g;
 
-      p->sx = p->sy, p->sy = t;
-      p->width = p->height, p->height = w;
-    }
+  label_plane (self, &g, NULL);
+  *p = (DlsFloatPlane){ volume, g.origin, g.sx, g.sy, g.width, g.height };
 }
 
 /* ---- layers ---- */
