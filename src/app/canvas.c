@@ -79,23 +79,6 @@ static guint signals[N_SIGNALS];
 
 /* ---- geometry ---- */
 
-static void
-plane_size (DlsCanvas *self, int *w, int *h)
-{
-  switch (self->axis)
-    {
-    case DLS_AXIS_Z:
-      *w = self->width, *h = self->height;
-      break;
-    case DLS_AXIS_Y:
-      *w = self->width, *h = self->depth;
-      break;
-    default:
-      *w = self->depth, *h = self->height;
-      break;
-    }
-}
-
 static int
 slice_of (DlsCanvas *self, const int *pos)
 {
@@ -902,11 +885,17 @@ dls_canvas_set_document (DlsCanvas *self, DlsDocument *doc)
   self->classes_id
       = g_signal_connect (doc, "classes-changed", G_CALLBACK (on_classes_changed), self);
   dls_document_get_size (doc, &self->depth, &self->height, &self->width);
-  plane_size (self, &self->pw, &self->ph);
   self->pos[0] = self->depth / 2;
   self->pos[1] = self->height / 2;
   self->pos[2] = self->width / 2;
   self->slice = slice_of (self, self->pos);
+  {
+    DlsLabelPlane g;
+
+    label_plane (self, &g, NULL);
+    self->pw = g.width;
+    self->ph = g.height;
+  }
   invalidate_all (self);
 }
 
