@@ -218,7 +218,6 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
       for (int st = 0; st < steps; st++)
         {
           int64_t sample = (int64_t) B * s.Ct * s.PH * s.PW / B, counted = 0;
-          g_autoptr (GError) local = NULL;
           double lv, elapsed;
 
           if (a.cancel && *a.cancel)
@@ -237,19 +236,17 @@ dls_train_regressor (DlsModel *m, const DlsRegressionData *d, DlsRegressionLoss 
             }
           if (counted == 0)
             continue;
-          if (!dls_train_step_run (tr, in, NULL, tg, mk, &lv, &local))
+          switch (dls_train_take_step (tr, opt, in, NULL, tg, mk, epoch, st, m, best, &lv,
+                                       error))
             {
-              if (!g_error_matches (local, DLS_ERROR, DLS_ERROR_CANCELLED))
-                {
-                  g_propagate_error (error, g_steal_pointer (&local));
-                  goto out;
-                }
+            case DLS_TRAIN_STEP_FAILED:
+              goto out;
+            case DLS_TRAIN_STEP_CANCELLED:
               r.cancelled = TRUE;
               goto finish;
+            default:
+              break;
             }
-          if (!dls_train_check_loss (lv, epoch, st, m, best, error))
-            goto out;
-          dls_optimizer_step (opt);
           sum += lv;
           done++;
           elapsed = (g_get_monotonic_time () - t0) / 1e6;

@@ -40,6 +40,26 @@ dls_train_check_loss (double loss, int epoch, int step, DlsModel *m, DlsParams *
   return FALSE;
 }
 
+DlsTrainStepResult
+dls_train_take_step (DlsTrainStep *tr, DlsOptimizer *opt, const float *x, const int32_t *labels,
+                     const float *target, const float *mask, int epoch, int step, DlsModel *m,
+                     DlsParams *best, double *loss, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!dls_train_step_run (tr, x, labels, target, mask, loss, &local))
+    {
+      if (g_error_matches (local, DLS_ERROR, DLS_ERROR_CANCELLED))
+        return DLS_TRAIN_STEP_CANCELLED;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return DLS_TRAIN_STEP_FAILED;
+    }
+  if (!dls_train_check_loss (*loss, epoch, step, m, best, error))
+    return DLS_TRAIN_STEP_FAILED;
+  dls_optimizer_step (opt);
+  return DLS_TRAIN_STEP_DONE;
+}
+
 double
 dls_train_eta (const DlsTrainArgs *a, int epoch, int steps, int done_in_epoch, double elapsed)
 {

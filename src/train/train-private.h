@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include "train-step.h"
 #include "trainer.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,17 @@ DlsParams *dls_train_best_new   (DlsModel *m, GError **error);
 /* FALSE with a message (and m back at the best weights) when loss is NaN or infinite. */
 gboolean   dls_train_check_loss (double loss, int epoch, int step, DlsModel *m, DlsParams *best,
                                  GError **error);
+typedef enum {
+  DLS_TRAIN_STEP_DONE,      /* the weights moved; *loss holds the step's loss */
+  DLS_TRAIN_STEP_CANCELLED, /* the cancel flag was raised: nothing changed */
+  DLS_TRAIN_STEP_FAILED,    /* error set; m is back at the best weights when the loss diverged */
+} DlsTrainStepResult;
+
+/* One optimisation step of either loop: forward, backward, the finite-loss check, Adam. */
+DlsTrainStepResult dls_train_take_step (DlsTrainStep *tr, DlsOptimizer *opt, const float *x,
+                                        const int32_t *labels, const float *target,
+                                        const float *mask, int epoch, int step, DlsModel *m,
+                                        DlsParams *best, double *loss, GError **error);
 /* Seconds still to go after step `done_in_epoch` (1-based) of `epoch`, `steps` per epoch. */
 double     dls_train_eta        (const DlsTrainArgs *a, int epoch, int steps, int done_in_epoch,
                                  double elapsed);

@@ -185,7 +185,6 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
       prog.epoch_done = prog.improved = FALSE;
       for (int s = 0; s < steps; s++)
         {
-          g_autoptr (GError) local = NULL;
           double loss, elapsed;
 
           if (a.cancel && *a.cancel)
@@ -196,19 +195,17 @@ dls_train_classifier (DlsModel *m, DlsDataset *ds, const DlsTrainArgs *args, Dls
           for (int b = 0; b < B; b++)
             dls_dataset_get (ds, order[(s * B + b) % n], (int) dls_rng_below (&rng, 8),
                              img + b * C * pp, lab + b * pp, NULL);
-          if (!dls_train_step_run (tr, img, lab, NULL, NULL, &loss, &local))
+          switch (dls_train_take_step (tr, opt, img, lab, NULL, NULL, epoch, s, m, best, &loss,
+                                       error))
             {
-              if (!g_error_matches (local, DLS_ERROR, DLS_ERROR_CANCELLED))
-                {
-                  g_propagate_error (error, g_steal_pointer (&local));
-                  goto out;
-                }
+            case DLS_TRAIN_STEP_FAILED:
+              goto out;
+            case DLS_TRAIN_STEP_CANCELLED:
               r.cancelled = TRUE;
               goto finish;
+            default:
+              break;
             }
-          if (!dls_train_check_loss (loss, epoch, s, m, best, error))
-            goto out;
-          dls_optimizer_step (opt);
           sum += loss;
           elapsed = (g_get_monotonic_time () - t0) / 1e6;
           prog.step = s + 1;
