@@ -21,6 +21,7 @@
 #include "engine.h"
 #include "explorer.h"
 #include "labels-file.h"
+#include "safetensors.h"
 #include "screenshot.h"
 #include "synth.h"
 #include "tiff.h"
@@ -1280,6 +1281,126 @@ test_explorer (Fixture *f)
   g_assert_cmpint (dls_scatter_get_n_points (dls_explorer_get_scatter (ex)), ==, 8);
 }
 
+static GtkDropDown *
+explorer_dropdown (DlsExplorer *ex, const char *name)
+{
+  return GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (ex), DLS_TYPE_EXPLORER, name));
+}
+
+static float *
+compute_map (DlsExplorer *ex, int64_t *n)
+{
+  g_autoptr (GError) error = NULL;
+  const DlsSamples *samples;
+
+  g_assert_true (dls_explorer_compute (ex, &error));
+  g_assert_no_error (error);
+  WAIT_FOR_SECONDS (!dls_explorer_is_busy (ex), 300);
+  samples = dls_explorer_get_samples (ex, NULL, NULL);
+  g_assert_nonnull (samples);
+  *n = samples->n;
+  return g_memdup2 (dls_explorer_get_map (ex), sizeof (float) * 2 * samples->n);
+}
+
+/* The autoencoder of a Compute is kept: used again it gives the same map without training;
+ * saved and loaded back it gives the same map again; a segmentation model or a broken file is
+ * refused with a message, and a patch size it cannot take fails the Compute but keeps it. */
+static void
+test_explorer_model (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "explore.tif", 8, 64, 64, NULL);
+  g_autofree char *ae_path = g_build_filename (f->tmpdir, "ae β.safetensors", NULL);
+  g_autofree char *seg_path = g_build_filename (f->tmpdir, "seg.safetensors", NULL);
+  g_autofree char *bad_path = g_build_filename (f->tmpdir, "bad.safetensors", NULL);
+  g_autofree float *map1 = NULL, *map2 = NULL, *map3 = NULL;
+  GtkDropDown *model_dd;
+  DlsExplorer *ex;
+  DlsModelConfig cfg;
+  DlsModel *seg;
+  int64_t n1, n2, n3;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (open_and_wait (f, path));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "explore", NULL);
+  ex = dls_window_get_explorer (f->window);
+  model_dd = explorer_dropdown (ex, "model_dropdown");
+  /* nothing to save or use before the first Compute */
+  g_assert_false (dls_explorer_save_model (ex, ae_path, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (model_dd)), ==, 2);
+
+  gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 16);
+  gtk_adjustment_set_value (explorer_child (ex, "stride_adjustment"), 16);
+  gtk_adjustment_set_value (explorer_child (ex, "time_adjustment"), 2);
+  map1 = compute_map (ex, &n1);
+  g_assert_cmpint (n1, ==, 128);
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (model_dd)), ==, 3);
+  g_assert_true (dls_explorer_save_model (ex, ae_path, &error));
+  g_assert_no_error (error);
+
+  /* "Use the last trained": no training (a latent size asked for now does not matter), the
+   * same latent vectors, the same map */
+  gtk_drop_down_set_selected (model_dd, 2);
+  gtk_adjustment_set_value (explorer_child (ex, "latent_adjustment"), 4);
+  map2 = compute_map (ex, &n2);
+  g_assert_nonnull (strstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (
+                                gtk_widget_get_template_child (GTK_WIDGET (ex), DLS_TYPE_EXPLORER,
+                                                               "window_title"))),
+                            "latent size 16"));
+  g_assert_cmpint (n2, ==, n1);
+  g_assert_cmpmem (map2, sizeof (float) * 2 * n2, map1, sizeof (float) * 2 * n1);
+
+  /* a patch size the autoencoder does not take: the Compute fails, the model stays */
+  gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 24);
+  g_assert_true (dls_explorer_compute (ex, &error));
+  WAIT_FOR_SECONDS (!dls_explorer_is_busy (ex), 300);
+  g_assert_true (dls_explorer_save_model (ex, ae_path, &error));
+  g_assert_no_error (error);
+
+  /* loaded from its file (a name with a space and a non-ASCII letter): its patch size comes
+   * back, and the map is the same */
+  gtk_drop_down_set_selected (model_dd, 0);
+  gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 32);
+  g_assert_true (dls_explorer_load_model (ex, ae_path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 2);
+  g_assert_cmpint ((int) gtk_adjustment_get_value (explorer_child (ex, "patch_adjustment")), ==,
+                   16);
+  {
+    GtkStringObject *item = g_list_model_get_item (gtk_drop_down_get_model (model_dd), 2);
+
+    g_assert_nonnull (strstr (gtk_string_object_get_string (item), "ae β.safetensors"));
+    g_object_unref (item);
+  }
+  map3 = compute_map (ex, &n3);
+  g_assert_cmpmem (map3, sizeof (float) * 2 * n3, map1, sizeof (float) * 2 * n1);
+
+  /* not an autoencoder, and not a model at all */
+  dls_model_config_init (&cfg, DLS_ARCH_MSDNET);
+  cfg.in_channels = 1;
+  cfg.out_channels = 2;
+  cfg.num_layers = 3;
+  g_assert_true (dls_model_config_finish (&cfg, &error));
+  seg = dls_model_new (&cfg, &error);
+  g_assert_no_error (error);
+  dls_model_init_weights (seg, 1);
+  g_assert_true (dls_model_save (seg, seg_path, &error));
+  dls_model_free (seg);
+  dls_model_config_clear (&cfg);
+  g_assert_false (dls_explorer_load_model (ex, seg_path, &error));
+  g_assert_nonnull (strstr (error->message, "autoencoder"));
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (bad_path, "not a model", -1, NULL));
+  g_assert_false (dls_explorer_load_model (ex, bad_path, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* the loaded autoencoder is still the one in use */
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 2);
+  g_assert_true (dls_explorer_save_model (ex, seg_path, &error));
+  g_assert_no_error (error);
+}
+
 #define ADD(path, ...)                                                                    \
   G_STMT_START                                                                            \
   {                                                                                       \
@@ -1326,6 +1447,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/paint-xz", .body = test_window_paint_xz);
   ADD ("/gui/scatter/pick-and-lasso", .body = test_scatter_pick_and_lasso);
   ADD ("/gui/explorer", .body = test_explorer);
+  ADD ("/gui/explorer-model", .body = test_explorer_model);
   ADD ("/gui/window/restore-state", .prepare = prepare_restore_state,
        .body = test_window_restore_state);
   ADD ("/gui/window/close-saves-state", .body = test_window_close_saves_state);
