@@ -84,6 +84,7 @@ struct _DlsExplorer
   GtkAdjustment *patch_adjustment, *stride_adjustment, *latent_adjustment, *time_adjustment;
   GtkAdjustment *k_adjustment;
   GtkWidget *latent_spin, *time_spin;
+  GtkCheckButton *align_check;
   GtkProgressBar *progress_bar;
   GtkLabel *status_label, *selection_label;
   GtkPicture *mean_picture, *std_picture;
@@ -546,6 +547,7 @@ dls_explorer_compute (DlsExplorer *self, GError **error)
                             : DLS_SAMPLING_PAGES,
     .size = (int) gtk_adjustment_get_value (self->patch_adjustment),
     .stride = (int) gtk_adjustment_get_value (self->stride_adjustment),
+    .align = gtk_check_button_get_active (self->align_check),
   };
   if (sampling == 1)
     c->labels = dls_document_copy_labels (doc);
@@ -949,6 +951,7 @@ dls_explorer_class_init (DlsExplorerClass *klass)
   BIND (k_adjustment);
   BIND (latent_spin);
   BIND (time_spin);
+  BIND (align_check);
   BIND (progress_bar);
   BIND (status_label);
   BIND (selection_label);

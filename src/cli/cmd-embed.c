@@ -123,6 +123,7 @@ cmd_embed (int argc, char **argv)
   int threads = 0, neighbors = 15, min_cluster = 0;
   double time_budget = NAN, lr = 3e-3, min_dist = 0.1;
   gint64 seed = 0, max_samples = DLS_SAMPLES_DEFAULT_MAX;
+  gboolean align = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The table to write (TSV)", "OUT.tsv" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
@@ -147,6 +148,10 @@ cmd_embed (int argc, char **argv)
     { "connectivity", 0, 0, G_OPTION_ARG_INT, &connectivity,
       "components: 26 (faces, edges, corners; default) or 6 (faces)", "N" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT64, &max_samples, "Refuse more samples (1000000)", "N" },
+    { "align", 0, 0, G_OPTION_ARG_NONE, &align,
+      "Align each sample's object first: centred, its long axis along x, scaled to one size (so "
+      "that rotation and size do not dominate the latent space; use the same with --model)",
+      NULL },
     { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch_s, "msae (default) or sae", "ARCH" },
     { "latent", 0, 0, G_OPTION_ARG_INT, &latent, "Latent vector length (16)", "N" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Training epochs (20 without --time)", "N" },
@@ -316,7 +321,8 @@ cmd_embed (int argc, char **argv)
                                          .stride = stride,
                                          .stride_z = stride_z,
                                          .connectivity = connectivity,
-                                         .max_samples = max_samples },
+                                         .max_samples = max_samples,
+                                         .align = align },
                        &error);
   if (s == NULL)
     goto fail;
@@ -333,8 +339,8 @@ cmd_embed (int argc, char **argv)
       g_printerr ("dlsia embed: “%s”: %s\n", model_path, error->message);
       goto out;
     }
-  g_printerr ("dlsia embed: %" G_GINT64_FORMAT " samples of %d × %d (%s)\n", s->n, s->height,
-              s->width, dls_sampling_name (sampling));
+  g_printerr ("dlsia embed: %" G_GINT64_FORMAT " samples of %d × %d (%s%s)\n", s->n, s->height,
+              s->width, dls_sampling_name (sampling), align ? ", aligned" : "");
   signal (SIGINT, on_sigint);
   if (m == NULL)
     {

@@ -1376,6 +1376,27 @@ test_explorer_model (Fixture *f)
   map3 = compute_map (ex, &n3);
   g_assert_cmpmem (map3, sizeof (float) * 2 * n3, map1, sizeof (float) * 2 * n1);
 
+  /* the patches are cut from the volume as they are, or aligned when asked */
+  {
+    DlsDocument *doc = dls_window_get_document (f->window);
+    const DlsSamples *s = dls_explorer_get_samples (ex, NULL, NULL);
+    float cut[16 * 16];
+    g_autofree float *map4 = NULL;
+    int64_t n4;
+
+    dls_samples_cut (dls_document_get_volume (doc), 64, 64, s->pos[3 * 5], s->pos[3 * 5 + 1],
+                     s->pos[3 * 5 + 2], 16, cut);
+    g_assert_cmpmem (cut, sizeof cut, s->patches + 5 * 256, sizeof cut);
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (gtk_widget_get_template_child (
+                                     GTK_WIDGET (ex), DLS_TYPE_EXPLORER, "align_check")),
+                                 TRUE);
+    map4 = compute_map (ex, &n4);
+    s = dls_explorer_get_samples (ex, NULL, NULL);
+    g_assert_cmpint (n4, ==, n1);
+    g_assert_true (memcmp (cut, s->patches + 5 * 256, sizeof cut) != 0);
+    g_assert_true (memcmp (map4, map1, sizeof (float) * 2 * n1) != 0);
+  }
+
   /* not an autoencoder, and not a model at all */
   dls_model_config_init (&cfg, DLS_ARCH_MSDNET);
   cfg.in_channels = 1;
