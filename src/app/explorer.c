@@ -572,8 +572,9 @@ dls_explorer_compute (DlsExplorer *self, GError **error)
   c->margs = (DlsEmbedMapArgs){
     .map = gtk_drop_down_get_selected (self->map_dropdown) == 1 ? DLS_EMBED_MAP_PCA
                                                                 : DLS_EMBED_MAP_UMAP,
-    .cluster = gtk_drop_down_get_selected (self->cluster_dropdown) == 1 ? DLS_EMBED_CLUSTER_KMEANS
+    .cluster = gtk_drop_down_get_selected (self->cluster_dropdown) >= 1 ? DLS_EMBED_CLUSTER_KMEANS
                                                                         : DLS_EMBED_CLUSTER_HDBSCAN,
+    .on_latent = gtk_drop_down_get_selected (self->cluster_dropdown) == 2,
     .k = (int) gtk_adjustment_get_value (self->k_adjustment),
     .seed = 1,
   };
@@ -977,7 +978,9 @@ dls_explorer_init (DlsExplorer *self)
       = { N_ ("Grid"), N_ ("Around the labels"), N_ ("Each predicted object"),
           N_ ("Whole slices") };
   static const char *const maps[] = { N_ ("UMAP-style"), N_ ("PCA") };
-  static const char *const clusterings[] = { N_ ("Density (HDBSCAN-like)"), N_ ("k-means") };
+  static const char *const clusterings[]
+      = { N_ ("Density (HDBSCAN-like)"), N_ ("k-means on the map"),
+          N_ ("k-means on the latent vectors") };
   static const char *const colors[]
       = { N_ ("Cluster"), N_ ("Class of the sample"), N_ ("Predicted class"),
           N_ ("Uncertainty (margin)") };

@@ -1395,6 +1395,23 @@ test_explorer_model (Fixture *f)
     g_assert_cmpint (n4, ==, n1);
     g_assert_true (memcmp (cut, s->patches + 5 * 256, sizeof cut) != 0);
     g_assert_true (memcmp (map4, map1, sizeof (float) * 2 * n1) != 0);
+
+    /* k-means on the latent vectors: k clusters, the same map */
+    {
+      g_autofree float *map5 = NULL;
+      const int *clusters;
+      int n_clusters;
+      int64_t n5;
+
+      gtk_drop_down_set_selected (explorer_dropdown (ex, "cluster_dropdown"), 2);
+      gtk_adjustment_set_value (explorer_child (ex, "k_adjustment"), 3);
+      map5 = compute_map (ex, &n5);
+      g_assert_cmpmem (map5, sizeof (float) * 2 * n5, map4, sizeof (float) * 2 * n4);
+      dls_explorer_get_samples (ex, &clusters, &n_clusters);
+      g_assert_cmpint (n_clusters, ==, 3);
+      for (int64_t i = 0; i < n5; i++)
+        g_assert_true (clusters[i] >= 0 && clusters[i] < 3);
+    }
   }
 
   /* not an autoencoder, and not a model at all */
