@@ -696,7 +696,7 @@ update_model_items (DlsExplorer *self)
     gtk_string_list_append (items, _ ("Use the last trained"));
   gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (items));
   g_object_unref (items);
-  if (selected == MODEL_REUSE && self->model == NULL)
+  if (selected == GTK_INVALID_LIST_POSITION || (selected == MODEL_REUSE && self->model == NULL))
     selected = MODEL_MSAE;
   gtk_drop_down_set_selected (self->model_dropdown, selected);
 }

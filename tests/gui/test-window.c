@@ -1329,6 +1329,7 @@ test_explorer_model (Fixture *f)
   g_assert_nonnull (error);
   g_clear_error (&error);
   g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (model_dd)), ==, 2);
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 0); /* MSAE */
 
   gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 16);
   gtk_adjustment_set_value (explorer_child (ex, "stride_adjustment"), 16);
@@ -1336,6 +1337,7 @@ test_explorer_model (Fixture *f)
   map1 = compute_map (ex, &n1);
   g_assert_cmpint (n1, ==, 128);
   g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (model_dd)), ==, 3);
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 0);
   g_assert_true (dls_explorer_save_model (ex, ae_path, &error));
   g_assert_no_error (error);
 
