@@ -356,7 +356,7 @@ cmd_train (int argc, char **argv)
   g_autofree char *layers_s = NULL, *pct_s = NULL, *target_path = NULL, *mask_path = NULL;
   g_autofree char *loss_s = NULL;
   gboolean autoencoder = FALSE, log_transform = FALSE;
-  g_autofree char *norm_s = NULL;
+  g_autofree char *norm_s = NULL, *budget_s = NULL;
   int latent = 0;
   int ensemble = 1, epochs = 0, batch = 4, patch = 64, patience = 0, threads = 0, classes = 0;
   int depth = 0, base = 0;
@@ -406,6 +406,7 @@ cmd_train (int argc, char **argv)
     { "latent-dimension", 0, 0, G_OPTION_ARG_INT, &latent, "msae: latent vector length (16)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of weights, graphs and batches (0)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)", "N" },
+    { "memory-budget", 0, 0, G_OPTION_ARG_STRING, &budget_s, CLI_MEMORY_BUDGET_HELP, "SIZE" },
     { NULL }
   };
   g_autofree float *vol = NULL, *cls_w = NULL;
@@ -440,6 +441,8 @@ cmd_train (int argc, char **argv)
       g_printerr ("dlsia train: --normalization is BatchNorm2d or none, not “%s”\n", norm_s);
       return 2;
     }
+  if (!cli_set_memory_budget ("train", budget_s))
+    return 2;
   if (target_path || autoencoder)
     {
       RegressionJob job = { .input = argc > 1 ? argv[1] : NULL,
@@ -530,6 +533,12 @@ cmd_train (int argc, char **argv)
   if (threads > 0)
     dls_engine_set_threads (threads);
 
+  /* The volume as float32 and its normalised copy, the labels read as float32 and kept as
+   * uint8: refused before any of it is read when over the budget. */
+  if (!cli_check_volume_memory (argv[1], 2 * sizeof (float), sizeof (float) + 1,
+                                "as float32, normalised, with its labels,",
+                                "train on a crop of the volume that holds the labels", &error))
+    goto fail;
   vol = dls_tiff_read_volume (argv[1], &vinfo, &error);
   if (vol == NULL)
     goto fail;
