@@ -55,7 +55,7 @@ test_refuse_large (void)
   g_assert_true (g_str_has_prefix (m, "“big.tif” (1280 × 2048 × 2048 voxels) as float32, with "
                                       "labels and a prediction, needs 110.0 GiB of memory"));
   g_assert_nonnull (strstr (m, "the memory budget is 4.0 GiB"));
-  g_assert_true (g_str_has_suffix (m, "use `dlsia predict`, which streams slice by slice"));
+  g_assert_true (g_str_has_suffix (m, "use “dlsia predict” on the command line, which streams slice by slice"));
   g_clear_error (&error);
   g_clear_pointer (&m, g_free);
 
@@ -83,8 +83,8 @@ test_refuse_large (void)
   g_assert_cmpstr (m, ==,
                    "“big.tif” (64 × 1024 × 1024 voxels) as float32, with labels and a "
                    "prediction, needs 1.4 GiB of memory but the memory budget is 1.0 GiB, "
-                   "from DLSIA_MEMORY_BUDGET: raise DLSIA_MEMORY_BUDGET, or use `dlsia "
-                   "predict`, which streams slice by slice");
+                   "from DLSIA_MEMORY_BUDGET: raise DLSIA_MEMORY_BUDGET, or use “dlsia "
+                   "predict” on the command line, which streams slice by slice");
   g_unsetenv ("DLSIA_MEMORY_BUDGET");
   dls_test_tmpdir_remove (dir);
 }
