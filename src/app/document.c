@@ -342,7 +342,10 @@ dls_document_load (const char *path, GCancellable *cancellable, gint *progress, 
         name, info->depth, info->height, info->width);
 
     if (!dls_memory_check (dls_document_estimate_bytes (info->depth, info->height, info->width),
-                           what, "use “dlsia predict” on the command line, which streams slice by slice", error))
+                           what,
+                           "use “dlsia predict” on the command line, which streams slice by "
+                           "slice",
+                           error))
       return NULL;
   }
   C = info->channels;

@@ -6,9 +6,8 @@
  * Along Z (the default) one slice is in memory at a time and outputs are written page by page,
  * so a volume of any size streams through; along Y or X the volume is read whole and the
  * outputs are put back in Z × Y × X order, which is refused up front when it would take more
- * than the memory budget (--memory-budget, memory.h).  Every
- * output appears only when complete.  --slices A:B takes part of the volume, so a cluster job
- * array can split one.
+ * than the memory budget (--memory-budget, memory.h).  Every output appears only when
+ * complete.  --slices A:B takes part of the volume, so a cluster job array can split one.
  */
 #include "config.h"
 

@@ -180,8 +180,7 @@ dls_memory_budget (void)
 }
 
 gboolean
-dls_memory_check (guint64 bytes_needed, const char *what, const char *alternative,
-                  GError **error)
+dls_memory_check (guint64 bytes_needed, const char *what, const char *alternative, GError **error)
 {
   Source source;
   int percent;

@@ -55,7 +55,8 @@ test_refuse_large (void)
   g_assert_true (g_str_has_prefix (m, "“big.tif” (1280 × 2048 × 2048 voxels) as float32, with "
                                       "labels and a prediction, needs 110.0 GiB of memory"));
   g_assert_nonnull (strstr (m, "the memory budget is 4.0 GiB"));
-  g_assert_true (g_str_has_suffix (m, "use “dlsia predict” on the command line, which streams slice by slice"));
+  g_assert_true (g_str_has_suffix (
+      m, "use “dlsia predict” on the command line, which streams slice by slice"));
   g_clear_error (&error);
   g_clear_pointer (&m, g_free);
 
