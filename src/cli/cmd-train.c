@@ -182,6 +182,15 @@ train_regression (RegressionJob *j)
     }
   if (j->threads > 0)
     dls_engine_set_threads (j->threads);
+  /* the input, target and mask as float32 (normalised in place) and the mask as uint8 */
+  if (j->input != NULL
+      && !cli_check_volume_memory (j->input, sizeof (float),
+                                   (j->target ? sizeof (float) : 0)
+                                       + (j->mask ? sizeof (float) + 1 : 0),
+                                   j->target ? "as float32, with its target and mask,"
+                                             : "as float32",
+                                   "train on a crop of the volume", &error))
+    goto fail;
   in = dls_tiff_read_volume (j->input, &ii, &error);
   if (in == NULL)
     goto fail;

@@ -163,6 +163,16 @@ test_train_refuses (void)
   g_assert_nonnull (strstr (e, "16.0 GiB"));
   run_clear (&t);
 
+  /* regression and autoencoders hold the volume too */
+  t = run ("4G", "train", big, "--autoencoder", "-o", m, NULL);
+  g_clear_pointer (&e, g_free);
+  e = plain (t.err);
+  g_assert_cmpint (t.status, ==, 1);
+  g_assert_true (g_str_has_prefix (e, "dlsia train: “big.tif” (1280 × 2048 × 2048 voxels) as "
+                                      "float32 needs 20.0 GiB of memory"));
+  g_assert_false (g_file_test (m, G_FILE_TEST_EXISTS));
+  run_clear (&t);
+
   t = run (NULL, "train", big, "/nonexistent/labels.tif", "--memory-budget", "lots", "-o", m,
            NULL);
   g_assert_cmpint (t.status, ==, 2);
