@@ -6,7 +6,8 @@
  * (getrusage RUSAGE_CHILDREN) stays far below the volume's size, and the output is written
  * page by page.  Along Y, `dlsia train` and `dlsia embed` refuse it up front under the budget
  * (DLSIA_MEMORY_BUDGET or --memory-budget) with a message that says what needs how much and
- * what to do, and exit 1 without having read it.
+ * what to do, and exit 1 without having read it — except that `dlsia train` with sparse labels
+ * reads only the slices that hold labels, and trains when those fit.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include "tmpdir.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -139,8 +141,9 @@ static void
 test_train_refuses (void)
 {
   g_autofree char *m = tmp ("never.safetensors");
-  /* the labels are never opened: the volume is refused first */
-  Run t = run ("4G", "train", big, "/nonexistent/labels.tif", "--epochs", "1", "-o", m, NULL);
+  /* with --xz the whole volume is needed; the labels are never opened */
+  Run t = run ("4G", "train", big, "/nonexistent/labels.tif", "--xz", "--epochs", "1", "-o", m,
+               NULL);
   g_autofree char *e = plain (t.err);
 
   g_test_message ("%s", e);
@@ -149,13 +152,14 @@ test_train_refuses (void)
       e, "dlsia train: “big.tif” (1280 × 2048 × 2048 voxels) as float32, normalised, with its "
          "labels, needs 65.0 GiB of memory"));
   g_assert_nonnull (strstr (e, "the memory budget is 4.0 GiB"));
-  g_assert_true (g_str_has_suffix (e, "train on a crop of the volume that holds the labels\n"));
+  g_assert_true (g_str_has_suffix (e, "leave out --xz and --yz to train on the labelled slices "
+                                      "only, or train on a crop of the volume\n"));
   g_assert_false (g_file_test (m, G_FILE_TEST_EXISTS));
   run_clear (&t);
 
-  /* the option wins over the environment, and is named in the advice when it can help */
-  t = run ("1T", "train", big, "/nonexistent/labels.tif", "--memory-budget", "16G", "-o", m,
-           NULL);
+  /* the option wins over the environment */
+  t = run ("1T", "train", big, "/nonexistent/labels.tif", "--yz", "--memory-budget", "16G", "-o",
+           m, NULL);
   g_clear_pointer (&e, g_free);
   e = plain (t.err);
   g_assert_cmpint (t.status, ==, 1);
@@ -181,6 +185,58 @@ test_train_refuses (void)
   t = run ("lots", "train", big, "/nonexistent/labels.tif", "-o", m, NULL);
   g_assert_cmpint (t.status, ==, 2);
   g_assert_nonnull (strstr (t.err, "dlsia train: DLSIA_MEMORY_BUDGET: “lots” is not"));
+  run_clear (&t);
+}
+
+/* Over the budget, training reads only the slices that hold labels: 2 of 64 slices of
+ * 1024 × 1024 (832 MiB to hold whole, 18 MiB for the two) train under a budget of 64 MiB. */
+static void
+test_train_labelled_slices (void)
+{
+  g_autofree char *vol = tmp ("tall.tif"), *lab = tmp ("tall-labels.tif");
+  g_autofree char *m = tmp ("tall.safetensors");
+  const int Z = 64, Y = 1024, X = 1024, labelled[] = { 10, 40 };
+  struct rusage ru;
+  Run t;
+
+  dls_test_write_sparse_bigtiff (vol, Z, Y, X);
+  dls_test_write_sparse_bigtiff (lab, Z, Y, X);
+  /* two classes side by side on two slices, with values to tell them apart */
+  for (gsize i = 0; i < G_N_ELEMENTS (labelled); i++)
+    for (int y = 100; y < 116; y++)
+      for (int x = 100; x < 164; x++)
+        {
+          int k = x < 132 ? 1 : 2;
+
+          dls_test_sparse_bigtiff_poke (vol, Z, Y, X, labelled[i], y, x, k * 1000);
+          dls_test_sparse_bigtiff_poke (lab, Z, Y, X, labelled[i], y, x, k);
+        }
+  t = run (NULL, "train", vol, lab, "--arch", "msdnet", "--layers", "3", "--epochs", "1",
+           "--patch", "32", "--memory-budget", "64M", "-o", m, NULL);
+  g_test_message ("%s", t.err);
+  g_assert_cmpint (t.status, ==, 0);
+  g_assert_nonnull (strstr (t.err, "the whole volume is over the memory budget; reading only "
+                                   "the slices that hold labels"));
+  g_assert_nonnull (strstr (t.err, "2 of 64 slices hold labels"));
+  g_assert_true (g_file_test (m, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (getrusage (RUSAGE_CHILDREN, &ru), ==, 0);
+  g_assert_cmpint (ru.ru_maxrss, <, 1024 * 1024);
+  run_clear (&t);
+
+  /* XZ and YZ patches need the whole volume */
+  g_assert_cmpint (g_unlink (m), ==, 0);
+  t = run (NULL, "train", vol, lab, "--xz", "--memory-budget", "64M", "-o", m, NULL);
+  g_assert_cmpint (t.status, ==, 1);
+  g_assert_nonnull (strstr (t.err, "leave out --xz and --yz to train on the labelled slices"));
+  g_assert_false (g_file_test (m, G_FILE_TEST_EXISTS));
+  run_clear (&t);
+
+  /* the labelled slices alone over the budget: refused, counting all of them */
+  t = run (NULL, "train", vol, lab, "--memory-budget", "16M", "-o", m, NULL);
+  g_assert_cmpint (t.status, ==, 1);
+  g_assert_nonnull (strstr (t.err, "the 2 labelled slices of “tall.tif” as float32, normalised, "
+                                   "with their labels, needs 18.0"));
+  g_assert_false (g_file_test (m, G_FILE_TEST_EXISTS));
   run_clear (&t);
 }
 
@@ -218,6 +274,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/large/predict-streams", test_predict_streams);
   g_test_add_func ("/cli/large/predict-axis-refuses", test_predict_axis_refuses);
   g_test_add_func ("/cli/large/train-refuses", test_train_refuses);
+  g_test_add_func ("/cli/large/train-labelled-slices", test_train_labelled_slices);
   g_test_add_func ("/cli/large/embed-refuses", test_embed_refuses);
   rc = g_test_run ();
   dls_test_tmpdir_remove (tmpdir);
