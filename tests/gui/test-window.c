@@ -22,7 +22,6 @@
 #include "engine.h"
 #include "explorer.h"
 #include "labels-file.h"
-#include "memory.h"
 #include "screenshot.h"
 #include "synth.h"
 #include "tiff.h"
