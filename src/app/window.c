@@ -368,8 +368,11 @@ is_sample (const char *path)
 static void
 too_large_response (AdwMessageDialog *dialog, const char *response, gpointer data)
 {
-  if (g_strcmp0 (response, "preferences") == 0)
-    gtk_widget_activate_action (GTK_WIDGET (dialog), "app.preferences", NULL);
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (dialog));
+
+  /* the dialog is not an application window: the app's actions are reached from its parent */
+  if (g_strcmp0 (response, "preferences") == 0 && parent != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (parent), "app.preferences", NULL);
 }
 
 /* A volume over the memory budget: the message is long and says what to do, so it stays on

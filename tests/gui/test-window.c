@@ -22,6 +22,7 @@
 #include "engine.h"
 #include "explorer.h"
 #include "labels-file.h"
+#include "preferences.h"
 #include "screenshot.h"
 #include "synth.h"
 #include "tiff.h"
@@ -478,8 +479,11 @@ test_window_over_budget (Fixture *f)
       dls_screenshot_save_texture (picture.texture, png, &error);
       g_assert_no_error (error);
     }
-  adw_message_dialog_response (dialog, "close");
+  /* its Preferences button opens the preferences, where the budget is */
+  adw_message_dialog_response (dialog, "preferences");
   gtk_window_destroy (GTK_WINDOW (dialog));
+  WAIT_FOR (find_toplevel_of_type (DLS_TYPE_PREFERENCES_WINDOW) != NULL);
+  gtk_window_destroy (find_toplevel_of_type (DLS_TYPE_PREFERENCES_WINDOW));
   iterate_pending ();
   g_assert_null (find_toplevel_of_type (ADW_TYPE_MESSAGE_DIALOG));
 }
