@@ -87,10 +87,10 @@ dls_memory_parse_size (const char *text, guint64 *bytes, GError **error)
         {
           guint64 total = dls_memory_total ();
 
-          if (v <= 100 && total != 0)
+          if (v <= 100 && total * (v / 100) >= 1)
             {
               *bytes = (guint64) (total * (v / 100));
-              return *bytes > 0;
+              return TRUE;
             }
         }
       else

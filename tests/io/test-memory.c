@@ -48,7 +48,8 @@ test_parse (void)
     { " 1T ", G_GUINT64_CONSTANT (1) << 40 },
     { "100B", 100 },
   };
-  const char *bad[] = { "", "abc", "0", "-1G", "2X", "2GBs", "150%", "1e30T", "nan", "G" };
+  const char *bad[] = { "", "abc", "0", "-1G", "2X", "2GBs", "150%", "1e30T", "nan",
+                        "inf", "G", "0.5", "1e-12%" };
   guint64 b = 0;
 
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
