@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include "sparse-tiff.h"
 #include "tmpdir.h"
 
 #include "application.h"
@@ -21,6 +22,7 @@
 #include "engine.h"
 #include "explorer.h"
 #include "labels-file.h"
+#include "preferences.h"
 #include "safetensors.h"
 #include "screenshot.h"
 #include "synth.h"
@@ -421,6 +423,70 @@ test_window_labels_wrong_size (Fixture *f)
   g_assert_true (g_str_has_suffix (dls_document_get_labels_path (doc), "v.labels-2.tif"));
   g_assert_true (g_file_get_contents (labels, &after, &len_after, NULL));
   g_assert_cmpmem (before, len_before, after, len_after);
+}
+
+/* The first toplevel of the type (dialogs are not the application's windows), or NULL. */
+static gpointer
+find_toplevel_of_type (GType type)
+{
+  GListModel *tops = gtk_window_get_toplevels (); /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (tops, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type))
+        return w;
+    }
+  return NULL;
+}
+
+/* A volume whose document would not fit the memory budget (a sparse BigTIFF of 10 GiB, 110 GiB
+ * as a document) is refused before it is read: the start page stays and a dialog says why and
+ * what to do.  With $DLSIA_TEST_PICTURES set, the dialog is saved there as over-budget.png. */
+static void
+test_window_over_budget (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->tmpdir, "big.tif", NULL);
+  GtkStack *stack = template_child (f->window, "stack");
+  AdwMessageDialog *dialog = NULL;
+  const char *body;
+
+  dls_test_write_sparse_bigtiff (path, 1280, 2048, 2048);
+  g_setenv ("DLSIA_MEMORY_BUDGET", "4G", TRUE);
+  g_assert_false (open_and_wait (f, path));
+  g_unsetenv ("DLSIA_MEMORY_BUDGET");
+  g_assert_null (dls_window_get_document (f->window));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "start");
+  /* a dialog, not a toast: the message is long and says what to do */
+  WAIT_FOR ((dialog = find_toplevel_of_type (ADW_TYPE_MESSAGE_DIALOG)) != NULL
+            && gtk_widget_get_mapped (GTK_WIDGET (dialog)));
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Volume Too Large");
+  body = adw_message_dialog_get_body (dialog);
+  g_assert_true (g_str_has_prefix (body, "“big.tif” (1280 × 2048 × 2048 voxels) as float32, "
+                                         "with labels and a prediction, needs 110.0"));
+  g_assert_nonnull (strstr (body, "4.0"));
+  g_assert_nonnull (strstr (body, "dlsia predict"));
+  g_assert_true (adw_message_dialog_has_response (dialog, "preferences"));
+  if (g_getenv ("DLSIA_TEST_PICTURES") != NULL)
+    {
+      g_autofree char *png
+          = g_build_filename (g_getenv ("DLSIA_TEST_PICTURES"), "over-budget.png", NULL);
+      g_auto (Picture) picture = { 0 };
+      g_autoptr (GError) error = NULL;
+
+      take_picture (GTK_WIDGET (dialog), &picture);
+      g_assert_no_error (picture.error);
+      dls_screenshot_save_texture (picture.texture, png, &error);
+      g_assert_no_error (error);
+    }
+  /* its Preferences button opens the preferences, where the budget is */
+  adw_message_dialog_response (dialog, "preferences");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  WAIT_FOR (find_toplevel_of_type (DLS_TYPE_PREFERENCES_WINDOW) != NULL);
+  gtk_window_destroy (find_toplevel_of_type (DLS_TYPE_PREFERENCES_WINDOW));
+  iterate_pending ();
+  g_assert_null (find_toplevel_of_type (ADW_TYPE_MESSAGE_DIALOG));
 }
 
 static void
@@ -1481,6 +1547,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/primary-menu", .body = test_window_primary_menu);
   ADD ("/gui/window/open-image", .body = test_window_open_image);
   ADD ("/gui/window/open-sample", .body = test_window_open_sample);
+  ADD ("/gui/window/over-budget", .body = test_window_over_budget);
   ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
   ADD ("/gui/window/workflow", .body = test_window_workflow);
   ADD ("/gui/window/project-moved", .body = test_window_project_moved);
