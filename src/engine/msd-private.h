@@ -8,6 +8,10 @@
 
 #include <math.h>
 
+/* Floats after each buffer that the kernels may read past a row's end (whole vectors of the
+ * last strip; the values read there are never used). */
+#define DLS_MSD_SLACK 256
+
 #include "engine-private.h"
 
 G_BEGIN_DECLS

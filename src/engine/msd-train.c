@@ -37,7 +37,7 @@
 #include "engine-private.h"
 #include "msd-private.h"
 
-#define SLACK 256 /* floats after each buffer the kernels read past a row's end (full vectors) */
+#define SLACK DLS_MSD_SLACK
 
 struct _DlsMsdTrainWork
 {

@@ -199,10 +199,13 @@ dls_msd_work_free (DlsMsdWork *w)
   g_free (w);
 }
 
-/* Grows the buffers to what this image needs (they are kept for the next one). */
+/* Grows the buffers to what this image needs (they are kept for the next one), each with
+ * DLS_MSD_SLACK floats after it for the kernels' vector loads past a row's end. */
 static gboolean
 work_reserve (DlsMsdWork *w, size_t planes, int threads, size_t scratch)
 {
+  planes += DLS_MSD_SLACK;
+  scratch += DLS_MSD_SLACK;
   if (w->planes_floats < planes)
     {
       g_free (w->planes);
