@@ -490,6 +490,8 @@ test_labels_restore (void)
   dls_test_tmpdir_remove (dir);
 }
 
+static void stroke (DlsDocument *doc, const gsize *idx, int n, guint8 value);
+
 static void
 test_labels_wrong_size (void)
 {
@@ -518,6 +520,16 @@ test_labels_wrong_size (void)
   g_assert_nonnull (strstr (warning, "2 × 5 × 7"));
   g_assert_nonnull (strstr (warning, "3 × 5 × 7"));
   g_assert_cmpint (dls_document_get_n_classes (doc), ==, 2);
+  /* new labels go beside it, to a file of their own */
+  g_assert_true (g_str_has_suffix (dls_document_get_labels_path (doc), "vol.labels-2.tif"));
+  {
+    const gsize idx[] = { 7, 8 };
+
+    stroke (doc, idx, G_N_ELEMENTS (idx), 2);
+    g_assert_true (dls_document_save_labels (doc, &error));
+    g_assert_no_error (error);
+    assert_file_has_labels (doc);
+  }
   g_assert_finalize_object (doc);
 
   /* left alone */
