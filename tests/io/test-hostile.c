@@ -269,7 +269,8 @@ assert_message (const GError *error, const Kind *kind, const char *why)
   g_assert_nonnull (error);
   g_test_message ("%s: %s", kind->id, error->message);
   if (strstr (error->message, kind->file) == NULL
-      && (kind->more[0] == NULL || strstr (error->message, kind->more[0]) == NULL))
+      && (kind->more[0] == NULL || strstr (error->message, kind->more[0]) == NULL)
+      && (kind->more[1] == NULL || strstr (error->message, kind->more[1]) == NULL))
     g_error ("the message does not name “%s”: %s", kind->file, error->message);
   if (why != NULL && strstr (error->message, why) == NULL)
     g_error ("the message does not say “%s”: %s", why, error->message);
@@ -412,6 +413,54 @@ test_disk_full (gconstpointer data)
   dls_test_tmpdir_remove (dir);
 }
 
+/* The disk fills up after the first member of an ensemble: the previous ensemble stays whole,
+ * its members are not a mix of the old and the new save. */
+static void
+test_ensemble_half_full (void)
+{
+  const Kind *kind = &kinds[3];
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-hostile");
+  g_autofree char *sub = g_build_filename (dir, "voll ä", NULL);
+  g_autofree char *path = g_build_filename (sub, kind->file, NULL);
+  g_autofree char *probe = g_build_filename (dir, "probe.safetensors", NULL);
+  g_autofree char *why = NULL, *filler = NULL;
+  g_autoptr (GError) error = NULL;
+  GStatBuf st;
+  Snapshot s = { 0 };
+
+  g_assert_true (model_save (probe, 2, &error));
+  g_assert_cmpint (g_stat (probe, &st), ==, 0);
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  if (!dls_test_mount_tmpfs (sub, 256, &why))
+    {
+      dls_test_tmpdir_remove (dir);
+      g_test_skip (why);
+      return;
+    }
+  g_assert_true (kind->save (path, 1, &error));
+  g_assert_no_error (error);
+  snapshot_take (&s, kind, sub);
+  filler = fill_up (sub);
+  /* room for one member of the new version, not two */
+  {
+    GStatBuf fs;
+
+    g_assert_cmpint (g_stat (filler, &fs), ==, 0);
+    g_assert_cmpint (truncate (filler, fs.st_size - (st.st_size + 8192)), ==, 0);
+  }
+
+  g_assert_false (kind->save (path, 2, &error));
+  assert_message (error, kind, g_strerror (ENOSPC));
+  g_assert_nonnull (strstr (error->message, kind->more[1]));
+  snapshot_assert_unchanged (&s, sub);
+  kind->check (path, 1);
+
+  g_assert_cmpint (g_unlink (filler), ==, 0);
+  snapshot_clear (&s);
+  dls_test_unmount (sub);
+  dls_test_tmpdir_remove (dir);
+}
+
 typedef struct {
   const Kind *kind;
   const char *path;
@@ -525,5 +574,6 @@ main (int argc, char **argv)
 
         g_test_add_data_func (name, &kinds[k], places[p].fn);
       }
+  g_test_add_func ("/io/hostile/disk-full/ensemble-half-way", test_ensemble_half_full);
   return g_test_run ();
 }
