@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "colormap.h"
@@ -316,6 +317,33 @@ folder_refuses_writes (const char *path)
          || errno == ENOTDIR;
 }
 
+/* A save killed half-way (a crash, a power cut) leaves its temporary file, as large as the
+ * labels, beside the label file: ".NAME.labels.tif.XXXXXX.part".  Those nobody has written to
+ * for a minute are no writer's any more (a writer adds to its file all the time) and go. */
+static void
+remove_stale_parts (const char *labels_path)
+{
+  g_autofree char *dir = g_path_get_dirname (labels_path);
+  g_autofree char *base = g_path_get_basename (labels_path);
+  g_autofree char *prefix = g_strdup_printf (".%s.", base);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      GStatBuf st;
+
+      if (!g_str_has_prefix (name, prefix) || !g_str_has_suffix (name, ".part")
+          || strlen (name) != strlen (prefix) + strlen ("XXXXXX.part"))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode) && now - st.st_mtime > 60)
+        g_unlink (path);
+    }
+}
+
 /* TRUE when a is a file modified later than b, or b is not there. */
 static gboolean
 newer_than (const char *a, const char *b)
@@ -342,11 +370,13 @@ restore_labels (DlsDocument *self)
     {
       g_autoptr (GError) fallback_error = NULL;
 
+      remove_stale_parts (self->fallback_path);
       if (dls_document_load_labels (self, self->fallback_path, &fallback_error))
         return;
       /* not ours to overwrite either: the labels go beside the volume as usual */
       dls_document_set_labels_path (self, path);
     }
+  remove_stale_parts (path);
   if (g_file_test (path, G_FILE_TEST_EXISTS) && !dls_document_load_labels (self, path, &error))
     {
       /* that file is the user's: new labels go beside it (NAME.labels-2.tif …), never over it */

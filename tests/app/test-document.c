@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
+#include <utime.h>
 
 static GThread *main_thread;
 
@@ -535,6 +536,36 @@ test_labels_wrong_size (void)
   /* left alone */
   g_assert_true (g_file_get_contents (labels_path, &after, &n_after, NULL));
   g_assert_cmpmem (before, n_before, after, n_after);
+  dls_test_tmpdir_remove (dir);
+}
+
+/* Temporary files of a save that was killed half-way go when the volume is opened again,
+ * once nobody has written to them for a minute; younger ones and other files stay. */
+static void
+test_labels_stale_parts (void)
+{
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
+  g_autofree char *path = write_ramp (dir, "vol ä.tif", 3, 5, 7);
+  g_autofree char *old_part = g_build_filename (dir, ".vol ä.labels.tif.aB3dE9.part", NULL);
+  g_autofree char *new_part = g_build_filename (dir, ".vol ä.labels.tif.Qw12Er.part", NULL);
+  g_autofree char *other = g_build_filename (dir, ".other.tif.aB3dE9.part", NULL);
+  g_autoptr (GError) error = NULL;
+  struct utimbuf an_hour_ago = { time (NULL) - 3600, time (NULL) - 3600 };
+  DlsDocument *doc;
+
+  g_assert_true (g_file_set_contents (old_part, "half a TIFF", -1, NULL));
+  g_assert_true (g_file_set_contents (new_part, "being written", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "not ours", -1, NULL));
+  g_assert_cmpint (g_utime (old_part, &an_hour_ago), ==, 0);
+  g_assert_cmpint (g_utime (other, &an_hour_ago), ==, 0);
+
+  doc = dls_document_load (path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (dls_document_get_labels_warning (doc));
+  g_assert_false (g_file_test (old_part, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (new_part, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
+  g_assert_finalize_object (doc);
   dls_test_tmpdir_remove (dir);
 }
 
@@ -1699,6 +1730,7 @@ main (int argc, char **argv)
   g_test_add_func ("/app/document/labels/restore", test_labels_restore);
   g_test_add_func ("/app/document/labels/wrong-size", test_labels_wrong_size);
   g_test_add_func ("/app/document/labels/undo-redo", test_labels_undo_redo);
+  g_test_add_func ("/app/document/labels/stale-parts", test_labels_stale_parts);
   g_test_add_func ("/app/document/autosave", test_autosave);
   g_test_add_func ("/app/document/autosave/change-during-save", test_autosave_change_during_save);
   g_test_add_func ("/app/document/autosave/busy-painting", test_autosave_busy_painting);
