@@ -313,8 +313,7 @@ folder_refuses_writes (const char *path)
     return TRUE;
   if (access (dir, W_OK) == 0)
     return FALSE;
-  return errno == EROFS || errno == EACCES || errno == EPERM || errno == ENOENT
-         || errno == ENOTDIR;
+  return errno == EROFS || errno == EACCES || errno == EPERM || errno == ENOENT || errno == ENOTDIR;
 }
 
 /* A save killed half-way (a crash, a power cut) leaves its temporary file, as large as the
@@ -557,8 +556,7 @@ schedule_autosave (DlsDocument *self)
   if (self->dirty_since != 0)
     due = MIN (due, self->dirty_since + interval);
   g_clear_handle_id (&self->autosave_id, g_source_remove);
-  self->autosave_id
-      = g_timeout_add ((guint) (MAX (due - now, 0) / 1000), autosave_due, self);
+  self->autosave_id = g_timeout_add ((guint) (MAX (due - now, 0) / 1000), autosave_due, self);
 }
 
 void
@@ -732,7 +730,6 @@ write_labels (DlsDocument *self, SaveJob *j, GError **error)
           if (g_mkdir_with_parents (dir, 0700) != 0)
             {
               int e = errno;
-
               g_autofree char *file = g_filename_display_name (j->path);
               g_autofree char *folder = g_filename_display_name (dir);
 

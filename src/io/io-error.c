@@ -21,7 +21,8 @@ G_DEFINE_QUARK (dls-io-error-quark, dls_io_error)
 /* clang-format on */
 
 /* errno values whose advice is the same, and how their reason reads. */
-static const struct {
+static const struct
+{
   int errsv;
   const char *advice;
 } advice[] = {

@@ -31,7 +31,8 @@
 #include "ensemble-file.h"
 #include "project.h"
 
-typedef struct {
+typedef struct
+{
   DlsDocument *doc;
   DlsProject *project;
   DlsModel *models[CRASH_MEMBERS];
@@ -44,8 +45,8 @@ static void
 journal (Child *c, char what, guint64 n)
 {
   char line[64];
-  int len = g_snprintf (line, sizeof line, "%c %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT "\n",
-                        what, n, g_get_monotonic_time ());
+  int len = g_snprintf (line, sizeof line, "%c %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT "\n", what,
+                        n, g_get_monotonic_time ());
 
   if (write (c->journal, line, (size_t) len) != len || fdatasync (c->journal) != 0)
     exit (9);
@@ -57,8 +58,8 @@ paint_tick (gpointer data)
   Child *c = data;
   gsize lo, hi;
 
-  crash_stroke (dls_document_get_labels (c->doc), dls_document_get_undo (c->doc), c->stroke,
-                &lo, &hi);
+  crash_stroke (dls_document_get_labels (c->doc), dls_document_get_undo (c->doc), c->stroke, &lo,
+                &hi);
   if (lo <= hi)
     dls_document_labels_changed (c->doc, lo, hi);
   journal (c, 'S', c->stroke);
@@ -140,8 +141,8 @@ main (int argc, char **argv)
   c.doc = dls_document_load (volume, NULL, NULL, &error);
   if (c.doc == NULL || dls_document_get_labels_warning (c.doc) != NULL)
     {
-      g_printerr ("crash-child: %s\n", c.doc ? dls_document_get_labels_warning (c.doc)
-                                              : error->message);
+      g_printerr ("crash-child: %s\n",
+                  c.doc ? dls_document_get_labels_warning (c.doc) : error->message);
       return 5;
     }
   dls_document_set_autosave_interval (c.doc, 1);

@@ -12,14 +12,14 @@
 #include "models.h"
 #include "undo.h"
 
-#define CRASH_Z 8
-#define CRASH_Y 64
-#define CRASH_X 64
-#define CRASH_N ((gsize) CRASH_Z * CRASH_Y * CRASH_X)
+#define CRASH_Z       8
+#define CRASH_Y       64
+#define CRASH_X       64
+#define CRASH_N       ((gsize) CRASH_Z * CRASH_Y * CRASH_X)
 #define CRASH_MEMBERS 2
-#define CRASH_VOLUME "Proben ä/β volume.tif"
+#define CRASH_VOLUME  "Proben ä/β volume.tif"
 #define CRASH_PROJECT "Proben ä/β volume.dlsia.json"
-#define CRASH_MODEL "Proben ä/β volume.msdnet.json"
+#define CRASH_MODEL   "Proben ä/β volume.msdnet.json"
 #define CRASH_JOURNAL "journal.txt"
 
 static inline guint64

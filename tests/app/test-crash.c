@@ -37,9 +37,10 @@
 #include "tmpdir.h"
 
 #define INTERVAL_US (1 * G_USEC_PER_SEC)
-#define SLACK_US (G_USEC_PER_SEC / 2)
+#define SLACK_US    (G_USEC_PER_SEC / 2)
 
-typedef struct {
+typedef struct
+{
   guint64 last_stroke;      /* the last stroke journaled (0: none) */
   guint64 required;         /* the last stroke journaled before kill − interval − slack */
   guint64 started, written; /* the last model version begun, and written (0: none) */
@@ -61,9 +62,8 @@ read_journal (const char *path, gint64 deadline, Journal *j)
       guint64 n;
       gint64 t;
 
-      g_assert_cmpint (sscanf (lines[i], "%c %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, &what, &n,
-                               &t),
-                       ==, 3);
+      g_assert_cmpint (
+          sscanf (lines[i], "%c %" G_GUINT64_FORMAT " %" G_GINT64_FORMAT, &what, &n, &t), ==, 3);
       switch (what)
         {
         case 'S':
@@ -167,8 +167,8 @@ test_crash_kill9 (void)
       int status;
 
       g_assert_cmpint (g_unlink (journal_path) == 0 || errno == ENOENT, ==, TRUE);
-      g_assert_true (g_spawn_async (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                    &pid, &error));
+      g_assert_true (
+          g_spawn_async (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, &error));
       g_assert_no_error (error);
       g_usleep ((gulong) delay);
       killed_at = g_get_monotonic_time ();
@@ -197,9 +197,10 @@ test_crash_kill9 (void)
                 gsize lo, hi;
 
                 if (s == last)
-                  g_error ("round %d: the labels on disk are no prefix of strokes %" G_GUINT64_FORMAT
-                           "..%" G_GUINT64_FORMAT,
-                           round, saved, last);
+                  g_error (
+                      "round %d: the labels on disk are no prefix of strokes %" G_GUINT64_FORMAT
+                      "..%" G_GUINT64_FORMAT,
+                      round, saved, last);
                 crash_stroke (replay, NULL, ++s, &lo, &hi);
               }
             memcpy (on_disk_state, replay, CRASH_N);
@@ -275,14 +276,14 @@ test_crash_kill9 (void)
       temp_files = count_temp_files (sub);
     }
 
-  g_test_message ("kill -9 rounds: %d (seed %u); strokes journaled and checked: %" G_GUINT64_FORMAT
-                  "; strokes lost that were older than the 1 s autosave interval: %" G_GUINT64_FORMAT
-                  "; strokes younger than it, lost as allowed: %" G_GUINT64_FORMAT
-                  "; model checks: %" G_GUINT64_FORMAT
-                  ", of them with members of different versions (a save killed half-way "
-                  "through the ensemble): %" G_GUINT64_FORMAT
-                  "; temporary files left by killed writers: %d",
-                  rounds, seed, strokes_checked, lost, at_risk, model_checks, mixed, temp_files);
+  g_test_message (
+      "kill -9 rounds: %d (seed %u); strokes journaled and checked: %" G_GUINT64_FORMAT
+      "; strokes lost that were older than the 1 s autosave interval: %" G_GUINT64_FORMAT
+      "; strokes younger than it, lost as allowed: %" G_GUINT64_FORMAT
+      "; model checks: %" G_GUINT64_FORMAT
+      ", of them with members of different versions (a save killed half-way "
+      "through the ensemble): %" G_GUINT64_FORMAT "; temporary files left by killed writers: %d",
+      rounds, seed, strokes_checked, lost, at_risk, model_checks, mixed, temp_files);
   g_assert_cmpuint (lost, ==, 0);
   g_assert_cmpuint (strokes_checked, >, 0);
   dls_test_tmpdir_remove (dir);

@@ -206,10 +206,11 @@ tiff_check (const char *path, int version)
   dls_tiff_info_clear (&info);
 }
 
-typedef struct {
+typedef struct
+{
   const char *id;
-  const char *file;                /* its name, spaces and non-ASCII letters included */
-  const char *more[2];             /* the other files it writes (an ensemble's members) */
+  const char *file;    /* its name, spaces and non-ASCII letters included */
+  const char *more[2]; /* the other files it writes (an ensemble's members) */
   gboolean (*save) (const char *path, int version, GError **error);
   void (*check) (const char *path, int version);
 } Kind;
@@ -218,15 +219,18 @@ static const Kind kinds[] = {
   { "labels", "β volume.labels.tif", { NULL }, labels_save, labels_check },
   { "project", "β volume.dlsia.json", { NULL }, project_save, project_check },
   { "model", "β volume.msdnet.safetensors", { NULL }, model_save, model_check },
-  { "ensemble", "β volume.msdnet.json",
-    { "β volume.msdnet.m0.safetensors", "β volume.msdnet.m1.safetensors" }, ensemble_save,
+  { "ensemble",
+    "β volume.msdnet.json",
+    { "β volume.msdnet.m0.safetensors", "β volume.msdnet.m1.safetensors" },
+    ensemble_save,
     ensemble_check },
   { "tiff", "β volume classes.tif", { NULL }, tiff_save, tiff_check },
 };
 
 /* ---- what a failed save must leave ---- */
 
-typedef struct {
+typedef struct
+{
   char *path[3];
   GBytes *bytes[3];
 } Snapshot;
@@ -461,7 +465,8 @@ test_ensemble_half_full (void)
   dls_test_tmpdir_remove (dir);
 }
 
-typedef struct {
+typedef struct
+{
   const Kind *kind;
   const char *path;
 } LimitJob;
@@ -523,10 +528,9 @@ test_stale_temp (gconstpointer data)
   g_assert_true (kind->save (half, 2, &error));
   whole = dls_test_file_bytes (half);
   len = g_bytes_get_size (whole);
-  g_assert_true (g_file_set_contents (part, g_bytes_get_data (whole, NULL), (gssize) len / 2,
-                                      NULL));
-  g_assert_true (g_file_set_contents (tmp, g_bytes_get_data (whole, NULL), (gssize) len / 2,
-                                      NULL));
+  g_assert_true (
+      g_file_set_contents (part, g_bytes_get_data (whole, NULL), (gssize) len / 2, NULL));
+  g_assert_true (g_file_set_contents (tmp, g_bytes_get_data (whole, NULL), (gssize) len / 2, NULL));
 
   g_assert_true (kind->save (path, 1, &error));
   g_assert_no_error (error);
@@ -540,8 +544,8 @@ test_stale_temp (gconstpointer data)
 
   /* and the half-written file itself, should someone copy it into place, is refused with a
    * message naming it */
-  g_assert_true (g_file_set_contents (half, g_bytes_get_data (whole, NULL), (gssize) len / 2,
-                                      NULL));
+  g_assert_true (
+      g_file_set_contents (half, g_bytes_get_data (whole, NULL), (gssize) len / 2, NULL));
   if (kind->check == labels_check)
     g_assert_null (dls_labels_file_load (half, Z, Y, X, 255, &error));
   else if (kind->check == project_check)
@@ -557,12 +561,13 @@ test_stale_temp (gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  static const struct {
+  static const struct
+  {
     const char *id;
     GTestDataFunc fn;
   } places[] = {
-    { "non-ascii", test_non_ascii },     { "read-only", test_read_only },
-    { "disk-full", test_disk_full },     { "file-limit", test_file_limit },
+    { "non-ascii", test_non_ascii },   { "read-only", test_read_only },
+    { "disk-full", test_disk_full },   { "file-limit", test_file_limit },
     { "stale-temp", test_stale_temp },
   };
 

@@ -38,8 +38,7 @@ dls_test_make_read_only (const char *dir, gboolean mounted, char **why)
 {
   if (mounted)
     {
-      if (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL)
-          != 0)
+      if (mount ("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) != 0)
         {
           *why = g_strdup_printf ("cannot remount %s read-only: %s", dir, g_strerror (errno));
           return FALSE;
