@@ -83,8 +83,14 @@ project_save (const char *path, int version, GError **error)
   g_autoptr (DlsProject) p = dls_project_new ();
   DlsProjectClass *c = &g_array_index (p->classes, DlsProjectClass, 0);
 
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *volume = g_build_filename (dir, "Daten ü", "β volume.tif", NULL);
+
   g_free (c->name);
   c->name = class_name (version);
+  /* the names it holds, with spaces and non-ASCII letters too, stored relative */
+  dls_project_set_volume (p, volume);
+  g_ptr_array_add (p->models, g_build_filename (dir, "β volume.msdnet.json", NULL));
   return dls_project_save (p, path, error);
 }
 
@@ -95,8 +101,21 @@ project_check (const char *path, int version)
   g_autoptr (DlsProject) p = dls_project_load (path, &error);
   g_autofree char *want = class_name (version);
 
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *volume = g_build_filename (dir, "Daten ü", "β volume.tif", NULL);
+  g_autofree char *labels = g_build_filename (dir, "Daten ü", "β volume.labels.tif", NULL);
+  g_autofree char *model = g_build_filename (dir, "β volume.msdnet.json", NULL);
+  g_autofree char *text = NULL;
+
   g_assert_no_error (error);
   g_assert_cmpstr (g_array_index (p->classes, DlsProjectClass, 0).name, ==, want);
+  g_assert_cmpstr (p->volume, ==, volume);
+  g_assert_cmpstr (p->labels, ==, labels);
+  g_assert_cmpuint (p->models->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (p->models, 0), ==, model);
+  /* relative in the file, in UTF-8 as written */
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "\"Daten ü/β volume.tif\""));
 }
 
 /* An MSDNet of 3 layers (version 1) or 30 (version 2), every weight = version + k. */
