@@ -590,7 +590,7 @@ test_hostile_paths (void)
   vol = g_build_filename (sub, "β volume.tif", NULL);
   truth = g_build_filename (sub, "β truth.tif", NULL);
   lab = g_build_filename (sub, "β volume.labels.tif", NULL);
-  man = g_build_filename (sub, "β volume.msdnet.json", NULL);
+  man = g_build_filename (sub, "β volume.smsnet.json", NULL);
   cls = g_build_filename (sub, "β classes ü.tif", NULL);
   rgb = g_build_filename (sub, "β rgb.safetensors", NULL);
   out = g_build_filename (sub, "β out.tif", NULL);
@@ -598,7 +598,7 @@ test_hostile_paths (void)
   vol_bytes = dls_test_file_bytes (vol);
   lab_bytes = dls_test_file_bytes (lab);
 
-  r = run ("train", vol, lab, "--arch", "msdnet", "--layers", "3", "--ensemble", "1",
+  r = run ("train", vol, lab, "--arch", "smsnet", "--layers", "5", "--ensemble", "1",
            "--epochs", "1", "--patch", "32", "--seed", "1", "--threads", "1", "-o", man, NULL);
   if (r.status != 0)
     g_error ("train: %s", r.err);
@@ -648,7 +648,7 @@ test_hostile_paths (void)
         dls_test_unmount (ro);
     }
   g_clear_pointer (&why, g_free);
-  if (dls_test_mount_tmpfs (full, 16, &why))
+  if (dls_test_mount_tmpfs (full, 4, &why))
     {
       g_autofree char *target = g_build_filename (full, "β classes.tif", NULL);
       g_autofree char *model = g_build_filename (full, "β model.json", NULL);
@@ -658,7 +658,7 @@ test_hostile_paths (void)
       g_assert_nonnull (strstr (r.err, "β classes.tif"));
       assert_fails (&r, g_strerror (ENOSPC));
       dls_test_assert_no_temp_files (full);
-      r = run ("train", vol, lab, "--arch", "msdnet", "--layers", "40", "--ensemble", "1",
+      r = run ("train", vol, lab, "--arch", "smsnet", "--layers", "5", "--ensemble", "1",
                "--epochs", "1", "--patch", "32", "--threads", "1", "-o", model, NULL);
       /* progress lines first, then the one line that says why */
       g_test_message ("%s", r.err);
