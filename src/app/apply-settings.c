@@ -11,6 +11,9 @@
  *    memory for.  A change made meanwhile waits, and is applied once no job runs (checked
  *    twice a second while one is waiting).  "Runs" is what the window says: its win.cancel-train
  *    action is enabled exactly while its job runs.
+ *  - "memory-budget" (percent of RAM) becomes the library's memory budget
+ *    (dls_memory_set_budget_percent), which opening a volume checks before reading it; the
+ *    environment variable DLSIA_MEMORY_BUDGET, when set, still wins (memory.h).
  *  - "autosave-interval" goes to the document of every open window at once; windows read it
  *    themselves for documents they open later.
  *
@@ -23,6 +26,7 @@
 #include <stdlib.h>
 
 #include "engine.h"
+#include "memory.h"
 #include "window.h"
 
 #define APPLIER_KEY "dls-apply-settings"
@@ -94,12 +98,20 @@ apply_autosave_interval (Applier *a)
 }
 
 static void
+apply_memory_budget (Applier *a)
+{
+  dls_memory_set_budget_percent (g_settings_get_int (a->settings, "memory-budget"));
+}
+
+static void
 settings_changed (GSettings *settings, const char *key, GtkApplication *app)
 {
   Applier *a = g_object_get_data (G_OBJECT (app), APPLIER_KEY);
 
   if (g_str_equal (key, "threads"))
     apply_threads (a);
+  else if (g_str_equal (key, "memory-budget"))
+    apply_memory_budget (a);
   else if (g_str_equal (key, "autosave-interval"))
     apply_autosave_interval (a);
 }
@@ -109,7 +121,7 @@ settings_changed (GSettings *settings, const char *key, GtkApplication *app)
  * @app: the application; what this sets up lasts as long as it does
  * @settings: (nullable): its settings; %NULL (no schema) leaves the engine's defaults
  *
- * Applies the thread count now, and every key whenever it changes.  Call it once, at startup.
+ * Applies the thread count and the memory budget now, and every key whenever it changes.  Call it once, at startup.
  */
 void
 dls_apply_settings_init (GtkApplication *app, GSettings *settings)
@@ -133,4 +145,5 @@ dls_apply_settings_init (GtkApplication *app, GSettings *settings)
   /* Disconnected when the application goes, whoever still holds the settings. */
   g_signal_connect_object (settings, "changed", G_CALLBACK (settings_changed), app, 0);
   apply_threads (a);
+  apply_memory_budget (a);
 }

@@ -21,6 +21,7 @@
 #include "dataset.h"
 #include "document.h"
 #include "labels-file.h"
+#include "memory.h"
 #include "project.h"
 #include "tiff.h"
 
@@ -392,6 +393,21 @@ restore_labels (DlsDocument *self)
     }
 }
 
+guint64
+dls_document_estimate_bytes (gint64 depth, gint64 height, gint64 width)
+{
+  /* volume 4 + labels 1 + training's snapshot 1 + normalised copy 4 + prediction (2 + 1) × 4 */
+  const guint64 per_voxel = 4 + 1 + 1 + 4 + (2 + 1) * 4;
+  guint64 n;
+
+  if (depth < 0 || height < 0 || width < 0
+      || !g_uint64_checked_mul (&n, (guint64) depth, (guint64) height)
+      || !g_uint64_checked_mul (&n, n, (guint64) width)
+      || !g_uint64_checked_mul (&n, n, per_voxel))
+    return G_MAXUINT64;
+  return n;
+}
+
 DlsDocument *
 dls_document_load (const char *path, GCancellable *cancellable, gint *progress, GError **error)
 {
@@ -410,6 +426,20 @@ dls_document_load (const char *path, GCancellable *cancellable, gint *progress, 
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s” is too large to open", path);
       return NULL;
     }
+  {
+    g_autofree char *name = g_filename_display_basename (path);
+    g_autofree char *what = g_strdup_printf (
+        "“%s” (%" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+        " voxels) as float32, with labels and a prediction,",
+        name, info->depth, info->height, info->width);
+
+    if (!dls_memory_check (dls_document_estimate_bytes (info->depth, info->height, info->width),
+                           what,
+                           "use “dlsia predict” on the command line, which streams slice by "
+                           "slice",
+                           error))
+      return NULL;
+  }
   C = info->channels;
   hw = (gsize) info->height * info->width;
   n = hw * info->depth;

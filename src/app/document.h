@@ -57,6 +57,11 @@ G_DECLARE_FINAL_TYPE (DlsDocument, dls_document, DLS, DOCUMENT, GObject)
  * file that does not fit is left alone and reported by dls_document_get_labels_warning(). */
 DlsDocument   *dls_document_load        (const char *path, GCancellable *cancellable,
                                          gint *progress, GError **error);
+/* The most a document of this size holds in memory, in bytes: the volume as float32, its
+ * labels and the snapshot training takes of them, the normalised copy training makes, and a
+ * prediction of two classes (K + 1 floats a voxel).  dls_document_load() refuses, before
+ * reading a slice, a volume whose estimate is over the memory budget (memory.h). */
+guint64        dls_document_estimate_bytes (gint64 depth, gint64 height, gint64 width);
 
 const char    *dls_document_get_path        (DlsDocument *self);
 const char    *dls_document_get_name        (DlsDocument *self); /* display name of the file */

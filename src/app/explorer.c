@@ -9,7 +9,12 @@
  * sample's patch, clicking jumps the main window to it and outlines it, a lasso selection shows
  * the mean and standard deviation of its patches and can be turned into labels.
  *
- * It deliberately keeps nothing on disk: the samples and the map belong to this window.
+ * The autoencoder of the last Compute is kept: "Use the last trained" maps new samples (or the
+ * same ones with other map and cluster settings) without training again.  It can be saved, and
+ * one saved before (here or by `dlsia embed --save-model`) loaded instead.
+ *
+ * It keeps nothing on disk unless asked to save the autoencoder: the samples and the map belong
+ * to this window.
  */
 #include "config.h"
 
@@ -22,6 +27,7 @@
 #include "embed.h"
 #include "explorer.h"
 #include "plane.h"
+#include "safetensors.h"
 #include "scatter.h"
 #include "window-private.h"
 
@@ -45,7 +51,8 @@ typedef struct {
   const char *phase;          /* a static, translated string */
   /* results */
   DlsSamples *samples;
-  DlsModel *model;
+  DlsModel *model;            /* lent by the window when reuse, else trained here */
+  gboolean reuse;
   float *latent, *map;
   int d, *clusters, n_clusters;
 } Compute;
@@ -60,6 +67,10 @@ struct _DlsExplorer
   GCancellable *cancellable;
   guint poll_id;
 
+  /* the autoencoder of the last Compute, or loaded (lent to the job while one runs) */
+  DlsModel *model;
+  char *model_name;           /* the file it came from (display name); NULL when trained here */
+
   /* the map shown */
   DlsSamples *samples;
   float *map;
@@ -72,6 +83,8 @@ struct _DlsExplorer
   GtkDropDown *color_dropdown, *label_class_dropdown;
   GtkAdjustment *patch_adjustment, *stride_adjustment, *latent_adjustment, *time_adjustment;
   GtkAdjustment *k_adjustment;
+  GtkWidget *latent_spin, *time_spin;
+  GtkCheckButton *align_check;
   GtkProgressBar *progress_bar;
   GtkLabel *status_label, *selection_label;
   GtkPicture *mean_picture, *std_picture;
@@ -81,6 +94,10 @@ struct _DlsExplorer
 G_DEFINE_FINAL_TYPE (DlsExplorer, dls_explorer, ADW_TYPE_WINDOW)
 
 static void update_actions (DlsExplorer *self);
+static void update_model_items (DlsExplorer *self);
+
+/* the items of the Autoencoder drop-down; the last only while there is a model to use */
+enum { MODEL_MSAE, MODEL_SAE, MODEL_REUSE };
 
 static DlsWindow *
 main_window (DlsExplorer *self)
@@ -157,15 +174,23 @@ compute_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
                                 &error);
   if (c->samples == NULL)
     goto fail;
-  set_progress (c, _ ("Training the autoencoder…"), 0.05);
-  c->targs.progress = on_train_progress;
-  c->targs.user_data = c;
-  c->targs.cancel = &c->cancel;
-  c->model = dls_embed_train (c->samples, &c->targs, NULL, &error);
-  if (c->model == NULL)
-    goto fail;
-  if (c->cancel)
-    goto cancelled;
+  if (c->reuse)
+    {
+      if (!dls_embed_check (c->model, c->samples, &error))
+        goto fail;
+    }
+  else
+    {
+      set_progress (c, _ ("Training the autoencoder…"), 0.05);
+      c->targs.progress = on_train_progress;
+      c->targs.user_data = c;
+      c->targs.cancel = &c->cancel;
+      c->model = dls_embed_train (c->samples, &c->targs, NULL, &error);
+      if (c->model == NULL)
+        goto fail;
+      if (c->cancel)
+        goto cancelled;
+    }
   set_progress (c, _ ("Encoding the samples…"), 0.8);
   c->latent = dls_embed_encode (c->model, c->samples, &c->d, &c->cancel, on_encode_progress, c,
                                 &error);
@@ -309,7 +334,8 @@ on_selection_changed (DlsScatter *scatter, DlsExplorer *self)
   DlsDisplay d;
 
   /* Translators: %u is a number of samples */
-  text = g_strdup_printf (_ ("Selection: %u samples"), sel->len);
+  text = g_strdup_printf (ngettext ("Selection: %u sample", "Selection: %u samples", sel->len),
+                          sel->len);
   gtk_label_set_text (self->selection_label, text);
   update_actions (self);
   if (sel->len == 0 || self->samples == NULL || win == NULL)
@@ -400,9 +426,17 @@ take_results (DlsExplorer *self, Compute *c)
   dls_scatter_set_points (DLS_SCATTER (self->scatter), self->map, (int) self->samples->n);
   recolor (self);
   on_selection_changed (DLS_SCATTER (self->scatter), self);
-  /* Translators: samples, latent size and clusters of the map */
-  subtitle = g_strdup_printf (_ ("%" PRId64 " samples · latent size %d · %d clusters"),
-                              self->samples->n, c->d, self->n_clusters);
+  {
+    g_autofree char *samples = g_strdup_printf (
+        ngettext ("%" PRId64 " sample", "%" PRId64 " samples", (gulong) self->samples->n),
+        self->samples->n);
+    g_autofree char *clusters = g_strdup_printf (
+        ngettext ("%d cluster", "%d clusters", self->n_clusters), self->n_clusters);
+
+    /* Translators: samples, latent size and clusters of the map, as in "128 samples · latent
+     * size 16 · 4 clusters" */
+    subtitle = g_strdup_printf (_ ("%s · latent size %d · %s"), samples, c->d, clusters);
+  }
   adw_window_title_set_subtitle (self->window_title, subtitle);
 }
 
@@ -429,10 +463,22 @@ compute_done (GObject *source, GAsyncResult *result, gpointer data)
   Compute *c = g_task_get_task_data (G_TASK (result));
   g_autoptr (GError) error = NULL;
 
+  gboolean ok;
+
   g_clear_handle_id (&self->poll_id, g_source_remove);
   self->job = NULL;
   g_clear_object (&self->cancellable);
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  ok = g_task_propagate_boolean (G_TASK (result), &error);
+  /* a lent model comes back whatever happened; a new one is kept when it made a map */
+  if (c->reuse || (ok && c->model != NULL))
+    {
+      if (!c->reuse)
+        g_clear_pointer (&self->model_name, g_free);
+      dls_model_free (self->model);
+      self->model = g_steal_pointer (&c->model);
+      update_model_items (self);
+    }
+  if (!ok)
     {
       gtk_label_set_text (self->status_label, error->message);
       if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -501,6 +547,7 @@ dls_explorer_compute (DlsExplorer *self, GError **error)
                             : DLS_SAMPLING_PAGES,
     .size = (int) gtk_adjustment_get_value (self->patch_adjustment),
     .stride = (int) gtk_adjustment_get_value (self->stride_adjustment),
+    .align = gtk_check_button_get_active (self->align_check),
   };
   if (sampling == 1)
     c->labels = dls_document_copy_labels (doc);
@@ -511,8 +558,13 @@ dls_explorer_compute (DlsExplorer *self, GError **error)
     }
   if (sampling >= 2)
     c->sargs.stride = 0;
+  if (gtk_drop_down_get_selected (self->model_dropdown) == MODEL_REUSE && self->model != NULL)
+    {
+      c->reuse = TRUE;
+      c->model = g_steal_pointer (&self->model); /* lent; compute_done gives it back */
+    }
   c->targs = (DlsEmbedTrainArgs){
-    .sparse = gtk_drop_down_get_selected (self->model_dropdown) == 1,
+    .sparse = gtk_drop_down_get_selected (self->model_dropdown) == MODEL_SAE,
     .latent = (int) gtk_adjustment_get_value (self->latent_adjustment),
     .time_budget = gtk_adjustment_get_value (self->time_adjustment),
     .seed = 1,
@@ -520,8 +572,9 @@ dls_explorer_compute (DlsExplorer *self, GError **error)
   c->margs = (DlsEmbedMapArgs){
     .map = gtk_drop_down_get_selected (self->map_dropdown) == 1 ? DLS_EMBED_MAP_PCA
                                                                 : DLS_EMBED_MAP_UMAP,
-    .cluster = gtk_drop_down_get_selected (self->cluster_dropdown) == 1 ? DLS_EMBED_CLUSTER_KMEANS
+    .cluster = gtk_drop_down_get_selected (self->cluster_dropdown) >= 1 ? DLS_EMBED_CLUSTER_KMEANS
                                                                         : DLS_EMBED_CLUSTER_HDBSCAN,
+    .on_latent = gtk_drop_down_get_selected (self->cluster_dropdown) == 2,
     .k = (int) gtk_adjustment_get_value (self->k_adjustment),
     .seed = 1,
   };
@@ -608,10 +661,188 @@ label_selection_activated (GtkWidget *widget, const char *name, GVariant *param)
   int n = dls_explorer_label_selection (self,
                                         (int) gtk_drop_down_get_selected (self->label_class_dropdown)
                                             + 1);
-  /* Translators: %d is a number of samples */
-  g_autofree char *text = g_strdup_printf (_ ("Labelled the centres of %d samples"), n);
+  g_autofree char *text = g_strdup_printf (
+      ngettext ("Labelled the centre of %d sample", "Labelled the centres of %d samples", n), n);
 
   toast (self, text);
+}
+
+/* ---- the autoencoder: use again, load, save ---- */
+
+/* The side of the square patches an autoencoder takes. */
+static int
+model_patch (const DlsModel *m)
+{
+  return m->config.arch == DLS_ARCH_MSAE ? m->config.input_shape[1] : m->config.in_shape[0];
+}
+
+/* "MSAE", "Sparse autoencoder" and, while there is one, "Use …" the kept autoencoder. */
+static void
+update_model_items (DlsExplorer *self)
+{
+  guint selected = gtk_drop_down_get_selected (self->model_dropdown);
+  GtkStringList *items = gtk_string_list_new (NULL);
+
+  gtk_string_list_append (items, _ ("MSAE"));
+  gtk_string_list_append (items, _ ("Sparse autoencoder"));
+  if (self->model != NULL && self->model_name != NULL)
+    {
+      /* Translators: %s is the file name of an autoencoder the user loaded */
+      g_autofree char *text = g_strdup_printf (_ ("Use “%s”"), self->model_name);
+
+      gtk_string_list_append (items, text);
+    }
+  else if (self->model != NULL)
+    gtk_string_list_append (items, _ ("Use the last trained"));
+  gtk_drop_down_set_model (self->model_dropdown, G_LIST_MODEL (items));
+  g_object_unref (items);
+  if (selected == GTK_INVALID_LIST_POSITION || (selected == MODEL_REUSE && self->model == NULL))
+    selected = MODEL_MSAE;
+  gtk_drop_down_set_selected (self->model_dropdown, selected);
+}
+
+/* Using a kept autoencoder: its patch size, and nothing to train. */
+static void
+on_model_selected (GtkDropDown *dd, GParamSpec *pspec, DlsExplorer *self)
+{
+  gboolean reuse = gtk_drop_down_get_selected (dd) == MODEL_REUSE;
+
+  if (reuse && self->model != NULL)
+    gtk_adjustment_set_value (self->patch_adjustment, model_patch (self->model));
+  gtk_widget_set_sensitive (self->latent_spin, !reuse);
+  gtk_widget_set_sensitive (self->time_spin, !reuse);
+}
+
+gboolean
+dls_explorer_load_model (DlsExplorer *self, const char *path, GError **error)
+{
+  g_autofree char *name = g_filename_display_basename (path);
+  DlsModel *m;
+
+  if (self->job != NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+                           _ ("Wait for the computation to finish, or cancel it"));
+      return FALSE;
+    }
+  m = dls_model_load (path, error);
+  if (m == NULL)
+    return FALSE;
+  if (m->config.arch != DLS_ARCH_MSAE && m->config.arch != DLS_ARCH_SAE)
+    {
+      /* Translators: the first %s is a file name, the second an architecture ("smsnet") */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _ ("“%s” is a %s; the explorer needs an autoencoder (MSAE or sparse "
+                      "autoencoder), such as one saved here or by dlsia embed --save-model"),
+                   name, dls_arch_name (m->config.arch));
+      dls_model_free (m);
+      return FALSE;
+    }
+  dls_model_free (self->model);
+  self->model = m;
+  g_free (self->model_name);
+  self->model_name = g_steal_pointer (&name);
+  update_model_items (self);
+  gtk_drop_down_set_selected (self->model_dropdown, MODEL_REUSE);
+  on_model_selected (self->model_dropdown, NULL, self); /* also when it already was selected */
+  update_actions (self);
+  return TRUE;
+}
+
+gboolean
+dls_explorer_save_model (DlsExplorer *self, const char *path, GError **error)
+{
+  if (self->model == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                           self->job != NULL
+                               ? _ ("Wait for the computation to finish, or cancel it")
+                               : _ ("There is no autoencoder yet: compute a map first, or load "
+                                    "one"));
+      return FALSE;
+    }
+  return dls_model_save (self->model, path, error);
+}
+
+static void
+load_model_response (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  DlsExplorer *self = data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+
+      if (!dls_explorer_load_model (self, path, &error))
+        toast (self, error->message);
+    }
+  g_object_unref (dialog);
+}
+
+static void
+save_model_response (GtkNativeDialog *dialog, int response, gpointer data)
+{
+  DlsExplorer *self = data;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr (GError) error = NULL;
+
+      if (!dls_explorer_save_model (self, path, &error))
+        toast (self, error->message);
+      else
+        toast (self, _ ("Autoencoder saved"));
+    }
+  g_object_unref (dialog);
+}
+
+/* Load and save dialogs start in the volume's folder. */
+static GtkFileChooserNative *
+model_chooser (DlsExplorer *self, gboolean save)
+{
+  g_autoptr (DlsWindow) win = main_window (self);
+  DlsDocument *doc = win ? dls_window_get_document (win) : NULL;
+  GtkFileChooserNative *dialog = gtk_file_chooser_native_new (
+      save ? _ ("Save the Autoencoder") : _ ("Load an Autoencoder"), GTK_WINDOW (self),
+      save ? GTK_FILE_CHOOSER_ACTION_SAVE : GTK_FILE_CHOOSER_ACTION_OPEN,
+      save ? _ ("_Save") : _ ("_Load"), _ ("_Cancel"));
+  GtkFileFilter *filter = gtk_file_filter_new ();
+
+  gtk_file_filter_set_name (filter, _ ("Models (safetensors)"));
+  gtk_file_filter_add_suffix (filter, "safetensors");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (dialog), filter);
+  g_object_unref (filter);
+  if (doc != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (dls_document_get_path (doc));
+      g_autoptr (GFile) folder = g_file_new_for_path (dir);
+
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (dialog), folder, NULL);
+    }
+  if (save)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog),
+                                       self->model_name ? self->model_name
+                                                        : "autoencoder.safetensors");
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  g_signal_connect (dialog, "response",
+                    G_CALLBACK (save ? save_model_response : load_model_response), self);
+  return dialog;
+}
+
+static void
+load_model_activated (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (model_chooser (DLS_EXPLORER (widget), FALSE)));
+}
+
+static void
+save_model_activated (GtkWidget *widget, const char *name, GVariant *param)
+{
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (model_chooser (DLS_EXPLORER (widget), TRUE)));
 }
 
 static void
@@ -621,6 +852,9 @@ update_actions (DlsExplorer *self)
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "explorer.compute", self->job == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "explorer.cancel", self->job != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "explorer.load-model", self->job == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "explorer.save-model",
+                                 self->job == NULL && self->model != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "explorer.label-selection", sel->len > 0);
 }
 
@@ -684,6 +918,8 @@ dls_explorer_finalize (GObject *object)
   DlsExplorer *self = DLS_EXPLORER (object);
 
   g_weak_ref_clear (&self->window);
+  dls_model_free (self->model);
+  g_free (self->model_name);
   g_clear_pointer (&self->samples, dls_samples_free);
   g_free (self->map);
   g_free (self->clusters);
@@ -714,6 +950,9 @@ dls_explorer_class_init (DlsExplorerClass *klass)
   BIND (latent_adjustment);
   BIND (time_adjustment);
   BIND (k_adjustment);
+  BIND (latent_spin);
+  BIND (time_spin);
+  BIND (align_check);
   BIND (progress_bar);
   BIND (status_label);
   BIND (selection_label);
@@ -725,6 +964,10 @@ dls_explorer_class_init (DlsExplorerClass *klass)
   gtk_widget_class_install_action (widget_class, "explorer.cancel", NULL, cancel_activated);
   gtk_widget_class_install_action (widget_class, "explorer.label-selection", NULL,
                                    label_selection_activated);
+  gtk_widget_class_install_action (widget_class, "explorer.load-model", NULL,
+                                   load_model_activated);
+  gtk_widget_class_install_action (widget_class, "explorer.save-model", NULL,
+                                   save_model_activated);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "explorer.cancel", NULL);
 }
 
@@ -734,16 +977,17 @@ dls_explorer_init (DlsExplorer *self)
   static const char *const samplings[]
       = { N_ ("Grid"), N_ ("Around the labels"), N_ ("Each predicted object"),
           N_ ("Whole slices") };
-  static const char *const models[] = { N_ ("MSAE"), N_ ("Sparse autoencoder") };
   static const char *const maps[] = { N_ ("UMAP-style"), N_ ("PCA") };
-  static const char *const clusterings[] = { N_ ("Density (HDBSCAN-like)"), N_ ("k-means") };
+  static const char *const clusterings[]
+      = { N_ ("Density (HDBSCAN-like)"), N_ ("k-means on the map"),
+          N_ ("k-means on the latent vectors") };
   static const char *const colors[]
       = { N_ ("Cluster"), N_ ("Class of the sample"), N_ ("Predicted class"),
           N_ ("Uncertainty (margin)") };
 
   gtk_widget_init_template (GTK_WIDGET (self));
   set_model (self->sampling_dropdown, samplings, G_N_ELEMENTS (samplings));
-  set_model (self->model_dropdown, models, G_N_ELEMENTS (models));
+  update_model_items (self);
   set_model (self->map_dropdown, maps, G_N_ELEMENTS (maps));
   set_model (self->cluster_dropdown, clusterings, G_N_ELEMENTS (clusterings));
   set_model (self->color_dropdown, colors, G_N_ELEMENTS (colors));
@@ -754,6 +998,8 @@ dls_explorer_init (DlsExplorer *self)
   g_signal_connect (self->scatter, "point-hovered", G_CALLBACK (on_point_hovered), self);
   g_signal_connect (self->scatter, "selection-changed", G_CALLBACK (on_selection_changed), self);
   g_signal_connect (self->color_dropdown, "notify::selected", G_CALLBACK (on_color_selected),
+                    self);
+  g_signal_connect (self->model_dropdown, "notify::selected", G_CALLBACK (on_model_selected),
                     self);
   update_actions (self);
 }
@@ -783,4 +1029,10 @@ dls_explorer_get_samples (DlsExplorer *self, const int **clusters, int *n_cluste
   if (n_clusters)
     *n_clusters = self->n_clusters;
   return self->samples;
+}
+
+const float *
+dls_explorer_get_map (DlsExplorer *self)
+{
+  return self->map;
 }

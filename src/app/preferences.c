@@ -14,6 +14,8 @@
 
 #include <glib/gi18n.h>
 
+#include "memory.h"
+
 struct _DlsPreferencesWindow
 {
   AdwPreferencesWindow parent_instance;
@@ -23,6 +25,8 @@ struct _DlsPreferencesWindow
   /* template children */
   AdwActionRow *threads_row;
   GtkAdjustment *threads_adjustment;
+  AdwActionRow *memory_row;
+  GtkAdjustment *memory_adjustment;
   AdwActionRow *autosave_row;
   GtkAdjustment *autosave_adjustment;
 };
@@ -49,12 +53,15 @@ dls_preferences_window_constructed (GObject *object)
   if (self->settings == NULL)
     {
       gtk_widget_set_sensitive (GTK_WIDGET (self->threads_row), FALSE);
+      gtk_widget_set_sensitive (GTK_WIDGET (self->memory_row), FALSE);
       gtk_widget_set_sensitive (GTK_WIDGET (self->autosave_row), FALSE);
       return;
     }
 
   /* GSettings maps the int keys to the adjustments' doubles and back. */
   g_settings_bind (self->settings, "threads", self->threads_adjustment, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "memory-budget", self->memory_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "autosave-interval", self->autosave_adjustment, "value",
                    G_SETTINGS_BIND_DEFAULT);
@@ -128,6 +135,8 @@ dls_preferences_window_class_init (DlsPreferencesWindowClass *klass)
                                                "/io/github/dlsia/Studio/ui/preferences.ui");
   gtk_widget_class_bind_template_child (widget_class, DlsPreferencesWindow, threads_row);
   gtk_widget_class_bind_template_child (widget_class, DlsPreferencesWindow, threads_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, DlsPreferencesWindow, memory_row);
+  gtk_widget_class_bind_template_child (widget_class, DlsPreferencesWindow, memory_adjustment);
   gtk_widget_class_bind_template_child (widget_class, DlsPreferencesWindow, autosave_row);
   gtk_widget_class_bind_template_child (widget_class, DlsPreferencesWindow, autosave_adjustment);
 }
@@ -136,7 +145,7 @@ static void
 dls_preferences_window_init (DlsPreferencesWindow *self)
 {
   guint cores = g_get_num_processors ();
-  g_autofree char *subtitle = NULL;
+  g_autofree char *subtitle = NULL, *ram = g_format_size (dls_memory_total ());
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
@@ -145,6 +154,14 @@ dls_preferences_window_init (DlsPreferencesWindow *self)
                                  "%u on this computer"),
                               cores);
   adw_action_row_set_subtitle (self->threads_row, subtitle);
+  g_free (subtitle);
+
+  /* Translators: %s is the memory of this computer, like "16.8 GB" */
+  subtitle = g_strdup_printf (_ ("Percent of this computer's memory (%s) an opened volume may "
+                                 "take; larger volumes are refused instead of running out of "
+                                 "memory"),
+                              ram);
+  adw_action_row_set_subtitle (self->memory_row, subtitle);
 }
 
 /**

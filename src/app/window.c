@@ -388,6 +388,32 @@ is_sample (const char *path)
 }
 
 static void
+too_large_response (AdwMessageDialog *dialog, const char *response, gpointer data)
+{
+  GtkWindow *parent = gtk_window_get_transient_for (GTK_WINDOW (dialog));
+
+  /* the dialog is not an application window: the app's actions are reached from its parent */
+  if (g_strcmp0 (response, "preferences") == 0 && parent != NULL)
+    gtk_widget_activate_action (GTK_WIDGET (parent), "app.preferences", NULL);
+}
+
+/* A volume over the memory budget: the message is long and says what to do, so it stays on
+ * screen until read (a toast would cut it and go). */
+static void
+show_too_large (DlsWindow *self, const GError *error)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), _ ("Volume Too Large"),
+                                              error->message);
+
+  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog), "preferences",
+                                    _ ("_Preferences"), "close", _ ("_Close"), NULL);
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  g_signal_connect (dialog, "response", G_CALLBACK (too_large_response), NULL);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
 load_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (DlsWindow) self = user_data;
@@ -400,7 +426,9 @@ load_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (doc == NULL)
     {
       gtk_stack_set_visible_child_name (self->stack, self->doc ? "work" : "start");
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      if (g_error_matches (error, DLS_IO_ERROR, DLS_IO_ERROR_TOO_LARGE))
+        show_too_large (self, error);
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
           g_autofree char *name = d->path ? g_filename_display_basename (d->path)
                                           : g_strdup (_ ("the sample"));

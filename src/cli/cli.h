@@ -29,4 +29,20 @@ int      cli_parse_ints   (const char *cmd, const char *opt, const char *s, int 
 /* "64x64" or "1x32x32": exactly n positive sizes. */
 gboolean cli_parse_shape  (const char *cmd, const char *opt, const char *s, int n, int *out);
 
+/* --memory-budget SIZE (s may be NULL: not given): sets the library's memory budget
+ * (memory.h).  Without the option, a DLSIA_MEMORY_BUDGET that does not parse is reported here
+ * rather than ignored.  Prints "dlsia CMD: …" and returns FALSE when either is wrong. */
+gboolean cli_set_memory_budget (const char *cmd, const char *s);
+
+/* Before reading a volume whole: FALSE (and the budget's message) when PATH's values times
+ * per_value plus its voxels times per_voxel bytes are over the memory budget.  holding says
+ * what is held ("as float32, normalised and with its labels"), alternative what else to do
+ * (may be NULL). */
+gboolean cli_check_volume_memory (const char *path, guint64 per_value, guint64 per_voxel,
+                                  const char *holding, const char *alternative, GError **error);
+
+#define CLI_MEMORY_BUDGET_HELP                                                                   \
+  "Refuse jobs that would hold more than SIZE in memory (2G, 512M, 40%; default: "             \
+  "$DLSIA_MEMORY_BUDGET, else half the RAM)"
+
 G_END_DECLS

@@ -118,11 +118,12 @@ cmd_embed (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *output = NULL, *model_path = NULL, *save_path = NULL, *labels_path = NULL;
   g_autofree char *sampling_s = NULL, *map_s = NULL, *clusters_s = NULL, *arch_s = NULL;
-  g_autofree char *pct_s = NULL, *space_s = NULL;
+  g_autofree char *pct_s = NULL, *space_s = NULL, *budget_s = NULL;
   int patch = 0, stride = 0, stride_z = 0, connectivity = 26, latent = 0, epochs = 0, batch = 16;
   int threads = 0, neighbors = 15, min_cluster = 0;
   double time_budget = NAN, lr = 3e-3, min_dist = 0.1;
   gint64 seed = 0, max_samples = DLS_SAMPLES_DEFAULT_MAX;
+  gboolean align = FALSE;
   GOptionEntry entries[] = {
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output, "The table to write (TSV)", "OUT.tsv" },
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
@@ -147,6 +148,10 @@ cmd_embed (int argc, char **argv)
     { "connectivity", 0, 0, G_OPTION_ARG_INT, &connectivity,
       "components: 26 (faces, edges, corners; default) or 6 (faces)", "N" },
     { "max-samples", 0, 0, G_OPTION_ARG_INT64, &max_samples, "Refuse more samples (1000000)", "N" },
+    { "align", 0, 0, G_OPTION_ARG_NONE, &align,
+      "Align each sample's object first: centred, its long axis along x, scaled to one size (so "
+      "that rotation and size do not dominate the latent space; use the same with --model)",
+      NULL },
     { "arch", 'a', 0, G_OPTION_ARG_STRING, &arch_s, "msae (default) or sae", "ARCH" },
     { "latent", 0, 0, G_OPTION_ARG_INT, &latent, "Latent vector length (16)", "N" },
     { "epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Training epochs (20 without --time)", "N" },
@@ -169,6 +174,7 @@ cmd_embed (int argc, char **argv)
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of weights, batches, map, clusters (0)",
       "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)", "N" },
+    { "memory-budget", 0, 0, G_OPTION_ARG_STRING, &budget_s, CLI_MEMORY_BUDGET_HELP, "SIZE" },
     { NULL }
   };
   DlsSampling sampling = DLS_SAMPLING_GRID;
@@ -277,6 +283,8 @@ cmd_embed (int argc, char **argv)
           return 2;
         }
     }
+  if (!cli_set_memory_budget ("embed", budget_s))
+    return 2;
   if (threads > 0)
     dls_engine_set_threads (threads);
 
@@ -294,6 +302,10 @@ cmd_embed (int argc, char **argv)
       if (patch == 0 && sampling != DLS_SAMPLING_PAGES)
         patch = m->config.arch == DLS_ARCH_MSAE ? m->config.input_shape[1] : m->config.in_shape[0];
     }
+  /* the volume as float32, and the labels */
+  if (!cli_check_volume_memory (argv[1], sizeof (float), labels_path ? 1 : 0, "as float32",
+                                "embed a crop of the volume", &error))
+    goto fail;
   vol = dls_tiff_read_volume (argv[1], &info, &error);
   if (vol == NULL)
     goto fail;
@@ -316,7 +328,8 @@ cmd_embed (int argc, char **argv)
                                          .stride = stride,
                                          .stride_z = stride_z,
                                          .connectivity = connectivity,
-                                         .max_samples = max_samples },
+                                         .max_samples = max_samples,
+                                         .align = align },
                        &error);
   if (s == NULL)
     goto fail;
@@ -333,8 +346,8 @@ cmd_embed (int argc, char **argv)
       g_printerr ("dlsia embed: “%s”: %s\n", model_path, error->message);
       goto out;
     }
-  g_printerr ("dlsia embed: %" G_GINT64_FORMAT " samples of %d × %d (%s)\n", s->n, s->height,
-              s->width, dls_sampling_name (sampling));
+  g_printerr ("dlsia embed: %" G_GINT64_FORMAT " samples of %d × %d (%s%s)\n", s->n, s->height,
+              s->width, dls_sampling_name (sampling), align ? ", aligned" : "");
   signal (SIGINT, on_sigint);
   if (m == NULL)
     {

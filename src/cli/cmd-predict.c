@@ -3,10 +3,11 @@
  * cmd-predict.c: `dlsia predict MODEL INPUT.tif --classes OUT.tif [--probabilities P.tif]
  * [--uncertainty U.tif] …` — a model or an ensemble over the slices of a TIFF image or stack.
  *
- * Along Z (the default) one slice is in memory at a time and outputs are written page by page;
- * along Y or X the volume is read whole and the outputs are put back in Z × Y × X order.  Every
- * output appears only when complete.  --slices A:B takes part of the volume, so a cluster job
- * array can split one.
+ * Along Z (the default) one slice is in memory at a time and outputs are written page by page,
+ * so a volume of any size streams through; along Y or X the volume is read whole and the
+ * outputs are put back in Z × Y × X order, which is refused up front when it would take more
+ * than the memory budget (--memory-budget, memory.h).  Every output appears only when
+ * complete.  --slices A:B takes part of the volume, so a cluster job array can split one.
  */
 #include "config.h"
 
@@ -16,6 +17,7 @@
 
 #include "cli.h"
 #include "ensemble-file.h"
+#include "memory.h"
 #include "predict.h"
 #include "tiff.h"
 #include "uncertainty.h"
@@ -32,7 +34,7 @@ typedef struct
 {
   /* options */
   char *prob_path, *class_path, *out_path, *unc_path, *set_path, *certain_path, *possible_path;
-  char *measure_s, *axis_s, *slices_s, *calibrate_path;
+  char *measure_s, *axis_s, *slices_s, *calibrate_path, *budget_s;
   int threads, tile, overlap, cls;
   double alpha;
   /* state */
@@ -333,8 +335,8 @@ cmd_predict (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &P.out_path,
       "The raw network output, float32 (regression, autoencoders)", "OUT.tif" },
     { "axis", 0, 0, G_OPTION_ARG_STRING, &P.axis_s,
-      "Predict XY slices (z, default), XZ slices (y) or YZ slices (x); y and x read the whole "
-      "volume",
+      "Predict XY slices (z, default; streams slice by slice), XZ slices (y) or YZ slices (x); "
+      "y and x hold the whole volume and its outputs in memory",
       "z|y|x" },
     { "slices", 0, 0, G_OPTION_ARG_STRING, &P.slices_s,
       "Only slices A to B − 1 along the axis (for splitting a volume over jobs)", "A:B" },
@@ -344,6 +346,8 @@ cmd_predict (int argc, char **argv)
       "N" },
     { "overlap", 0, 0, G_OPTION_ARG_INT, &P.overlap, "Tile overlap in pixels (32)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &P.threads, "Worker threads (default: all cores)", "N" },
+    { "memory-budget", 0, 0, G_OPTION_ARG_STRING, &P.budget_s,
+      CLI_MEMORY_BUDGET_HELP " (--axis y and x only; z streams)", "SIZE" },
     { NULL }
   };
   Output outs[N_OUT] = { 0 };
@@ -436,6 +440,11 @@ cmd_predict (int argc, char **argv)
     {
       g_printerr ("dlsia predict: --threads ≥ 0, --tile 0 or ≥ 16, --overlap ≥ 0, --alpha in "
                   "(0, 1)\n");
+      rc = 2;
+      goto out;
+    }
+  if (!cli_set_memory_budget ("predict", P.budget_s))
+    {
       rc = 2;
       goto out;
     }
@@ -535,6 +544,23 @@ cmd_predict (int argc, char **argv)
     int64_t oz = axis == 0 ? s1 - s0 : info->depth, oy = axis == 1 ? s1 - s0 : info->height;
     int64_t ox = axis == 2 ? s1 - s0 : info->width;
 
+    if (axis != 0)
+      {
+        /* the input volume as float32 and every output whole, before any of it is allocated */
+        guint64 need = (guint64) info->depth * info->channels * info->height * info->width;
+        g_autofree char *name = g_filename_display_basename (argv[2]);
+        g_autofree char *what = NULL;
+
+        for (int o = 0; o < N_OUT; o++)
+          if (paths[o])
+            need += (guint64) oz * oy * ox * planes[o];
+        what = g_strdup_printf ("Predicting “%s” along %c (the volume and the outputs as float32)",
+                                name, "zyx"[axis]);
+        if (!dls_memory_check (need * sizeof (float), what,
+                               "predict along z (the default), which streams slice by slice",
+                               &error))
+          goto fail;
+      }
     for (int o = 0; o < N_OUT; o++)
       {
         if (!output_open (&outs[o], paths[o], types[o], planes[o], ox, oy, oz * planes[o],
@@ -651,5 +677,6 @@ out:
   g_free (P.axis_s);
   g_free (P.slices_s);
   g_free (P.calibrate_path);
+  g_free (P.budget_s);
   return rc;
 }

@@ -6,6 +6,10 @@
  * saved as soon as it finishes (with the manifest rewritten), and Ctrl+C stops within one step
  * keeping the best weights so far.  After training, the validation pixels calibrate the
  * conformal prediction sets stored with the model.
+ *
+ * A volume too large for the memory budget (--memory-budget) is not read whole: the labels are
+ * scanned slice by slice and only the slices that hold labels are read, which is all that
+ * training on XY patches needs (see read_labelled_slices).
  */
 #include "config.h"
 
@@ -16,6 +20,7 @@
 
 #include "autoencoder.h"
 #include "cli.h"
+#include "memory.h"
 #include "progress.h"
 #include "ensemble-file.h"
 #include "predict.h"
@@ -72,6 +77,116 @@ read_labels (const char *path, DlsTiffInfo *info, GError **error)
       out[i] = (uint8_t) v[i];
     }
   return out;
+}
+
+/* Training cuts its patches from XY slices that hold labels, so a volume too large to hold
+ * whole can still train when its labels are sparse: the labels are read slice by slice, and
+ * only the labelled slices of the volume are kept.  vinfo and linfo then describe a volume of
+ * just those slices (all_slices: how many the volume has).  The labelled slices (as float32, their normalised copy and the labels)
+ * must fit the memory budget; the scan stops keeping slices once they would not, and counts
+ * the rest for the message. */
+static gboolean
+read_labelled_slices (const char *vpath, const char *lpath, DlsTiffInfo *vinfo,
+                      DlsTiffInfo *linfo, int64_t *all_slices, float **vol_out,
+                      uint8_t **lab_out, GError **error)
+{
+  g_autoptr (DlsTiffReader) vr = dls_tiff_reader_open (vpath, error);
+  g_autoptr (DlsTiffReader) lr = NULL;
+  g_autoptr (GArray) zs = g_array_new (FALSE, FALSE, sizeof (int64_t));
+  g_autoptr (GByteArray) labels = g_byte_array_new ();
+  g_autofree float *slice = NULL, *vol = NULL;
+  g_autofree uint8_t *l8 = NULL;
+  g_autofree char *name = NULL, *what = NULL;
+  const DlsTiffInfo *vi, *li;
+  guint64 per_slice, budget = dls_memory_budget ();
+  int64_t hw, cs, n_labelled = 0;
+
+  if (vr == NULL || (lr = dls_tiff_reader_open (lpath, error)) == NULL)
+    return FALSE;
+  vi = dls_tiff_reader_get_info (vr);
+  li = dls_tiff_reader_get_info (lr);
+  if (li->channels != 1)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” has %d channels; a label image has one", lpath, li->channels);
+      return FALSE;
+    }
+  if (li->depth != vi->depth || li->height != vi->height || li->width != vi->width)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "the labels are %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT
+                   " (slices × height × width), the volume %" G_GINT64_FORMAT
+                   " × %" G_GINT64_FORMAT " × %" G_GINT64_FORMAT,
+                   li->depth, li->height, li->width, vi->depth, vi->height, vi->width);
+      return FALSE;
+    }
+  *all_slices = vi->depth;
+  hw = vi->height * vi->width;
+  cs = vi->channels * hw;
+  /* float32 twice (read, normalised) and one byte of labels a voxel */
+  per_slice = (guint64) cs * 2 * sizeof (float) + (guint64) hw;
+  slice = g_new (float, hw);
+  l8 = g_new (uint8_t, hw);
+  for (int64_t z = 0; z < li->depth; z++)
+    {
+      gboolean any = FALSE;
+
+      if (!dls_tiff_reader_read_slice (lr, z, slice, error))
+        return FALSE;
+      for (int64_t i = 0; i < hw; i++)
+        {
+          float v = slice[i];
+
+          if (!(v >= 0 && v <= 255 && v == floorf (v)))
+            {
+              g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                           "“%s” holds %g; labels are whole numbers 0 (unlabelled) to 255",
+                           lpath, v);
+              return FALSE;
+            }
+          l8[i] = (uint8_t) v;
+          any |= l8[i] != 0;
+        }
+      if (!any)
+        continue;
+      n_labelled++;
+      if ((guint64) n_labelled * per_slice <= budget)
+        {
+          g_array_append_val (zs, z);
+          g_byte_array_append (labels, l8, (guint) hw);
+        }
+    }
+  if (n_labelled == 0)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s” holds no labels", lpath);
+      return FALSE;
+    }
+  name = g_filename_display_basename (vpath);
+  what = g_strdup_printf ("the %" G_GINT64_FORMAT " labelled slices of “%s” as float32, "
+                          "normalised, with their labels,",
+                          n_labelled, name);
+  if (!dls_memory_check ((guint64) n_labelled * per_slice, what,
+                         "train on a crop of the volume, or on fewer labelled slices", error))
+    return FALSE;
+  vol = g_try_new (float, (gsize) n_labelled * cs);
+  if (vol == NULL)
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_TOO_LARGE,
+                   "not enough memory for the labelled slices of “%s”", name);
+      return FALSE;
+    }
+  for (guint j = 0; j < zs->len; j++)
+    if (!dls_tiff_reader_read_slice (vr, g_array_index (zs, int64_t, j), vol + j * cs, error))
+      return FALSE;
+  *vinfo = *vi;
+  vinfo->compression = g_strdup (vi->compression);
+  vinfo->depth = n_labelled;
+  *linfo = *li;
+  linfo->compression = g_strdup (li->compression);
+  linfo->depth = n_labelled;
+  *vol_out = g_steal_pointer (&vol);
+  *lab_out = g_byte_array_free (g_steal_pointer (&labels), FALSE);
+  return TRUE;
 }
 
 /* ---- segmentation ---- */
@@ -182,6 +297,15 @@ train_regression (RegressionJob *j)
     }
   if (j->threads > 0)
     dls_engine_set_threads (j->threads);
+  /* the input, target and mask as float32 (normalised in place) and the mask as uint8 */
+  if (j->input != NULL
+      && !cli_check_volume_memory (j->input, sizeof (float),
+                                   (j->target ? sizeof (float) : 0)
+                                       + (j->mask ? sizeof (float) + 1 : 0),
+                                   j->target ? "as float32, with its target and mask,"
+                                             : "as float32",
+                                   "train on a crop of the volume", &error))
+    goto fail;
   in = dls_tiff_read_volume (j->input, &ii, &error);
   if (in == NULL)
     goto fail;
@@ -356,7 +480,7 @@ cmd_train (int argc, char **argv)
   g_autofree char *layers_s = NULL, *pct_s = NULL, *target_path = NULL, *mask_path = NULL;
   g_autofree char *loss_s = NULL;
   gboolean autoencoder = FALSE, log_transform = FALSE;
-  g_autofree char *norm_s = NULL;
+  g_autofree char *norm_s = NULL, *budget_s = NULL;
   int latent = 0;
   int ensemble = 1, epochs = 0, batch = 4, patch = 64, patience = 0, threads = 0, classes = 0;
   int depth = 0, base = 0;
@@ -406,6 +530,7 @@ cmd_train (int argc, char **argv)
     { "latent-dimension", 0, 0, G_OPTION_ARG_INT, &latent, "msae: latent vector length (16)", "N" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &seed, "Seed of weights, graphs and batches (0)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Worker threads (default: all cores)", "N" },
+    { "memory-budget", 0, 0, G_OPTION_ARG_STRING, &budget_s, CLI_MEMORY_BUDGET_HELP, "SIZE" },
     { NULL }
   };
   g_autofree float *vol = NULL, *cls_w = NULL;
@@ -440,6 +565,8 @@ cmd_train (int argc, char **argv)
       g_printerr ("dlsia train: --normalization is BatchNorm2d or none, not “%s”\n", norm_s);
       return 2;
     }
+  if (!cli_set_memory_budget ("train", budget_s))
+    return 2;
   if (target_path || autoencoder)
     {
       RegressionJob job = { .input = argc > 1 ? argv[1] : NULL,
@@ -530,11 +657,38 @@ cmd_train (int argc, char **argv)
   if (threads > 0)
     dls_engine_set_threads (threads);
 
-  vol = dls_tiff_read_volume (argv[1], &vinfo, &error);
-  if (vol == NULL)
-    goto fail;
-  lab = read_labels (argv[2], &linfo, &error);
-  if (lab == NULL)
+  /* The volume as float32 and its normalised copy, the labels read as float32 and kept as
+   * uint8, checked before any of it is read.  Over the budget, only the slices that hold
+   * labels are read (XZ and YZ patches need the whole volume: refused). */
+  if (cli_check_volume_memory (argv[1], 2 * sizeof (float), sizeof (float) + 1,
+                               "as float32, normalised, with its labels,",
+                               xz || yz ? "leave out --xz and --yz to train on the labelled "
+                                          "slices only, or train on a crop of the volume"
+                                        : NULL,
+                               &error))
+    {
+      vol = dls_tiff_read_volume (argv[1], &vinfo, &error);
+      if (vol == NULL)
+        goto fail;
+      lab = read_labels (argv[2], &linfo, &error);
+      if (lab == NULL)
+        goto fail;
+    }
+  else if (g_error_matches (error, DLS_IO_ERROR, DLS_IO_ERROR_TOO_LARGE) && !xz && !yz)
+    {
+      int64_t all_slices = 0;
+
+      g_clear_error (&error);
+      g_printerr ("dlsia train: the whole volume is over the memory budget; reading only the "
+                  "slices that hold labels\n");
+      if (!read_labelled_slices (argv[1], argv[2], &vinfo, &linfo, &all_slices, &vol, &lab,
+                                 &error))
+        goto fail;
+      g_printerr ("dlsia train: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                  " slices hold labels; their values set the input normalisation\n",
+                  vinfo.depth, all_slices);
+    }
+  else
     goto fail;
   if (linfo.depth != vinfo.depth || linfo.height != vinfo.height || linfo.width != vinfo.width)
     {

@@ -10,6 +10,8 @@
  */
 #include "tiff-private.h"
 
+#include "memory.h"
+
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
@@ -286,6 +288,13 @@ dls_tiff_read_volume (const char *path, DlsTiffInfo *info_out, GError **error)
                    r->name, info->depth, info->height, info->width, info->channels, limit);
       return NULL;
     }
+  /* the whole volume stays in memory: refuse rather than be killed for it */
+  {
+    g_autofree char *what = g_strdup_printf ("“%s” as float32", r->name);
+
+    if (!dls_memory_check (bytes, what, NULL, error))
+      return NULL;
+  }
   data = g_try_malloc (bytes);
   if (data == NULL)
     {

@@ -74,7 +74,8 @@ gboolean           dls_tiff_reader_read_slice (DlsTiffReader  *r,
 void               dls_tiff_reader_free       (DlsTiffReader  *r);
 
 /* Whole volume, Z × C × H × W float32 (g_free it); NULL + error when it cannot.  info_out may be
- * NULL; otherwise clear it with dls_tiff_info_clear(). */
+ * NULL; otherwise clear it with dls_tiff_info_clear().  A volume larger than the memory budget
+ * (memory.h) is refused before anything is allocated, with a DLS_IO_ERROR_TOO_LARGE. */
 float             *dls_tiff_read_volume       (const char     *path,
                                                DlsTiffInfo    *info_out,
                                                GError        **error);

@@ -7,6 +7,8 @@
  */
 #include "config.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
@@ -312,6 +314,16 @@ dls_samples_new (const float *volume, int64_t D, int64_t H, int64_t W, const uin
     else
       dls_samples_cut (volume, H, W, s->pos[3 * i], s->pos[3 * i + 1], s->pos[3 * i + 2], size,
                        s->patches + i * per);
+  if (a.align)
+    {
+      g_autofree float *tmp = g_new (float, per);
+
+      for (int64_t i = 0; i < n; i++)
+        {
+          dls_sample_align (s->patches + i * per, s->height, s->width, tmp);
+          memcpy (s->patches + i * per, tmp, sizeof (float) * per);
+        }
+    }
   return s;
 fail:
   g_array_free (p.pos, TRUE);
@@ -320,6 +332,98 @@ fail:
   if (p.vox)
     g_array_free (p.vox, TRUE);
   return NULL;
+}
+
+/* ---- aligning ---- */
+
+static int
+cmp_float (const void *a, const void *b)
+{
+  float x = *(const float *) a, y = *(const float *) b;
+
+  return (x > y) - (x < y);
+}
+
+/* Bilinear, with `outside` beyond the edges. */
+static float
+sample_at (const float *in, int h, int w, double x, double y, float outside)
+{
+  int x0 = (int) floor (x), y0 = (int) floor (y);
+  double fx = x - x0, fy = y - y0, v = 0;
+
+  for (int j = 0; j < 2; j++)
+    for (int i = 0; i < 2; i++)
+      {
+        int xx = x0 + i, yy = y0 + j;
+        double wgt = (i ? fx : 1 - fx) * (j ? fy : 1 - fy);
+
+        v += wgt * (xx >= 0 && xx < w && yy >= 0 && yy < h ? in[(int64_t) yy * w + xx] : outside);
+      }
+  return (float) v;
+}
+
+void
+dls_sample_align (const float *in, int h, int w, float *out)
+{
+  int64_t n = (int64_t) h * w;
+  g_autofree float *sorted = g_memdup2 (in, sizeof (float) * n);
+  float median, lo, hi, t;
+  gboolean bright;
+  double W = 0, mx = 0, my = 0, cxx = 0, cyy = 0, cxy = 0, s3u = 0, s3v = 0;
+  double theta, r, scale, ux, uy, vx, vy, cx = (w - 1) / 2.0, cy = (h - 1) / 2.0;
+
+  qsort (sorted, n, sizeof (float), cmp_float);
+  median = sorted[n / 2];
+  lo = sorted[0];
+  hi = sorted[n - 1];
+  bright = hi - median >= median - lo;
+  t = bright ? median + (hi - median) / 2 : median - (median - lo) / 2;
+  if (hi == lo || !isfinite (hi) || !isfinite (lo))
+    {
+      memcpy (out, in, sizeof (float) * n);
+      return;
+    }
+#define IN_OBJECT(v) (bright ? (v) > t : (v) < t)
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (IN_OBJECT (in[(int64_t) y * w + x]))
+        W++, mx += x, my += y;
+  mx /= W;
+  my /= W;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (IN_OBJECT (in[(int64_t) y * w + x]))
+        {
+          double dx = x - mx, dy = y - my;
+
+          cxx += dx * dx, cyy += dy * dy, cxy += dx * dy;
+        }
+  cxx /= W, cyy /= W, cxy /= W;
+  theta = 0.5 * atan2 (2 * cxy, cxx - cyy); /* the long axis */
+  r = sqrt (cxx + cyy);
+  scale = r > 0 ? r / (MIN (h, w) / 6.0) : 1;
+  ux = cos (theta), uy = sin (theta), vx = -uy, vy = ux;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      if (IN_OBJECT (in[(int64_t) y * w + x]))
+        {
+          double a = (x - mx) * ux + (y - my) * uy, b = (x - mx) * vx + (y - my) * vy;
+
+          s3u += a * a * a, s3v += b * b * b;
+        }
+#undef IN_OBJECT
+  if (s3u < 0)
+    ux = -ux, uy = -uy;
+  if (s3v < 0)
+    vx = -vx, vy = -vy;
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        double a = (x - cx) * scale, b = (y - cy) * scale;
+
+        out[(int64_t) y * w + x]
+            = sample_at (in, h, w, mx + a * ux + b * vx, my + a * uy + b * vy, median);
+      }
 }
 
 void

@@ -15,8 +15,16 @@
  * Patches that cross the volume's edge are filled by reflection (numpy's "reflect": the edge
  * voxel is not repeated).  Memory: n × size² floats of raw values.
  *
- * What it deliberately does not do: 3-D patches, resampling, normalisation (the model's config
- * does that), more than one channel.
+ * Aligning (optional) puts every patch's object into one pose before it is embedded, the way
+ * particle images are aligned before they are classified: the object (the pixels further from
+ * the patch's median than half the largest deviation, bright or dark, whichever deviates more)
+ * is moved to the centre, turned so that its long axis runs along x (the signs of its third
+ * moments fixed, so that a shape and its turned copy match), and scaled to a root-mean-square
+ * radius of a sixth of the patch.  Where an autoencoder's latent vectors would otherwise hold
+ * an object's rotation and size more than its shape, they then hold its shape.
+ *
+ * What it deliberately does not do: 3-D patches, resampling (but for aligning), normalisation
+ * of values (the model's config does that), more than one channel.
  */
 #pragma once
 
@@ -48,6 +56,7 @@ typedef struct {
   int         stride_z;      /* grid: slices between sampled slices, 1 when 0 */
   int         connectivity;  /* components: 26 (0) or 6 */
   int64_t     max_samples;   /* DLS_SAMPLES_DEFAULT_MAX when 0 */
+  gboolean    align;         /* each patch's object centred, turned and scaled (see above) */
 } DlsSampleArgs;
 
 typedef struct {
@@ -73,6 +82,10 @@ DlsSamples *dls_samples_new  (const float   *volume,
                               const DlsSampleArgs *args,
                               GError       **error);
 void        dls_samples_free (DlsSamples *s);
+
+/* One h × w patch aligned as described above into out (h × w; not in); a patch without an
+ * object (all values equal) is copied unchanged.  Values outside the patch read as its median. */
+void        dls_sample_align (const float *in, int h, int w, float *out);
 
 /* Copies the size × size patch centred at (z, cy, cx) of a depth × height × width volume
  * (rows cy − size/2 … cy − size/2 + size − 1), reflecting at the edges. */

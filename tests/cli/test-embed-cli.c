@@ -168,6 +168,23 @@ test_embed_pages (void)
   run_clear (&r);
   tc = slurp (c);
   g_assert_cmpstr (ta, ==, tc);
+  /* aligned samples: as many rows, other latent vectors */
+  {
+    g_autofree char *f = tmp ("aligned.tsv"), *tf = NULL;
+    g_auto (GStrv) fl = NULL;
+
+    r = run (stack, "--model", model, "--align", "--sampling", "pages", "--seed", "3",
+             "--threads", "1", "--neighbors", "5", "-o", f, NULL);
+    assert_ok (&r);
+    g_assert_nonnull (strstr (r.err, "48 samples of 32 × 32 (pages, aligned)"));
+    run_clear (&r);
+    tf = slurp (f);
+    fl = g_strsplit (tf, "\n", -1);
+    g_assert_cmpint (g_strv_length (fl), ==, 48 + 2);
+    g_assert_cmpstr (fl[0], ==, lines[0]);
+    g_assert_true (g_str_has_prefix (fl[1], "0\t0\t16\t16\t"));
+    g_assert_cmpstr (fl[1], !=, lines[1]);
+  }
   /* PCA and k-means: clusters 0..2, no noise; grid sampling of 32² pages is one patch a page */
   r = run (stack, "--model", model, "--map", "pca", "--clusters", "kmeans:3", "-o", d, NULL);
   assert_ok (&r);

@@ -19,6 +19,7 @@
 
 #include "application.h"
 #include "engine.h"
+#include "memory.h"
 #include "preferences.h"
 #include "screenshot.h"
 #include "window.h"
@@ -120,6 +121,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   f->settings = g_settings_new (APP_ID);
   g_settings_reset (f->settings, "threads");
   g_settings_reset (f->settings, "autosave-interval");
+  g_settings_reset (f->settings, "memory-budget");
 
   /* Non-unique: a running DLSIA Studio or a test beside this one must not take our calls. */
   f->app = dls_application_new (APP_ID, G_APPLICATION_NON_UNIQUE);
@@ -329,6 +331,33 @@ test_preferences_autosave (Fixture *f)
   close_preferences (prefs);
 }
 
+/* The memory budget row edits "memory-budget", and the library's budget follows the key. */
+static void
+test_preferences_memory_budget (Fixture *f)
+{
+  DlsPreferencesWindow *prefs = open_preferences (f);
+  GtkAdjustment *adj = template_child (prefs, DLS_TYPE_PREFERENCES_WINDOW, "memory_adjustment");
+  double total = (double) dls_memory_total ();
+
+  g_unsetenv ("DLSIA_MEMORY_BUDGET");
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 50);
+  g_assert_cmpfloat_with_epsilon ((double) dls_memory_budget (), total * 0.5, 1e6);
+
+  gtk_adjustment_set_value (adj, 30);
+  g_assert_cmpint (g_settings_get_int (f->settings, "memory-budget"), ==, 30);
+  g_assert_cmpfloat_with_epsilon ((double) dls_memory_budget (), total * 0.3, 1e6);
+
+  g_settings_set_int (f->settings, "memory-budget", 70);
+  g_assert_cmpfloat (gtk_adjustment_get_value (adj), ==, 70);
+  g_assert_cmpfloat_with_epsilon ((double) dls_memory_budget (), total * 0.7, 1e6);
+
+  /* The schema's range holds: the row cannot write 100 %. */
+  gtk_adjustment_set_value (adj, 100);
+  g_assert_cmpint (g_settings_get_int (f->settings, "memory-budget"), <=, 90);
+
+  close_preferences (prefs);
+}
+
 /* Without settings (no schema installed) the rows are there, greyed out. */
 static void
 test_preferences_no_settings (void)
@@ -341,6 +370,8 @@ test_preferences_no_settings (void)
       template_child (prefs, DLS_TYPE_PREFERENCES_WINDOW, "threads_row")));
   g_assert_false (gtk_widget_get_sensitive (
       template_child (prefs, DLS_TYPE_PREFERENCES_WINDOW, "autosave_row")));
+  g_assert_false (gtk_widget_get_sensitive (
+      template_child (prefs, DLS_TYPE_PREFERENCES_WINDOW, "memory_row")));
   gtk_window_destroy (GTK_WINDOW (prefs));
   g_assert_finalize_object (prefs);
 }
@@ -662,6 +693,7 @@ main (int argc, char *argv[])
   ADD ("/gui/preferences/threads", test_preferences_threads);
   ADD ("/gui/preferences/threads/wait-for-job", test_preferences_threads_wait_for_job);
   ADD ("/gui/preferences/autosave", test_preferences_autosave);
+  ADD ("/gui/preferences/memory-budget", test_preferences_memory_budget);
   g_test_add_func ("/gui/preferences/no-settings", test_preferences_no_settings);
   ADD ("/gui/help-overlay/entries", test_help_overlay_entries);
   ADD ("/gui/help-overlay/complete", test_help_overlay_complete);

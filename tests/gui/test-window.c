@@ -13,6 +13,7 @@
  */
 #include "config.h"
 
+#include "sparse-tiff.h"
 #include "tmpdir.h"
 
 #include "application.h"
@@ -21,6 +22,7 @@
 #include "engine.h"
 #include "explorer.h"
 #include "labels-file.h"
+#include "preferences.h"
 #include "safetensors.h"
 #include "screenshot.h"
 #include "synth.h"
@@ -421,6 +423,70 @@ test_window_labels_wrong_size (Fixture *f)
   g_assert_true (g_str_has_suffix (dls_document_get_labels_path (doc), "v.labels-2.tif"));
   g_assert_true (g_file_get_contents (labels, &after, &len_after, NULL));
   g_assert_cmpmem (before, len_before, after, len_after);
+}
+
+/* The first toplevel of the type (dialogs are not the application's windows), or NULL. */
+static gpointer
+find_toplevel_of_type (GType type)
+{
+  GListModel *tops = gtk_window_get_toplevels (); /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (tops); i++)
+    {
+      g_autoptr (GObject) w = g_list_model_get_item (tops, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type))
+        return w;
+    }
+  return NULL;
+}
+
+/* A volume whose document would not fit the memory budget (a sparse BigTIFF of 10 GiB, 110 GiB
+ * as a document) is refused before it is read: the start page stays and a dialog says why and
+ * what to do.  With $DLSIA_TEST_PICTURES set, the dialog is saved there as over-budget.png. */
+static void
+test_window_over_budget (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->tmpdir, "big.tif", NULL);
+  GtkStack *stack = template_child (f->window, "stack");
+  AdwMessageDialog *dialog = NULL;
+  const char *body;
+
+  dls_test_write_sparse_bigtiff (path, 1280, 2048, 2048);
+  g_setenv ("DLSIA_MEMORY_BUDGET", "4G", TRUE);
+  g_assert_false (open_and_wait (f, path));
+  g_unsetenv ("DLSIA_MEMORY_BUDGET");
+  g_assert_null (dls_window_get_document (f->window));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (stack), ==, "start");
+  /* a dialog, not a toast: the message is long and says what to do */
+  WAIT_FOR ((dialog = find_toplevel_of_type (ADW_TYPE_MESSAGE_DIALOG)) != NULL
+            && gtk_widget_get_mapped (GTK_WIDGET (dialog)));
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "Volume Too Large");
+  body = adw_message_dialog_get_body (dialog);
+  g_assert_true (g_str_has_prefix (body, "“big.tif” (1280 × 2048 × 2048 voxels) as float32, "
+                                         "with labels and a prediction, needs 110.0"));
+  g_assert_nonnull (strstr (body, "4.0"));
+  g_assert_nonnull (strstr (body, "dlsia predict"));
+  g_assert_true (adw_message_dialog_has_response (dialog, "preferences"));
+  if (g_getenv ("DLSIA_TEST_PICTURES") != NULL)
+    {
+      g_autofree char *png
+          = g_build_filename (g_getenv ("DLSIA_TEST_PICTURES"), "over-budget.png", NULL);
+      g_auto (Picture) picture = { 0 };
+      g_autoptr (GError) error = NULL;
+
+      take_picture (GTK_WIDGET (dialog), &picture);
+      g_assert_no_error (picture.error);
+      dls_screenshot_save_texture (picture.texture, png, &error);
+      g_assert_no_error (error);
+    }
+  /* its Preferences button opens the preferences, where the budget is */
+  adw_message_dialog_response (dialog, "preferences");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  WAIT_FOR (find_toplevel_of_type (DLS_TYPE_PREFERENCES_WINDOW) != NULL);
+  gtk_window_destroy (find_toplevel_of_type (DLS_TYPE_PREFERENCES_WINDOW));
+  iterate_pending ();
+  g_assert_null (find_toplevel_of_type (ADW_TYPE_MESSAGE_DIALOG));
 }
 
 static void
@@ -1319,6 +1385,166 @@ test_window_load_model_channels (Fixture *f)
   g_assert_cmpmem (before, len_before, after, len_after);
 }
 
+static GtkDropDown *
+explorer_dropdown (DlsExplorer *ex, const char *name)
+{
+  return GTK_DROP_DOWN (gtk_widget_get_template_child (GTK_WIDGET (ex), DLS_TYPE_EXPLORER, name));
+}
+
+static float *
+compute_map (DlsExplorer *ex, int64_t *n)
+{
+  g_autoptr (GError) error = NULL;
+  const DlsSamples *samples;
+
+  g_assert_true (dls_explorer_compute (ex, &error));
+  g_assert_no_error (error);
+  WAIT_FOR_SECONDS (!dls_explorer_is_busy (ex), 300);
+  samples = dls_explorer_get_samples (ex, NULL, NULL);
+  g_assert_nonnull (samples);
+  *n = samples->n;
+  return g_memdup2 (dls_explorer_get_map (ex), sizeof (float) * 2 * samples->n);
+}
+
+/* The autoencoder of a Compute is kept: used again it gives the same map without training;
+ * saved and loaded back it gives the same map again; a segmentation model or a broken file is
+ * refused with a message, and a patch size it cannot take fails the Compute but keeps it. */
+static void
+test_explorer_model (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "explore.tif", 8, 64, 64, NULL);
+  g_autofree char *ae_path = g_build_filename (f->tmpdir, "ae β.safetensors", NULL);
+  g_autofree char *seg_path = g_build_filename (f->tmpdir, "seg.safetensors", NULL);
+  g_autofree char *bad_path = g_build_filename (f->tmpdir, "bad.safetensors", NULL);
+  g_autofree float *map1 = NULL, *map2 = NULL, *map3 = NULL;
+  GtkDropDown *model_dd;
+  DlsExplorer *ex;
+  DlsModelConfig cfg;
+  DlsModel *seg;
+  int64_t n1, n2, n3;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (open_and_wait (f, path));
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "explore", NULL);
+  ex = dls_window_get_explorer (f->window);
+  model_dd = explorer_dropdown (ex, "model_dropdown");
+  /* nothing to save or use before the first Compute */
+  g_assert_false (dls_explorer_save_model (ex, ae_path, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (model_dd)), ==, 2);
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 0); /* MSAE */
+
+  gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 16);
+  gtk_adjustment_set_value (explorer_child (ex, "stride_adjustment"), 16);
+  gtk_adjustment_set_value (explorer_child (ex, "time_adjustment"), 2);
+  map1 = compute_map (ex, &n1);
+  g_assert_cmpint (n1, ==, 128);
+  g_assert_cmpuint (g_list_model_get_n_items (gtk_drop_down_get_model (model_dd)), ==, 3);
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 0);
+  g_assert_true (dls_explorer_save_model (ex, ae_path, &error));
+  g_assert_no_error (error);
+
+  /* "Use the last trained": no training (a latent size asked for now does not matter), the
+   * same latent vectors, the same map */
+  gtk_drop_down_set_selected (model_dd, 2);
+  gtk_adjustment_set_value (explorer_child (ex, "latent_adjustment"), 4);
+  map2 = compute_map (ex, &n2);
+  g_assert_nonnull (strstr (adw_window_title_get_subtitle (ADW_WINDOW_TITLE (
+                                gtk_widget_get_template_child (GTK_WIDGET (ex), DLS_TYPE_EXPLORER,
+                                                               "window_title"))),
+                            "latent size 16"));
+  g_assert_cmpint (n2, ==, n1);
+  g_assert_cmpmem (map2, sizeof (float) * 2 * n2, map1, sizeof (float) * 2 * n1);
+
+  /* a patch size the autoencoder does not take: the Compute fails, the model stays */
+  gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 24);
+  g_assert_true (dls_explorer_compute (ex, &error));
+  WAIT_FOR_SECONDS (!dls_explorer_is_busy (ex), 300);
+  g_assert_true (dls_explorer_save_model (ex, ae_path, &error));
+  g_assert_no_error (error);
+
+  /* loaded from its file (a name with a space and a non-ASCII letter): its patch size comes
+   * back, and the map is the same */
+  gtk_drop_down_set_selected (model_dd, 0);
+  gtk_adjustment_set_value (explorer_child (ex, "patch_adjustment"), 32);
+  g_assert_true (dls_explorer_load_model (ex, ae_path, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 2);
+  g_assert_cmpint ((int) gtk_adjustment_get_value (explorer_child (ex, "patch_adjustment")), ==,
+                   16);
+  {
+    GtkStringObject *item = g_list_model_get_item (gtk_drop_down_get_model (model_dd), 2);
+
+    g_assert_nonnull (strstr (gtk_string_object_get_string (item), "ae β.safetensors"));
+    g_object_unref (item);
+  }
+  map3 = compute_map (ex, &n3);
+  g_assert_cmpmem (map3, sizeof (float) * 2 * n3, map1, sizeof (float) * 2 * n1);
+
+  /* the patches are cut from the volume as they are, or aligned when asked */
+  {
+    DlsDocument *doc = dls_window_get_document (f->window);
+    const DlsSamples *s = dls_explorer_get_samples (ex, NULL, NULL);
+    float cut[16 * 16];
+    g_autofree float *map4 = NULL;
+    int64_t n4;
+
+    dls_samples_cut (dls_document_get_volume (doc), 64, 64, s->pos[3 * 5], s->pos[3 * 5 + 1],
+                     s->pos[3 * 5 + 2], 16, cut);
+    g_assert_cmpmem (cut, sizeof cut, s->patches + 5 * 256, sizeof cut);
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (gtk_widget_get_template_child (
+                                     GTK_WIDGET (ex), DLS_TYPE_EXPLORER, "align_check")),
+                                 TRUE);
+    map4 = compute_map (ex, &n4);
+    s = dls_explorer_get_samples (ex, NULL, NULL);
+    g_assert_cmpint (n4, ==, n1);
+    g_assert_true (memcmp (cut, s->patches + 5 * 256, sizeof cut) != 0);
+    g_assert_true (memcmp (map4, map1, sizeof (float) * 2 * n1) != 0);
+
+    /* k-means on the latent vectors: k clusters, the same map */
+    {
+      g_autofree float *map5 = NULL;
+      const int *clusters;
+      int n_clusters;
+      int64_t n5;
+
+      gtk_drop_down_set_selected (explorer_dropdown (ex, "cluster_dropdown"), 2);
+      gtk_adjustment_set_value (explorer_child (ex, "k_adjustment"), 3);
+      map5 = compute_map (ex, &n5);
+      g_assert_cmpmem (map5, sizeof (float) * 2 * n5, map4, sizeof (float) * 2 * n4);
+      dls_explorer_get_samples (ex, &clusters, &n_clusters);
+      g_assert_cmpint (n_clusters, ==, 3);
+      for (int64_t i = 0; i < n5; i++)
+        g_assert_true (clusters[i] >= 0 && clusters[i] < 3);
+    }
+  }
+
+  /* not an autoencoder, and not a model at all */
+  dls_model_config_init (&cfg, DLS_ARCH_MSDNET);
+  cfg.in_channels = 1;
+  cfg.out_channels = 2;
+  cfg.num_layers = 3;
+  g_assert_true (dls_model_config_finish (&cfg, &error));
+  seg = dls_model_new (&cfg, &error);
+  g_assert_no_error (error);
+  dls_model_init_weights (seg, 1);
+  g_assert_true (dls_model_save (seg, seg_path, &error));
+  dls_model_free (seg);
+  dls_model_config_clear (&cfg);
+  g_assert_false (dls_explorer_load_model (ex, seg_path, &error));
+  g_assert_nonnull (strstr (error->message, "autoencoder"));
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (bad_path, "not a model", -1, NULL));
+  g_assert_false (dls_explorer_load_model (ex, bad_path, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  /* the loaded autoencoder is still the one in use */
+  g_assert_cmpuint (gtk_drop_down_get_selected (model_dd), ==, 2);
+  g_assert_true (dls_explorer_save_model (ex, seg_path, &error));
+  g_assert_no_error (error);
+}
+
 #define ADD(path, ...)                                                                    \
   G_STMT_START                                                                            \
   {                                                                                       \
@@ -1359,6 +1585,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/primary-menu", .body = test_window_primary_menu);
   ADD ("/gui/window/open-image", .body = test_window_open_image);
   ADD ("/gui/window/open-sample", .body = test_window_open_sample);
+  ADD ("/gui/window/over-budget", .body = test_window_over_budget);
   ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
   ADD ("/gui/window/load-model-channels", .body = test_window_load_model_channels);
   ADD ("/gui/window/workflow", .body = test_window_workflow);
@@ -1366,6 +1593,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/paint-xz", .body = test_window_paint_xz);
   ADD ("/gui/scatter/pick-and-lasso", .body = test_scatter_pick_and_lasso);
   ADD ("/gui/explorer", .body = test_explorer);
+  ADD ("/gui/explorer-model", .body = test_explorer_model);
   ADD ("/gui/window/restore-state", .prepare = prepare_restore_state,
        .body = test_window_restore_state);
   ADD ("/gui/window/close-saves-state", .body = test_window_close_saves_state);
