@@ -9,9 +9,13 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "colormap.h"
 #include "dataset.h"
@@ -44,7 +48,10 @@ struct _DlsDocument
   gboolean range_set;
 
   char *labels_path;
+  char *fallback_path;        /* per-user file the labels go to when their folder is read-only */
+  gboolean labels_relocated;  /* labels_path is fallback_path */
   guint autosave_interval, autosave_id;
+  gint64 dirty_since;         /* monotonic time of the oldest change no save has taken; 0: none */
   guint64 generation, saved_generation;
   gboolean saving;
   GMutex write_lock;          /* one write of the labels file at a time, and … */
@@ -203,6 +210,7 @@ dls_document_finalize (GObject *object)
   g_free (self->labels);
   g_free (self->labels_warning);
   g_free (self->labels_path);
+  g_free (self->fallback_path);
   dls_undo_free (self->undo);
   g_array_unref (self->classes);
   g_clear_pointer (&self->prediction, dls_prediction_unref);
@@ -274,17 +282,101 @@ dls_document_new_for_volume (const char *path, float *volume, int depth, int hei
   self->volume = volume;
   self->labels = g_new0 (guint8, (gsize) depth * height * width);
   self->labels_path = dls_labels_path_for_volume (path);
+  self->fallback_path = dls_document_fallback_labels_path (path);
   add_default_classes (self);
   return self;
 }
 
-/* Labels saved beside the volume come back, if they fit. */
+char *
+dls_document_fallback_labels_path (const char *volume_path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (volume_path);
+  g_autofree char *absolute = g_file_get_path (file);
+  g_autofree char *hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, absolute, -1);
+  g_autofree char *labels = dls_labels_path_for_volume (absolute);
+  g_autofree char *base = g_path_get_basename (labels);
+  g_autofree char *name = NULL;
+
+  /* two volumes called scan.tif in different folders must not share a label file */
+  hash[12] = '\0';
+  name = g_strdup_printf ("%s-%s", hash, base);
+  return g_build_filename (g_get_user_data_dir (), "dlsia-studio", "autosave", name, NULL);
+}
+
+/* TRUE when files cannot be made in path's folder (a read-only share or mount, no permission,
+ * no such folder): the reason to keep labels in the per-user folder instead. */
+static gboolean
+folder_refuses_writes (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+    return TRUE;
+  if (access (dir, W_OK) == 0)
+    return FALSE;
+  return errno == EROFS || errno == EACCES || errno == EPERM || errno == ENOENT || errno == ENOTDIR;
+}
+
+/* A save killed half-way (a crash, a power cut) leaves its temporary file, as large as the
+ * labels, beside the label file: ".NAME.labels.tif.XXXXXX.part".  Those nobody has written to
+ * for a minute are no writer's any more (a writer adds to its file all the time) and go. */
+static void
+remove_stale_parts (const char *labels_path)
+{
+  g_autofree char *dir = g_path_get_dirname (labels_path);
+  g_autofree char *base = g_path_get_basename (labels_path);
+  g_autofree char *prefix = g_strdup_printf (".%s.", base);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      GStatBuf st;
+
+      if (!g_str_has_prefix (name, prefix) || !g_str_has_suffix (name, ".part")
+          || strlen (name) != strlen (prefix) + strlen ("XXXXXX.part"))
+        continue;
+      path = g_build_filename (dir, name, NULL);
+      if (g_lstat (path, &st) == 0 && S_ISREG (st.st_mode) && now - st.st_mtime > 60)
+        g_unlink (path);
+    }
+}
+
+/* TRUE when a is a file modified later than b, or b is not there. */
+static gboolean
+newer_than (const char *a, const char *b)
+{
+  GStatBuf sa, sb;
+
+  if (g_stat (a, &sa) != 0)
+    return FALSE;
+  if (g_stat (b, &sb) != 0)
+    return TRUE;
+  return sa.st_mtim.tv_sec > sb.st_mtim.tv_sec
+         || (sa.st_mtim.tv_sec == sb.st_mtim.tv_sec && sa.st_mtim.tv_nsec > sb.st_mtim.tv_nsec);
+}
+
+/* Labels saved beside the volume come back, if they fit; or those the autosave kept in the
+ * per-user folder because the volume's folder was read-only, when they are newer. */
 static void
 restore_labels (DlsDocument *self)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *path = g_strdup (self->labels_path);
 
+  if (newer_than (self->fallback_path, path))
+    {
+      g_autoptr (GError) fallback_error = NULL;
+
+      remove_stale_parts (self->fallback_path);
+      if (dls_document_load_labels (self, self->fallback_path, &fallback_error))
+        return;
+      /* not ours to overwrite either: the labels go beside the volume as usual */
+      dls_document_set_labels_path (self, path);
+    }
+  remove_stale_parts (path);
   if (g_file_test (path, G_FILE_TEST_EXISTS) && !dls_document_load_labels (self, path, &error))
     {
       /* that file is the user's: new labels go beside it (NAME.labels-2.tif …), never over it */
@@ -481,17 +573,28 @@ autosave_due (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The save comes `interval` after the last change, so that a quiet moment is used; but never
+ * later than `interval` after the oldest change not saved yet, or a user who keeps painting
+ * would push it back forever and lose everything since the last save in a crash. */
 static void
 schedule_autosave (DlsDocument *self)
 {
+  gint64 now = g_get_monotonic_time ();
+  gint64 interval = (gint64) self->autosave_interval * G_USEC_PER_SEC;
+  gint64 due = now + interval;
+
+  if (self->dirty_since != 0)
+    due = MIN (due, self->dirty_since + interval);
   g_clear_handle_id (&self->autosave_id, g_source_remove);
-  self->autosave_id = g_timeout_add_seconds (self->autosave_interval, autosave_due, self);
+  self->autosave_id = g_timeout_add ((guint) (MAX (due - now, 0) / 1000), autosave_due, self);
 }
 
 void
 dls_document_labels_changed (DlsDocument *self, gsize lo, gsize hi)
 {
   self->generation++;
+  if (self->dirty_since == 0)
+    self->dirty_since = g_get_monotonic_time ();
   schedule_autosave (self);
   g_signal_emit (self, signals[LABELS_CHANGED], 0, (guint64) lo, (guint64) hi);
 }
@@ -587,9 +690,16 @@ dls_document_set_labels_path (DlsDocument *self, const char *path)
 {
   g_free (self->labels_path);
   self->labels_path = g_strdup (path);
+  self->labels_relocated = g_strcmp0 (path, self->fallback_path) == 0;
   g_mutex_lock (&self->write_lock);
   self->written_generation = 0; /* nothing written to this file yet */
   g_mutex_unlock (&self->write_lock);
+}
+
+const char *
+dls_document_get_labels_fallback (DlsDocument *self)
+{
+  return self->labels_relocated ? self->labels_path : NULL;
 }
 
 void
@@ -608,9 +718,12 @@ dls_document_get_labels_dirty (DlsDocument *self)
 
 typedef struct {
   char *path;
+  char *fallback;       /* where to go when path's folder refuses writes; NULL: nowhere */
+  gboolean relocated;   /* written to fallback */
   guint8 *labels;
   int Z, Y, X;
   guint64 generation;
+  gint64 dirty_since;   /* the document's, for a save that fails */
 } SaveJob;
 
 static void
@@ -619,6 +732,7 @@ save_job_free (gpointer data)
   SaveJob *j = data;
 
   g_free (j->path);
+  g_free (j->fallback);
   g_free (j->labels);
   g_free (j);
 }
@@ -633,12 +747,57 @@ write_labels (DlsDocument *self, SaveJob *j, GError **error)
   g_mutex_lock (&self->write_lock);
   if (j->generation > self->written_generation)
     {
-      ok = dls_labels_file_save (j->path, j->labels, j->Z, j->Y, j->X, error);
+      g_autoptr (GError) local = NULL;
+
+      ok = dls_labels_file_save (j->path, j->labels, j->Z, j->Y, j->X, &local);
+      if (!ok && j->fallback != NULL && folder_refuses_writes (j->path))
+        {
+          /* a volume on a read-only share: the labels go to the user's own folder, once and
+           * for all (the caller moves labels_path there) */
+          g_autofree char *dir = g_path_get_dirname (j->fallback);
+
+          g_clear_error (&local);
+          if (g_mkdir_with_parents (dir, 0700) != 0)
+            {
+              int e = errno;
+              g_autofree char *file = g_filename_display_name (j->path);
+              g_autofree char *folder = g_filename_display_name (dir);
+
+              g_set_error (&local, G_FILE_ERROR, g_file_error_from_errno (e),
+                           _ ("Cannot save the labels: the folder of “%s” cannot be written, "
+                              "and the folder “%s” for them instead cannot be made (%s). Export "
+                              "the labels to a folder you can write to."),
+                           file, folder, g_strerror (e));
+            }
+          else if (dls_labels_file_save (j->fallback, j->labels, j->Z, j->Y, j->X, &local))
+            ok = j->relocated = TRUE;
+        }
       if (ok)
         self->written_generation = j->generation;
+      else
+        g_propagate_error (error, g_steal_pointer (&local));
     }
   g_mutex_unlock (&self->write_lock);
   return ok;
+}
+
+/* After a save on the main thread: the labels moved to the per-user folder for good. */
+static void
+take_relocation (DlsDocument *self, SaveJob *j)
+{
+  if (!j->relocated || self->labels_relocated)
+    return;
+  g_free (self->labels_path);
+  self->labels_path = g_strdup (j->fallback);
+  self->labels_relocated = TRUE;
+}
+
+/* A save that failed leaves its changes unsaved since when they were. */
+static void
+restore_dirty_since (DlsDocument *self, SaveJob *j)
+{
+  if (j->dirty_since != 0 && (self->dirty_since == 0 || j->dirty_since < self->dirty_since))
+    self->dirty_since = j->dirty_since;
 }
 
 static void
@@ -662,7 +821,12 @@ save_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   self->saving = FALSE;
   if (g_task_propagate_boolean (G_TASK (result), &error))
-    self->saved_generation = MAX (self->saved_generation, j->generation);
+    {
+      self->saved_generation = MAX (self->saved_generation, j->generation);
+      take_relocation (self, j);
+    }
+  else
+    restore_dirty_since (self, j);
   g_signal_emit (self, signals[AUTOSAVED], 0, error);
   /* edits that came in while writing get their own save */
   if (error == NULL && dls_document_get_labels_dirty (self) && self->autosave_id == 0)
@@ -678,13 +842,19 @@ dls_document_save_labels (DlsDocument *self, GError **error)
 
   if (!dls_document_get_labels_dirty (self))
     return TRUE;
+  if (error == NULL && self->saving)
+    /* one write at a time: save_done schedules the next one */
+    return TRUE;
   j = g_new0 (SaveJob, 1);
   j->path = g_strdup (self->labels_path);
+  j->fallback = self->labels_relocated ? NULL : g_strdup (self->fallback_path);
   j->labels = dls_document_copy_labels (self);
   j->Z = self->depth;
   j->Y = self->height;
   j->X = self->width;
   j->generation = self->generation;
+  j->dirty_since = self->dirty_since;
+  self->dirty_since = 0; /* every change so far is in this save */
   if (error != NULL)
     {
       /* waits for a background save that is writing, so that its older labels cannot be
@@ -692,18 +862,15 @@ dls_document_save_labels (DlsDocument *self, GError **error)
       gboolean ok = write_labels (self, j, error);
 
       if (ok)
-        self->saved_generation = MAX (self->saved_generation, j->generation);
+        {
+          self->saved_generation = MAX (self->saved_generation, j->generation);
+          take_relocation (self, j);
+          g_clear_handle_id (&self->autosave_id, g_source_remove);
+        }
+      else
+        restore_dirty_since (self, j);
       save_job_free (j);
-      if (ok)
-        g_clear_handle_id (&self->autosave_id, g_source_remove);
       return ok;
-    }
-  if (self->saving)
-    {
-      /* one write at a time: try again later */
-      save_job_free (j);
-      schedule_autosave (self);
-      return TRUE;
     }
   {
     g_autoptr (GTask) task = g_task_new (self, NULL, save_done, NULL);

@@ -87,13 +87,21 @@ guint8        *dls_document_copy_labels     (DlsDocument *self);  /* a snapshot 
 gboolean       dls_document_load_labels     (DlsDocument *self, const char *path, GError **error);
 gint64         dls_document_count_labelled  (DlsDocument *self, gint64 *per_class, int n);
 
-/* Autosave: labels go to labels_path atomically `interval` seconds after the last change
- * (and at dls_document_save_labels); "autosaved" (GError-or-NULL as gpointer) reports each. */
+/* Autosave: labels go to labels_path atomically `interval` seconds after the last change, and
+ * at the latest `interval` seconds after the first change not saved yet, however busy the
+ * painting (and at dls_document_save_labels); "autosaved" (GError-or-NULL as gpointer) reports
+ * each.  When the labels' folder cannot be written (a volume on a read-only share), the save
+ * goes once and for all to a per-user file, dls_document_fallback_labels_path(), and
+ * dls_document_get_labels_fallback() says so; dls_document_load finds them there again. */
 const char    *dls_document_get_labels_path (DlsDocument *self);
 void           dls_document_set_labels_path (DlsDocument *self, const char *path);
 void           dls_document_set_autosave_interval (DlsDocument *self, guint seconds);
 gboolean       dls_document_get_labels_dirty (DlsDocument *self);
 gboolean       dls_document_save_labels     (DlsDocument *self, GError **error);
+/* The per-user file the labels of this volume went to, or NULL while they are kept as usual. */
+const char    *dls_document_get_labels_fallback (DlsDocument *self);
+/* $XDG_DATA_HOME/dlsia-studio/autosave/HASH-NAME.labels.tif, HASH from the absolute path. */
+char          *dls_document_fallback_labels_path (const char *volume_path);
 
 /* Classes 1..n (index 0 is "unlabelled"); colours 0xAARRGGBB.  "classes-changed". */
 int            dls_document_get_n_classes   (DlsDocument *self);

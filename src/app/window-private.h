@@ -27,6 +27,7 @@ struct _DlsWindow
   DlsDisplay display;
   DlsPaint paint;
   gboolean updating_widgets;
+  gboolean told_labels_fallback; /* the toast saying where labels of a read-only volume go */
 
   GCancellable *load_cancel;
   gint load_progress;

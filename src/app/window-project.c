@@ -178,7 +178,16 @@ load_models (DlsWindow *self, const char *path, GError **error)
   if (e == NULL)
     return FALSE;
   K = e->models[0]->config.out_channels;
-  if (e->models[0]->config.in_channels != 1 || !dls_model_is_classifier (e->models[0]))
+  if (e->models[0]->config.in_channels != 1)
+    {
+      /* the volume is always one channel: colour images are averaged when they are opened */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _ ("“%s” is a model for images of %d channels, but the volume has one: load a "
+                      "model trained on one-channel images, or train one on this volume"),
+                   path, e->models[0]->config.in_channels);
+      return FALSE;
+    }
+  if (!dls_model_is_classifier (e->models[0]))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    _ ("“%s” is not a segmentation model for one-channel images"), path);

@@ -204,6 +204,24 @@ on_slice_value_changed (GtkAdjustment *adj, DlsWindow *self)
 
 /* ---- the document ---- */
 
+/* Once per volume: where the labels are kept when its folder is read-only. */
+static void
+tell_labels_fallback (DlsWindow *self, DlsDocument *doc)
+{
+  const char *where = dls_document_get_labels_fallback (doc);
+
+  if (where != NULL && !self->told_labels_fallback)
+    {
+      g_autofree char *name = g_filename_display_name (where);
+      /* Translators: %s is the full path of the label file in the user's folder */
+      g_autofree char *text = g_strdup_printf (
+          _ ("The volume’s folder is read-only: labels are kept in %s"), name);
+
+      self->told_labels_fallback = TRUE;
+      _dls_window_toast (self, text);
+    }
+}
+
 static void
 on_autosaved (DlsDocument *doc, const GError *error, DlsWindow *self)
 {
@@ -214,6 +232,8 @@ on_autosaved (DlsDocument *doc, const GError *error, DlsWindow *self)
 
       _dls_window_toast (self, text);
     }
+  else
+    tell_labels_fallback (self, doc);
 }
 
 static void
@@ -248,6 +268,7 @@ set_document (DlsWindow *self, DlsDocument *doc)
       g_clear_object (&self->doc);
     }
   self->doc = g_object_ref (doc);
+  self->told_labels_fallback = FALSE;
   g_signal_connect (doc, "autosaved", G_CALLBACK (on_autosaved), self);
   g_signal_connect (doc, "classes-changed", G_CALLBACK (on_classes_changed), self);
   g_signal_connect (doc, "labels-changed", G_CALLBACK (on_labels_changed), self);
@@ -296,6 +317,7 @@ set_document (DlsWindow *self, DlsDocument *doc)
                                                name);
       _dls_window_toast (self, text);
     }
+  tell_labels_fallback (self, doc);
   _dls_window_update_actions (self);
 }
 

@@ -497,8 +497,9 @@ cmd_predict (int argc, char **argv)
     {
       int c = P.ens->models[0]->config.in_channels;
 
-      g_printerr ("dlsia predict: the model takes %d input channel%s, “%s” has %d\n", c,
-                  c == 1 ? "" : "s", argv[2], info->channels);
+      g_printerr ("dlsia predict: the model takes %d input channel%s, “%s” has %d; predict "
+                  "with a model trained on images like it\n",
+                  c, c == 1 ? "" : "s", argv[2], info->channels);
       goto out;
     }
   if (info->width > 65536 || info->height > 65536)

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "ensemble-file.h"
@@ -208,6 +210,7 @@ dls_ensemble_save (const char *path, DlsModel *const *models, int n, gboolean ha
                    double alpha, double qhat, int64_t n_calibration, GError **error)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
 
   g_return_val_if_fail (n >= 1, FALSE);
   if (n == 1 && dls_path_is_safetensors_name (path))
@@ -220,15 +223,54 @@ dls_ensemble_save (const char *path, DlsModel *const *models, int n, gboolean ha
       c->conformal_n = n_calibration;
       return dls_model_save (models[0], path, error);
     }
+  /* Every member is written whole under a hidden name before any replaces the last save's, so
+   * that a crash or a full disk half-way leaves the previous ensemble, not old and new members
+   * mixed; only the renames at the end are not one step. */
+  for (int k = 0; k < n; k++)
+    {
+      g_autofree char *member = dls_ensemble_member_path (path, k, n);
+      g_autofree char *dir = g_path_get_dirname (member);
+      g_autofree char *base = g_path_get_basename (member);
+      g_autofree char *hidden = g_strdup_printf (".%s.%08x.part", base, g_random_int ());
+
+      g_autoptr (GError) local = NULL;
+
+      g_ptr_array_add (parts, g_build_filename (dir, hidden, NULL));
+      g_ptr_array_add (names, g_steal_pointer (&base));
+      if (!dls_model_save (models[k], parts->pdata[k], &local))
+        {
+          /* the message is about the member the user will see, not its hidden name */
+          g_autoptr (GString) text = g_string_new (local->message);
+          g_autofree char *shown = g_filename_display_name (parts->pdata[k]);
+          g_autofree char *member_shown = g_filename_display_name (member);
+
+          g_string_replace (text, shown, member_shown, 0);
+          g_set_error_literal (error, local->domain, local->code, text->str);
+          goto fail;
+        }
+    }
   for (int k = 0; k < n; k++)
     {
       g_autofree char *member = dls_ensemble_member_path (path, k, n);
 
-      if (!dls_model_save (models[k], member, error))
-        return FALSE;
-      g_ptr_array_add (names, g_path_get_basename (member));
+      if (g_rename (parts->pdata[k], member) != 0)
+        {
+          int errsv = errno;
+          g_autofree char *name = g_filename_display_name (member);
+
+          g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "Cannot write “%s”: %s", name,
+                       g_strerror (errsv));
+          goto fail;
+        }
+      g_clear_pointer (&parts->pdata[k], g_free);
     }
   return dls_ensemble_write_manifest (path, models[0]->config.out_channels,
                                       (const char *const *) names->pdata, n, has_conformal, alpha,
                                       qhat, n_calibration, error);
+
+fail:
+  for (guint k = 0; k < parts->len; k++)
+    if (parts->pdata[k] != NULL)
+      g_unlink (parts->pdata[k]);
+  return FALSE;
 }

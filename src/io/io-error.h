@@ -22,8 +22,14 @@ typedef enum {
 } DlsIoError;
 GQuark dls_io_error_quark (void);
 
-/* Writes a whole file atomically (temporary file beside it, fsync, rename); a failure is a
- * DLS_IO_ERROR_WRITE naming the file, and leaves what was there before. */
-gboolean dls_io_write_file (const char *path, const void *data, gsize len, GError **error);
+/* Writes a whole file atomically (a hidden temporary file ".NAME.XXXXXX.part" beside it, fsync,
+ * rename, fsync of the folder); a failure is a DLS_IO_ERROR_WRITE "Cannot write “PATH”: WHY.
+ * ADVICE", leaves what was there before and removes the temporary file. */
+gboolean    dls_io_write_file (const char *path, const void *data, gsize len, GError **error);
+/* What the user can do about a write that failed with errno errsv ("Free some space on that
+ * disk and save again."), or NULL when there is nothing to say; the second finds the reason
+ * in a message that has the system's words for it. */
+const char *dls_io_write_advice             (int errsv);
+const char *dls_io_write_advice_for_message (const char *message);
 
 G_END_DECLS

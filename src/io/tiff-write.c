@@ -83,7 +83,10 @@ page_bound (const DlsTiffWriter *w)
 static gboolean
 fail (DlsTiffWriter *w, GError **error, const char *what)
 {
-  g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "Cannot write “%s”: %s", w->name, what);
+  const char *advice = dls_io_write_advice_for_message (what);
+
+  g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "Cannot write “%s”: %s%s%s", w->name, what,
+               advice ? ". " : "", advice ? advice : "");
   return FALSE;
 }
 
@@ -154,8 +157,10 @@ writer_new (const char *path, DlsSampleType type, int64_t width, int64_t height,
       int e = errno;
       g_autofree char *dir_name = g_filename_display_name (dir);
       g_clear_pointer (&w->tmp_path, g_free);
-      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "Cannot write “%s” in “%s”: %s",
-                   w->name, dir_name, g_strerror (e));
+      const char *advice = dls_io_write_advice (e);
+
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_WRITE, "Cannot write “%s” in “%s”: %s%s%s",
+                   w->name, dir_name, g_strerror (e), advice ? ". " : "", advice ? advice : "");
       return NULL;
     }
 
@@ -310,7 +315,8 @@ dls_tiff_writer_add_page (DlsTiffWriter *w, const void *data, GError **error)
 out:
   write_errno = errno;
   dls_tiff_log_pop (previous);
-  if (!ok && write_errno != 0)
+  if (!ok && write_errno != 0
+      && strstr (dls_tiff_log_message (&w->log), g_strerror (write_errno)) == NULL)
     {
       /* libtiff says "Write error at scanline 0"; the system says why (a full disk) */
       g_autofree char *what

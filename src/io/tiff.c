@@ -8,6 +8,8 @@
  */
 #include "tiff-private.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -123,7 +125,20 @@ log_record (DlsTiffLog *log, const char *fmt, va_list ap)
 static int
 on_error (TIFF *tif, void *user_data, const char *module, const char *fmt, va_list ap)
 {
-  log_record (user_data, fmt, ap);
+  int errsv = errno; /* why a write failed, which libtiff's message may not say */
+  DlsTiffLog *log = user_data;
+  gboolean first = log != NULL && log->error == NULL;
+
+  log_record (log, fmt, ap);
+  if (first && tif != NULL && TIFFGetMode (tif) != O_RDONLY
+      && (errsv == ENOSPC || errsv == EDQUOT || errsv == EFBIG || errsv == EIO)
+      && strstr (log->error, g_strerror (errsv)) == NULL)
+    {
+      char *with_reason = g_strdup_printf ("%s (%s)", log->error, g_strerror (errsv));
+
+      g_free (log->error);
+      log->error = with_reason;
+    }
   return 1; /* handled: the global handler is not called */
 }
 

@@ -9,6 +9,8 @@
  * a generous timeout that fails the test instead of hanging it; nothing asserts on timings.
  */
 #include "document.h"
+#include "hostile.h"
+#include "project.h"
 #include "labels-file.h"
 #include "sample.h"
 #include "tmpdir.h"
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
+#include <utime.h>
 
 static GThread *main_thread;
 
@@ -488,6 +491,8 @@ test_labels_restore (void)
   dls_test_tmpdir_remove (dir);
 }
 
+static void stroke (DlsDocument *doc, const gsize *idx, int n, guint8 value);
+
 static void
 test_labels_wrong_size (void)
 {
@@ -516,11 +521,51 @@ test_labels_wrong_size (void)
   g_assert_nonnull (strstr (warning, "2 × 5 × 7"));
   g_assert_nonnull (strstr (warning, "3 × 5 × 7"));
   g_assert_cmpint (dls_document_get_n_classes (doc), ==, 2);
+  /* new labels go beside it, to a file of their own */
+  g_assert_true (g_str_has_suffix (dls_document_get_labels_path (doc), "vol.labels-2.tif"));
+  {
+    const gsize idx[] = { 7, 8 };
+
+    stroke (doc, idx, G_N_ELEMENTS (idx), 2);
+    g_assert_true (dls_document_save_labels (doc, &error));
+    g_assert_no_error (error);
+    assert_file_has_labels (doc);
+  }
   g_assert_finalize_object (doc);
 
   /* left alone */
   g_assert_true (g_file_get_contents (labels_path, &after, &n_after, NULL));
   g_assert_cmpmem (before, n_before, after, n_after);
+  dls_test_tmpdir_remove (dir);
+}
+
+/* Temporary files of a save that was killed half-way go when the volume is opened again,
+ * once nobody has written to them for a minute; younger ones and other files stay. */
+static void
+test_labels_stale_parts (void)
+{
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
+  g_autofree char *path = write_ramp (dir, "vol ä.tif", 3, 5, 7);
+  g_autofree char *old_part = g_build_filename (dir, ".vol ä.labels.tif.aB3dE9.part", NULL);
+  g_autofree char *new_part = g_build_filename (dir, ".vol ä.labels.tif.Qw12Er.part", NULL);
+  g_autofree char *other = g_build_filename (dir, ".other.tif.aB3dE9.part", NULL);
+  g_autoptr (GError) error = NULL;
+  struct utimbuf an_hour_ago = { time (NULL) - 3600, time (NULL) - 3600 };
+  DlsDocument *doc;
+
+  g_assert_true (g_file_set_contents (old_part, "half a TIFF", -1, NULL));
+  g_assert_true (g_file_set_contents (new_part, "being written", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "not ours", -1, NULL));
+  g_assert_cmpint (g_utime (old_part, &an_hour_ago), ==, 0);
+  g_assert_cmpint (g_utime (other, &an_hour_ago), ==, 0);
+
+  doc = dls_document_load (path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (dls_document_get_labels_warning (doc));
+  g_assert_false (g_file_test (old_part, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (new_part, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
+  g_assert_finalize_object (doc);
   dls_test_tmpdir_remove (dir);
 }
 
@@ -672,27 +717,125 @@ test_autosave_change_during_save (void)
   dls_test_tmpdir_remove (dir);
 }
 
+/* Painting that never pauses still gets saved: at most `interval` after the first unsaved
+ * stroke, not `interval` after the last one (which never comes while the user paints). */
+static void
+test_autosave_busy_painting (void)
+{
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
+  DlsDocument *doc = memory_document (dir, 3, 5, 7);
+  g_autofree guint8 *first = NULL;
+  SaveLog log = { 0 };
+  gint64 give_up = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  int n = 0;
+
+  dls_document_set_autosave_interval (doc, 1);
+  g_signal_connect (doc, "autosaved", G_CALLBACK (on_autosaved), &log);
+  /* a stroke every 50 ms, each shorter than the interval apart, until a save happened */
+  while (log.count == 0)
+    {
+      gsize idx = (gsize) (n % 105);
+
+      g_assert_cmpint (g_get_monotonic_time (), <, give_up);
+      stroke (doc, &idx, 1, (guint8) (1 + n / 105 % 2));
+      if (n == 0)
+        first = dls_document_copy_labels (doc);
+      n++;
+      for (gint64 next = g_get_monotonic_time () + 50000; g_get_monotonic_time () < next;)
+        if (!g_main_context_iteration (NULL, FALSE))
+          g_usleep (1000);
+    }
+  g_assert_no_error (log.last_error);
+  /* the first stroke is on disk, while the painting never paused for a whole interval */
+  {
+    g_autofree guint8 *on_disk = read_labels (dls_document_get_labels_path (doc), 3, 5, 7);
+
+    g_assert_cmpuint (on_disk[0], ==, first[0]);
+  }
+  g_test_message ("saved while painting, after %d strokes 50 ms apart", n);
+
+  finalize_document (doc);
+  dls_test_tmpdir_remove (dir);
+}
+
+/* The autosave's per-user folder, where labels of volumes in read-only folders go. */
+static char *
+fallback_folder (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "dlsia-studio", "autosave", NULL);
+}
+
+/* A label folder that cannot be written: the autosave goes once to the per-user folder, says
+ * so, and keeps saving there without an error each time. */
 static void
 test_autosave_read_only (void)
 {
-  g_autofree char *dir = NULL, *ro = NULL;
-  g_autofree char *labels_path = NULL;
-  g_autofree guint8 *before = NULL;
-  const gsize idx[] = { 10, 11, 12 };
+  g_autofree char *dir = NULL, *ro = NULL, *labels_path = NULL, *folder = fallback_folder ();
+  const gsize idx[] = { 10, 11, 12 }, more[] = { 50 };
+  const char *where;
   SaveLog log = { 0 };
   DlsDocument *doc;
 
   dir = dls_test_tmpdir_new ("dls-document");
   ro = g_build_filename (dir, "read-only", NULL);
   labels_path = g_build_filename (ro, "vol.labels.tif", NULL);
-  if (geteuid () != 0)
-    g_assert_cmpint (g_mkdir (ro, 0500), ==, 0);
-  else /* root writes into read-only folders: a "folder" that is a file fails for everyone */
-    g_assert_true (g_file_set_contents (ro, "not a folder", -1, NULL));
+  /* a "folder" that is a file refuses writes for root too */
+  g_assert_true (g_file_set_contents (ro, "not a folder", -1, NULL));
 
   doc = memory_document (dir, 3, 5, 7);
   dls_document_set_labels_path (doc, labels_path);
   g_assert_cmpstr (dls_document_get_labels_path (doc), ==, labels_path);
+  g_assert_null (dls_document_get_labels_fallback (doc));
+  dls_document_set_autosave_interval (doc, 1);
+  g_signal_connect (doc, "autosaved", G_CALLBACK (on_autosaved), &log);
+  stroke (doc, idx, G_N_ELEMENTS (idx), 1);
+
+  run_until (&log.count, 20);
+  g_assert_no_error (log.last_error);
+  g_assert_false (dls_document_get_labels_dirty (doc));
+  where = dls_document_get_labels_fallback (doc);
+  g_assert_nonnull (where);
+  g_assert_cmpstr (where, ==, dls_document_get_labels_path (doc));
+  g_assert_true (g_str_has_prefix (where, folder));
+  g_assert_true (g_str_has_suffix (where, "-memory.labels.tif"));
+  assert_file_has_labels (doc);
+  g_assert_false (g_file_test (labels_path, G_FILE_TEST_EXISTS));
+
+  /* and there it stays */
+  log.count = 0;
+  stroke (doc, more, G_N_ELEMENTS (more), 2);
+  run_until (&log.count, 20);
+  g_assert_no_error (log.last_error);
+  g_assert_cmpstr (dls_document_get_labels_fallback (doc), ==, where);
+  assert_file_has_labels (doc);
+
+  g_assert_cmpint (g_unlink (where), ==, 0);
+  finalize_document (doc);
+  dls_test_tmpdir_remove (dir);
+}
+
+/* When the per-user folder cannot be made either, the error names both places and the labels
+ * stay as they are, unsaved. */
+static void
+test_autosave_nowhere (void)
+{
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
+  g_autofree char *ro = g_build_filename (dir, "read-only", NULL);
+  g_autofree char *labels_path = g_build_filename (ro, "vol.labels.tif", NULL);
+  g_autofree char *blocker = g_build_filename (g_get_user_data_dir (), "dlsia-studio", NULL);
+  g_autofree guint8 *before = NULL;
+  const gsize idx[] = { 10, 11, 12 };
+  SaveLog log = { 0 };
+  DlsDocument *doc;
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_user_data_dir (), 0700), ==, 0);
+  if (g_file_test (blocker, G_FILE_TEST_IS_DIR))
+    dls_test_tmpdir_remove (blocker);
+  g_assert_true (g_file_set_contents (blocker, "not a folder", -1, NULL));
+  g_assert_true (g_file_set_contents (ro, "not a folder", -1, NULL));
+
+  doc = memory_document (dir, 3, 5, 7);
+  dls_document_set_labels_path (doc, labels_path);
   dls_document_set_autosave_interval (doc, 1);
   g_signal_connect (doc, "autosaved", G_CALLBACK (on_autosaved), &log);
   stroke (doc, idx, G_N_ELEMENTS (idx), 1);
@@ -700,9 +843,12 @@ test_autosave_read_only (void)
 
   run_until (&log.count, 20);
   g_assert_nonnull (log.last_error);
+  g_test_message ("%s", log.last_error->message);
   g_assert_nonnull (strstr (log.last_error->message, "vol.labels.tif"));
+  g_assert_nonnull (strstr (log.last_error->message, "dlsia-studio"));
   g_assert_cmpmem (dls_document_get_labels (doc), 3 * 5 * 7, before, 3 * 5 * 7);
   g_assert_true (dls_document_get_labels_dirty (doc));
+  g_assert_null (dls_document_get_labels_fallback (doc));
   g_assert_false (g_file_test (labels_path, G_FILE_TEST_EXISTS));
 
   /* the synchronous save fails the same way */
@@ -716,6 +862,76 @@ test_autosave_read_only (void)
 
   g_clear_error (&log.last_error);
   finalize_document (doc);
+  g_assert_cmpint (g_unlink (blocker), ==, 0);
+  dls_test_tmpdir_remove (dir);
+}
+
+/* A volume on a read-only share (a read-only tmpfs, or a folder without write permission):
+ * its labels are kept in the per-user folder and come back when the volume is opened again;
+ * a volume of the same name elsewhere does not see them. */
+static void
+test_autosave_read_only_reopen (void)
+{
+  g_autofree char *dir = dls_test_tmpdir_new ("dls-document");
+  g_autofree char *share = g_build_filename (dir, "share ä", NULL);
+  g_autofree char *other = g_build_filename (dir, "other", NULL);
+  g_autofree char *path = NULL, *other_path = NULL, *fallback = NULL, *other_fallback = NULL;
+  g_autofree char *why = NULL, *folder = fallback_folder (), *beside = NULL;
+  g_autofree guint8 *painted = NULL;
+  g_autoptr (GError) error = NULL;
+  const gsize idx[] = { 1, 2, 3, 40 };
+  gboolean mounted;
+  DlsDocument *doc;
+
+  g_assert_cmpint (g_mkdir (share, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (other, 0755), ==, 0);
+  mounted = dls_test_mount_tmpfs (share, 1024, &why);
+  g_clear_pointer (&why, g_free);
+  path = write_ramp (share, "scan.tif", 3, 5, 7);
+  other_path = write_ramp (other, "scan.tif", 3, 5, 7);
+  if (!dls_test_make_read_only (share, mounted, &why))
+    {
+      if (mounted)
+        dls_test_unmount (share);
+      dls_test_tmpdir_remove (dir);
+      g_test_skip (why);
+      return;
+    }
+  fallback = dls_document_fallback_labels_path (path);
+  other_fallback = dls_document_fallback_labels_path (other_path);
+  g_assert_cmpstr (fallback, !=, other_fallback);
+  g_assert_true (g_str_has_prefix (fallback, folder));
+
+  doc = dls_document_load (path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  dls_document_set_autosave_interval (doc, 3600);
+  stroke (doc, idx, G_N_ELEMENTS (idx), 2);
+  painted = dls_document_copy_labels (doc);
+  /* closing the window saves at once */
+  g_assert_true (dls_document_save_labels (doc, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (dls_document_get_labels_fallback (doc), ==, fallback);
+  g_assert_finalize_object (doc);
+  beside = dls_labels_path_for_volume (path);
+  g_assert_false (g_file_test (beside, G_FILE_TEST_EXISTS));
+
+  doc = dls_document_load (path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (dls_document_get_labels_warning (doc));
+  g_assert_cmpint (dls_document_get_restored_labels (doc), ==, G_N_ELEMENTS (idx));
+  g_assert_cmpstr (dls_document_get_labels_fallback (doc), ==, fallback);
+  g_assert_cmpmem (dls_document_get_labels (doc), 3 * 5 * 7, painted, 3 * 5 * 7);
+  g_assert_finalize_object (doc);
+
+  doc = dls_document_load (other_path, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (dls_document_get_restored_labels (doc), ==, 0);
+  g_assert_null (dls_document_get_labels_fallback (doc));
+  g_assert_finalize_object (doc);
+
+  g_assert_cmpint (g_unlink (fallback), ==, 0);
+  if (mounted)
+    dls_test_unmount (share);
   dls_test_tmpdir_remove (dir);
 }
 
@@ -1491,7 +1707,7 @@ test_sample (void)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *sample_root = NULL, *sample_dir = NULL;
+  g_autofree char *sample_root = NULL, *sample_dir = NULL, *data_dir = NULL;
   int ret;
 
   g_test_init (&argc, &argv, NULL);
@@ -1501,6 +1717,9 @@ main (int argc, char **argv)
   sample_root = dls_test_tmpdir_new ("dls-document");
   sample_dir = g_build_filename (sample_root, "cache", "sample", NULL);
   g_setenv ("DLSIA_SAMPLE_DIR", sample_dir, TRUE);
+  /* the autosave's per-user folder for labels of read-only volumes */
+  data_dir = g_build_filename (sample_root, "data", NULL);
+  g_setenv ("XDG_DATA_HOME", data_dir, TRUE);
 
   g_test_add_func ("/app/document/load/stack", test_load_stack);
   g_test_add_func ("/app/document/load/2d", test_load_2d);
@@ -1511,9 +1730,13 @@ main (int argc, char **argv)
   g_test_add_func ("/app/document/labels/restore", test_labels_restore);
   g_test_add_func ("/app/document/labels/wrong-size", test_labels_wrong_size);
   g_test_add_func ("/app/document/labels/undo-redo", test_labels_undo_redo);
+  g_test_add_func ("/app/document/labels/stale-parts", test_labels_stale_parts);
   g_test_add_func ("/app/document/autosave", test_autosave);
   g_test_add_func ("/app/document/autosave/change-during-save", test_autosave_change_during_save);
+  g_test_add_func ("/app/document/autosave/busy-painting", test_autosave_busy_painting);
   g_test_add_func ("/app/document/autosave/read-only", test_autosave_read_only);
+  g_test_add_func ("/app/document/autosave/nowhere", test_autosave_nowhere);
+  g_test_add_func ("/app/document/autosave/read-only-reopen", test_autosave_read_only_reopen);
   g_test_add_func ("/app/document/save/sync", test_save_sync);
   g_test_add_func ("/app/document/save/sync-during-autosave", test_save_sync_during_autosave);
   g_test_add_func ("/app/document/classes", test_classes);

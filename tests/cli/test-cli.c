@@ -9,8 +9,10 @@
  */
 #include "config.h"
 
+#include "hostile.h"
 #include "tmpdir.h"
 
+#include <errno.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -566,6 +568,115 @@ test_train_predict_evaluate (void)
   }
 }
 
+/* Paths with spaces and non-ASCII letters through train and predict; a model for three
+ * channels on a one-channel volume; predictions into a read-only folder and onto a full disk.
+ * Each failure is one line naming the file and saying what to do, and the user's files stay
+ * byte for byte as they were. */
+static void
+test_hostile_paths (void)
+{
+  g_autofree char *sub = tmp ("Proben ä ö");
+  g_autofree char *vol = NULL, *truth = NULL, *lab = NULL, *man = NULL, *cls = NULL;
+  g_autofree char *rgb = NULL, *out = NULL, *ro = tmp ("nur lesen"), *full = tmp ("voll");
+  g_autofree char *why = NULL;
+  g_autoptr (GBytes) vol_bytes = NULL, lab_bytes = NULL, man_bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  DlsTiffInfo info = { 0 };
+  g_autofree float *classes = NULL;
+  gboolean mounted;
+  Run r;
+
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  vol = g_build_filename (sub, "β volume.tif", NULL);
+  truth = g_build_filename (sub, "β truth.tif", NULL);
+  lab = g_build_filename (sub, "β volume.labels.tif", NULL);
+  man = g_build_filename (sub, "β volume.smsnet.json", NULL);
+  cls = g_build_filename (sub, "β classes ü.tif", NULL);
+  rgb = g_build_filename (sub, "β rgb.safetensors", NULL);
+  out = g_build_filename (sub, "β out.tif", NULL);
+  make_problem (vol, truth, lab);
+  vol_bytes = dls_test_file_bytes (vol);
+  lab_bytes = dls_test_file_bytes (lab);
+
+  r = run ("train", vol, lab, "--arch", "smsnet", "--layers", "5", "--ensemble", "1",
+           "--epochs", "1", "--patch", "32", "--seed", "1", "--threads", "1", "-o", man, NULL);
+  if (r.status != 0)
+    g_error ("train: %s", r.err);
+  run_clear (&r);
+  r = run ("predict", man, vol, "--classes", cls, "--threads", "1", NULL);
+  if (r.status != 0)
+    g_error ("predict: %s", r.err);
+  run_clear (&r);
+  classes = dls_tiff_read_volume (cls, &info, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (info.depth, ==, 10);
+  dls_tiff_info_clear (&info);
+  dls_test_assert_file_is (vol, vol_bytes);
+  dls_test_assert_file_is (lab, lab_bytes);
+  man_bytes = dls_test_file_bytes (man);
+
+  /* a model for three channels */
+  r = run ("init", "--arch", "msdnet", "--in-channels", "3", "-o", rgb, NULL);
+  g_assert_cmpint (r.status, ==, 0);
+  run_clear (&r);
+  r = run ("predict", rgb, vol, "--classes", out, NULL);
+  g_test_message ("%s", r.err);
+  g_assert_nonnull (strstr (r.err, "β volume.tif"));
+  assert_fails (&r, "the model takes 3 input channels, “");
+  r = run ("predict", rgb, vol, "--classes", out, NULL);
+  assert_fails (&r, "predict with a model trained on images like it");
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  /* a read-only folder, and a full disk (root: small tmpfs mounts) */
+  g_assert_cmpint (g_mkdir (ro, 0755), ==, 0);
+  g_assert_cmpint (g_mkdir (full, 0755), ==, 0);
+  mounted = dls_test_mount_tmpfs (ro, 64, &why);
+  if (mounted && dls_test_make_read_only (ro, TRUE, &why))
+    {
+      g_autofree char *target = g_build_filename (ro, "β classes.tif", NULL);
+
+      r = run ("predict", man, vol, "--classes", target, "--threads", "1", NULL);
+      g_test_message ("%s", r.err);
+      g_assert_nonnull (strstr (r.err, "β classes.tif"));
+      assert_fails (&r, g_strerror (EROFS));
+      dls_test_unmount (ro);
+    }
+  else
+    {
+      g_test_message ("read-only folder not tested: %s", why);
+      if (mounted)
+        dls_test_unmount (ro);
+    }
+  g_clear_pointer (&why, g_free);
+  if (dls_test_mount_tmpfs (full, 4, &why))
+    {
+      g_autofree char *target = g_build_filename (full, "β classes.tif", NULL);
+      g_autofree char *model = g_build_filename (full, "β model.json", NULL);
+
+      r = run ("predict", man, vol, "--probabilities", target, "--threads", "1", NULL);
+      g_test_message ("%s", r.err);
+      g_assert_nonnull (strstr (r.err, "β classes.tif"));
+      assert_fails (&r, g_strerror (ENOSPC));
+      dls_test_assert_no_temp_files (full);
+      r = run ("train", vol, lab, "--arch", "smsnet", "--layers", "5", "--ensemble", "1",
+               "--epochs", "1", "--patch", "32", "--threads", "1", "-o", model, NULL);
+      /* progress lines first, then the one line that says why */
+      g_test_message ("%s", r.err);
+      g_assert_cmpint (r.status, !=, 0);
+      g_assert_nonnull (strstr (r.err, "dlsia train: Cannot write"));
+      g_assert_nonnull (strstr (r.err, "β model"));
+      g_assert_nonnull (strstr (r.err, g_strerror (ENOSPC)));
+      run_clear (&r);
+      dls_test_assert_no_temp_files (full);
+      dls_test_unmount (full);
+    }
+  else
+    g_test_message ("full disk not tested: %s", why);
+  dls_test_assert_file_is (vol, vol_bytes);
+  dls_test_assert_file_is (lab, lab_bytes);
+  dls_test_assert_file_is (man, man_bytes);
+}
+
 /* Regression: a TUNet fills masked gaps; evaluate reports the CC over the gap pixels. */
 static void
 test_train_regression (void)
@@ -622,6 +733,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/predict-errors", test_predict_errors);
   g_test_add_func ("/cli/train-predict-evaluate", test_train_predict_evaluate);
   g_test_add_func ("/cli/train-regression", test_train_regression);
+  g_test_add_func ("/cli/hostile-paths", test_hostile_paths);
   g_test_add_func ("/cli/version", test_version);
   g_test_add_func ("/cli/help", test_help);
   g_test_add_func ("/cli/bad-input", test_bad_input);

@@ -1347,6 +1347,44 @@ test_explorer (Fixture *f)
   g_assert_cmpint (dls_scatter_get_n_points (dls_explorer_get_scatter (ex)), ==, 8);
 }
 
+/* A model for three-channel images on a one-channel volume: a message naming the file and
+ * saying what to do, and the model file as it was. */
+static void
+test_window_load_model_channels (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "Proben ä v.tif", 8, 32, 32, NULL);
+  g_autofree char *model_path = g_build_filename (f->tmpdir, "β rgb.safetensors", NULL);
+  g_autofree char *before = NULL, *after = NULL;
+  gsize len_before, len_after;
+  g_autoptr (GError) error = NULL;
+  DlsModelConfig cfg;
+  DlsModel *m;
+
+  dls_model_config_init (&cfg, DLS_ARCH_MSDNET);
+  cfg.in_channels = 3;
+  cfg.num_layers = 3;
+  g_assert_true (dls_model_config_finish (&cfg, &error));
+  m = dls_model_new (&cfg, &error);
+  g_assert_no_error (error);
+  dls_model_init_weights (m, 1);
+  g_assert_true (dls_model_save (m, model_path, &error));
+  g_assert_no_error (error);
+  dls_model_free (m);
+  dls_model_config_clear (&cfg);
+  g_assert_true (g_file_get_contents (model_path, &before, &len_before, NULL));
+
+  g_assert_true (open_and_wait (f, path));
+  g_assert_false (dls_window_load_model (f->window, model_path, &error));
+  g_assert_nonnull (error);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "β rgb.safetensors"));
+  g_assert_nonnull (strstr (error->message, "3 channels"));
+  g_assert_nonnull (strstr (error->message, "train one"));
+  g_assert_false (action_enabled (f, "save-model"));
+  g_assert_true (g_file_get_contents (model_path, &after, &len_after, NULL));
+  g_assert_cmpmem (before, len_before, after, len_after);
+}
+
 static GtkDropDown *
 explorer_dropdown (DlsExplorer *ex, const char *name)
 {
@@ -1549,6 +1587,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/open-sample", .body = test_window_open_sample);
   ADD ("/gui/window/over-budget", .body = test_window_over_budget);
   ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
+  ADD ("/gui/window/load-model-channels", .body = test_window_load_model_channels);
   ADD ("/gui/window/workflow", .body = test_window_workflow);
   ADD ("/gui/window/project-moved", .body = test_window_project_moved);
   ADD ("/gui/window/paint-xz", .body = test_window_paint_xz);
