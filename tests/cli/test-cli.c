@@ -590,7 +590,7 @@ test_hostile_paths (void)
   vol = g_build_filename (sub, "β volume.tif", NULL);
   truth = g_build_filename (sub, "β truth.tif", NULL);
   lab = g_build_filename (sub, "β volume.labels.tif", NULL);
-  man = g_build_filename (sub, "β volume.smsnet.json", NULL);
+  man = g_build_filename (sub, "β volume.msdnet.json", NULL);
   cls = g_build_filename (sub, "β classes ü.tif", NULL);
   rgb = g_build_filename (sub, "β rgb.safetensors", NULL);
   out = g_build_filename (sub, "β out.tif", NULL);
@@ -598,7 +598,9 @@ test_hostile_paths (void)
   vol_bytes = dls_test_file_bytes (vol);
   lab_bytes = dls_test_file_bytes (lab);
 
-  r = run ("train", vol, lab, "--arch", "smsnet", "--layers", "5", "--ensemble", "1",
+  /* an MSDNet: its eval kernels once read past their buffer on slices of this size, which the
+   * sanitizer build of this test caught */
+  r = run ("train", vol, lab, "--arch", "msdnet", "--layers", "3", "--ensemble", "1",
            "--epochs", "1", "--patch", "32", "--seed", "1", "--threads", "1", "-o", man, NULL);
   if (r.status != 0)
     g_error ("train: %s", r.err);
