@@ -82,7 +82,7 @@ static IgemmDwFn igemm_dw;
 /* its vector accumulators: one vector (at most 16 lanes) per weight */
 #define IGEMM_LANES 16
 /* widest layer (C·OC) whose weight gradient takes it rather than im2col + sgemm */
-#define IGEMM_MAX_CO (64 * 64)
+#define IGEMM_MAX_CO (128 * 64)
 
 void
 dls_direct_kernels_init (void)

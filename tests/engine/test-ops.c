@@ -134,7 +134,7 @@ test_conv2d_block (void)
 /* Wider "same" 3×3 layers (9 and more output channels, as the U-Net levels): the blocked
  * forward and input gradient, and the weight gradient of ops-conv-igemm.c (three or six output
  * channels per block, so 9, 10, 11, 16 and 17 leave blocks of every size; the tails are the
- * columns past the last whole vector of 4, 8 or 16), or im2col + sgemm past 64 × 64 channels.
+ * columns past the last whole vector of 4, 8 or 16), or im2col + sgemm past 128 × 64 channels.
  * Every dilation it takes, both paddings, a batch, an input without a gradient. */
 static void
 test_conv2d_wide_block (void)
@@ -149,7 +149,7 @@ test_conv2d_wide_block (void)
   run_conv (3, 5, 9, 7, 19, 3, 1, 2, 2, DLS_PAD_ZEROS, true, true);
   run_conv (1, 33, 32, 5, 33, 3, 1, 1, 1, DLS_PAD_ZEROS, true, true);
   /* past the ops-conv-igemm.c limit: the weight gradient through im2col + sgemm */
-  run_conv (1, 65, 64, 4, 11, 3, 1, 1, 1, DLS_PAD_REFLECT, true, true);
+  run_conv (1, 65, 128, 4, 11, 3, 1, 1, 1, DLS_PAD_REFLECT, true, true);
 }
 
 static void
