@@ -132,9 +132,10 @@ test_conv2d_block (void)
 }
 
 /* Wider "same" 3×3 layers (9 and more output channels, as the U-Net levels): the blocked
- * forward and input gradient, and the weight gradient of ops-conv-igemm.c (three or six output
- * channels per block, so 9, 10, 11, 16 and 17 leave blocks of every size; the tails are the
- * columns past the last whole vector of 4, 8 or 16), or im2col + sgemm past 128 × 64 channels.
+ * forward and input gradient, and the weight gradient of ops-conv-igemm.c (up to four, with
+ * AVX-512 six, output channels per block, so 9–12, 16, 17 and 32 leave blocks of 3–6; the tails
+ * are the columns past the last whole vector of 4, 8 or 16), or im2col + sgemm past 128 × 64
+ * channels.
  * Every dilation it takes, both paddings, a batch, an input without a gradient. */
 static void
 test_conv2d_wide_block (void)
