@@ -82,11 +82,11 @@ hsum (vf v)
 
 /* OB output channels from o0, input channel c, kernel row ky, over rows [r0, r1) and columns
  * [xb, xe) (whole vectors inside the row): vacc[(o·C + c)·9 + ky·3 + kx] += the partial
- * products.  masked: the one vector at xb, whose lanes past the row's end pair with whatever
- * follows the row and are weighed zero by mask. */
+ * products, or = when first.  masked: the one vector at xb, whose lanes past the row's end pair
+ * with whatever follows the row and are weighed zero by mask. */
 static inline __attribute__ ((always_inline)) void
 dw_tile (float *vacc, DlsView dy, DlsView x, int C, int c, int ky, int o0, int d, int r0, int r1,
-         int xb, int xe, const float *mask, int n, const int OB, const bool masked)
+         int xb, int xe, const float *mask, int n, bool first, const int OB, const bool masked)
 {
   vf acc[OBW][3];
 
@@ -126,7 +126,7 @@ dw_tile (float *vacc, DlsView dy, DlsView x, int C, int c, int ky, int o0, int d
     for (int kx = 0; kx < 3; kx++)
       {
         float *p = vacc + (((int64_t) (o0 + o) * C + c) * 9 + ky * 3 + kx) * V;
-        store (p, load (p) + acc[o][kx]);
+        store (p, first ? acc[o][kx] : load (p) + acc[o][kx]);
       }
 }
 
@@ -134,9 +134,10 @@ dw_tile (float *vacc, DlsView dy, DlsView x, int C, int c, int ky, int o0, int d
 #define DW_CASE(OB)                                                                       \
   case OB:                                                                                \
     if (xf > xb)                                                                          \
-      dw_tile (vacc, dy, x, C, c, ky, o0, d, r0, r1, xb, xf, mask_f, n, OB, false);       \
+      dw_tile (vacc, dy, x, C, c, ky, o0, d, r0, r1, xb, xf, mask_f, n, first, OB, false); \
     if (xf < xe)                                                                          \
-      dw_tile (vacc, dy, x, C, c, ky, o0, d, r0, r1, xf, xe, mask_f, n, OB, true);        \
+      dw_tile (vacc, dy, x, C, c, ky, o0, d, r0, r1, xf, xe, mask_f, n, first && xf == xb,  \
+               OB, true);                                                                 \
     break;
 
 /* dW (OC·C·9) and db (OC) partial sums over rows [y0, y1) of sample n, overwritten; W columns.
@@ -151,11 +152,14 @@ NAME (dls_igemm_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x
   float mask_f[V];
   int64_t nw = (int64_t) OC * C * 9;
   int Wv = (W + V - 1) / V * V, Wf = W / V * V, nb = (OC + OBW - 1) / OBW;
+  int rt = CLAMP (TILE / MIN (Wv, SEG), 2, 32);
 
   /* x is masked rather than dY: the lanes past the row may hold anything, dY's as well */
   for (int i = 0; i < V; i++)
     mask_f[i] = i < W % V ? 1.0f : 0.0f;
-  memset (vacc, 0, sizeof (float) * nw * V);
+  /* the first tile stores its sums instead of adding them: no zeroing pass */
+  if (y0 >= y1)
+    memset (vacc, 0, sizeof (float) * nw * V);
   for (int oc = 0; oc < OC; oc++)
     {
       vf bacc = splat (0.0f);
@@ -172,12 +176,11 @@ NAME (dls_igemm_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x
         }
       dbp[oc] = hsum (bacc);
     }
-  int rt = CLAMP (TILE / MIN (Wv, SEG), 2, 32);
-
   for (int r0 = y0; r0 < y1; r0 += rt)
     for (int xb = 0; xb < Wv; xb += SEG)
       {
         int r1 = MIN (r0 + rt, y1), xe = MIN (xb + SEG, Wv), xf = MIN (xe, Wf);
+        bool first = r0 == y0 && xb == 0;
         for (int i = 0; i < nb; i++)
           {
             int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
