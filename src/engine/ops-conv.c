@@ -5,7 +5,9 @@
  * Three implementations of conv2d.  One-output-channel 3×3 "same" layers run the comb kernels of
  * ops-conv-direct.c; layers with 2–8 output channels and a 3×3 or 1×1 "same" kernel its
  * output-channel-blocked kernels (forward, weight gradient, and the input gradient as the same
- * forward kernel on dY with transposed, flipped weights).  Everything else is im2col + one
+ * forward kernel on dY with transposed, flipped weights).  Wider 3×3 "same" layers (U-Net
+ * levels) run the same blocked forward and input gradient, with the weight gradient of
+ * ops-conv-igemm.c, or for the widest ones im2col + sgemm.  Everything else is im2col + one
  * single-threaded sgemm per tile of rows, with tiles spread over the pool's tasks: im2col reads
  * the input's halo, which the planner made as wide as the padding and filled with zeros or the
  * reflection.  The GEMMs read
@@ -64,12 +66,31 @@ DECLARE_DIRECT (avx512)
 DECLARE_DIRECT (wide)
 #endif
 
+/* ops-conv-igemm.c: the weight gradient of wide 3×3 layers, per ISA, picked with the others */
+typedef void (*IgemmDwFn) (float *, float *, DlsView, DlsView, int, int, int, int, int, int, int,
+                           float *);
+#define DECLARE_IGEMM(isa)                                                                      \
+  void dls_igemm_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int, \
+                                         int, int, int, float *);
+DECLARE_IGEMM (generic)
+#ifdef DLS_HAVE_X86_KERNELS
+DECLARE_IGEMM (avx2)
+DECLARE_IGEMM (avx512)
+DECLARE_IGEMM (wide)
+#endif
+static IgemmDwFn igemm_dw;
+/* its vector accumulators: one vector (at most 16 lanes) per weight */
+#define IGEMM_LANES 16
+/* widest layer (C·OC) whose weight gradient takes it rather than im2col + sgemm */
+#define IGEMM_MAX_CO (128 * 64)
+
 void
 dls_direct_kernels_init (void)
 {
   const char *force = g_getenv ("DLSIA_ISA");
 
   dls_direct_kernels = DIRECT (generic);
+  igemm_dw = dls_igemm_backward_weights_generic;
 #ifdef DLS_HAVE_X86_KERNELS
   __builtin_cpu_init ();
   if (force && strcmp (force, "generic") == 0)
@@ -77,15 +98,22 @@ dls_direct_kernels_init (void)
   if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
     {
       dls_direct_kernels = DIRECT (avx2);
+      igemm_dw = dls_igemm_backward_weights_avx2;
       /* tests only: the AVX-512 strip widths in AVX2 code */
       if (force && strcmp (force, "wide") == 0)
-        dls_direct_kernels = DIRECT (wide);
+        {
+          dls_direct_kernels = DIRECT (wide);
+          igemm_dw = dls_igemm_backward_weights_wide;
+        }
     }
   if (force && (strcmp (force, "avx2") == 0 || strcmp (force, "wide") == 0))
     return;
   if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw")
       && __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
-    dls_direct_kernels = DIRECT (avx512);
+    {
+      dls_direct_kernels = DIRECT (avx512);
+      igemm_dw = dls_igemm_backward_weights_avx512;
+    }
 #else
   (void) force;
 #endif
@@ -218,6 +246,7 @@ typedef struct
   const float *wt; /* conv2d backward: flipped, transposed weights (C × OC·KK) */
   int64_t wlen;
   bool need_dw;   /* the weight or bias wants a gradient */
+  bool block_dw;  /* output-channel blocks: the block task computes it (else the GEMM task) */
   bool assign_dx; /* the first writer of dX: overwrite instead of adding */
   int rows;       /* rows per tile */
   int n_tiles;    /* per sample */
@@ -492,14 +521,17 @@ conv_block_backward_task (void *data, int task, int n_tasks)
   int e = geo->mode == DLS_PAD_REFLECT ? geo->pad : 0, HE = geo->H + 2 * e;
   int64_t lo, hi;
 
-  memset (part, 0, sizeof (float) * (job->wlen + geo->OC));
-  if (job->need_dw)
+  if (job->need_dw && job->block_dw)
     {
+      memset (part, 0, sizeof (float) * (job->wlen + geo->OC));
       dls_split ((int64_t) geo->N * geo->OH, n_tasks, task, &lo, &hi);
       while (lo < hi)
         {
           int n = lo / geo->OH, y0 = lo % geo->OH, y1 = MIN (geo->OH, y0 + (hi - lo));
-          if (geo->KH == 3)
+          if (geo->KH == 3 && geo->OC > DIRECT_MAX_OC)
+            igemm_dw (tmp, tmp + job->wlen, job->dy, job->x, geo->C, geo->OC, geo->W, geo->dil,
+                      y0, y1, n, tmp + job->wlen + geo->OC);
+          else if (geo->KH == 3)
             dls_direct_kernels.block_backward_weights (tmp, tmp + job->wlen, job->dy, job->x,
                                                        geo->C, geo->OC, geo->W, geo->dil, y0, y1,
                                                        n);
@@ -533,14 +565,26 @@ use_direct (const DlsConvGeom *geo)
          && geo->OC == 1 && geo->C <= 16 * 64;
 }
 
-/* Few output channels and a "same" 3×3 or 1×1 kernel: GEMMs would have M ≤ 8 */
+/* Few output channels and a "same" 3×3 or 1×1 kernel: GEMMs would have M ≤ 8.  And any "same"
+ * 3×3 layer: the blocked forward and input gradient beat im2col + sgemm at every width, as they
+ * read each input vector once per six output channels and skip the im2col copy. */
 static bool
 use_block (const DlsConvGeom *geo)
 {
   bool same = (geo->KH == 3 && geo->pad == geo->dil) || (geo->KH == 1 && geo->pad == 0);
 
+  if (geo->KH == 3 && geo->KW == 3 && geo->stride == 1 && same && geo->OC > DIRECT_MAX_OC)
+    return true;
   return geo->KH == geo->KW && geo->stride == 1 && same && geo->OC <= DIRECT_MAX_OC
          && geo->OC * geo->C <= 16 * 64;
+}
+
+/* A blocked layer's weight gradient: its own kernels, but im2col + sgemm for the widest layers,
+ * where the vector accumulators of ops-conv-igemm.c would outgrow the caches */
+static bool
+block_dw (const DlsConvGeom *geo)
+{
+  return geo->OC <= DIRECT_MAX_OC || (int64_t) geo->OC * geo->C <= IGEMM_MAX_CO;
 }
 
 /* Tiles for one pass: a grid of rows [row0, row0 + grid_rows) per sample, each tile holding
@@ -597,7 +641,15 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
         dls_plan_request_halo (g, n - g->nodes,
                                geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil,
                                DLS_HALO_ANY);
-      dls_plan_request_scratch (g, wlen + geo->OC);
+      if (!block_dw (geo))
+        {
+          int wy = geo->OW + 2 * dls_plan_halo (g, n - g->nodes);
+          dls_plan_request_scratch (g, (size_t) K * tile_rows (K, geo->OH, wy, geo->N, T) * wy);
+        }
+      else if (geo->OC > DIRECT_MAX_OC)
+        dls_plan_request_scratch (g, wlen + geo->OC + wlen * IGEMM_LANES);
+      else
+        dls_plan_request_scratch (g, wlen + geo->OC);
     }
   else
     {
@@ -685,7 +737,11 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
       if (job.dx.p)
         dls_block_pack (wp, job.w, geo->OC, geo->C, geo->KH * geo->KW, true);
       job.wt = wp;
-      dls_parallel (dls_graph_tasks (g), conv_block_backward_task, &job);
+      job.block_dw = block_dw (geo);
+      if (job.dx.p || (job.need_dw && job.block_dw))
+        dls_parallel (dls_graph_tasks (g), conv_block_backward_task, &job);
+      if (job.need_dw && !job.block_dw)
+        dls_parallel (dls_graph_tasks (g), conv_gemm_dw_task, &job);
     }
   else
     {

@@ -131,6 +131,28 @@ test_conv2d_block (void)
   run_conv (3, 2, 8, 6, 17, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
 }
 
+/* Wider "same" 3×3 layers (9 and more output channels, as the U-Net levels): the blocked
+ * forward and input gradient, and the weight gradient of ops-conv-igemm.c (up to four, with
+ * AVX-512 six, output channels per block, so 9–12, 16, 17 and 32 leave blocks of 3–6; the tails
+ * are the columns past the last whole vector of 4, 8 or 16), or im2col + sgemm past 128 × 64
+ * channels.
+ * Every dilation it takes, both paddings, a batch, an input without a gradient. */
+static void
+test_conv2d_wide_block (void)
+{
+  for (int d = 1; d <= 3; d++)
+    for (int mode = 0; mode < 2; mode++)
+      {
+        run_conv (2, 3, 9 + d, 2 * d + 5, 37 + 4 * d, 3, 1, d, d, mode, true, true);
+        run_conv (1, 16, 16, 2 * d + 4, 2 * d + 3, 3, 1, d, d, mode, d % 2, true);
+      }
+  run_conv (1, 1, 17, 11, 70, 3, 1, 1, 1, DLS_PAD_REFLECT, true, false);
+  run_conv (3, 5, 9, 7, 19, 3, 1, 2, 2, DLS_PAD_ZEROS, true, true);
+  run_conv (1, 33, 32, 5, 33, 3, 1, 1, 1, DLS_PAD_ZEROS, true, true);
+  /* past the ops-conv-igemm.c limit: the weight gradient through im2col + sgemm */
+  run_conv (1, 65, 128, 4, 11, 3, 1, 1, 1, DLS_PAD_REFLECT, true, true);
+}
+
 static void
 test_conv2d_random (void)
 {
@@ -1040,6 +1062,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/conv2d/dilated", test_conv2d_dilated);
   g_test_add_func ("/engine/conv2d/direct-wide", test_conv2d_direct_wide);
   g_test_add_func ("/engine/conv2d/block", test_conv2d_block);
+  g_test_add_func ("/engine/conv2d/wide-block", test_conv2d_wide_block);
   g_test_add_func ("/engine/conv2d/random", test_conv2d_random);
   g_test_add_func ("/engine/conv-transpose2d/random", test_conv_transpose2d);
   g_test_add_func ("/engine/maxpool2d", test_maxpool2d);
