@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ensemble-file.h"
+#include "json-text.h"
 #include "safetensors.h"
 
 void
@@ -59,6 +60,9 @@ dls_ensemble_load (const char *path, GError **error)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (GMappedFile) map = NULL;
+  const char *text = NULL;
+  gssize len = 0;
   JsonObject *o;
   JsonArray *members;
   JsonNode *root, *mn, *cn;
@@ -76,7 +80,19 @@ dls_ensemble_load (const char *path, GError **error)
       e->paths[0] = g_strdup (path);
       return g_steal_pointer (&e);
     }
-  if (!json_parser_load_from_mapped_file (parser, path, &local))
+  /* mapped and looked at before json-glib parses it (recursively) */
+  map = g_mapped_file_new (path, FALSE, &local);
+  if (map != NULL)
+    {
+      text = g_mapped_file_get_contents (map);
+      len = (gssize) g_mapped_file_get_length (map);
+      if (text == NULL)
+        text = "";
+    }
+  if (map != NULL && dls_json_too_deep (text, len))
+    return fail (error, path, "its lists and objects are nested more than "
+                              G_STRINGIFY (DLS_JSON_MAX_DEPTH) " deep"), NULL;
+  if (map == NULL || !json_parser_load_from_data (parser, text, len, &local))
     {
       g_autofree char *base = g_path_get_basename (path);
 

@@ -180,3 +180,33 @@ dls_json_to_text (JsonNode *root, gsize *len)
     *len = out->len;
   return g_string_free (out, FALSE);
 }
+
+gboolean
+dls_json_too_deep (const char *text, gssize len)
+{
+  gboolean in_string = FALSE;
+  int depth = 0;
+
+  for (gssize i = 0; len < 0 ? text[i] != '\0' : i < len; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\' && (len < 0 ? text[i + 1] != '\0' : i + 1 < len))
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > DLS_JSON_MAX_DEPTH)
+            return TRUE;
+        }
+      else if (c == ']' || c == '}')
+        depth--;
+    }
+  return FALSE;
+}

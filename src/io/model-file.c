@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "json-text.h"
 #include "safetensors.h"
 
 DlsModel *
@@ -34,6 +35,13 @@ dls_model_load (const char *path, GError **error)
                    "“%s” is a safetensors file without a DLSIA Studio model config "
                    "(\"dlsia.config\" in its metadata)",
                    base);
+      return NULL;
+    }
+  if (dls_json_too_deep (json, -1))
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s”: the model config's lists and objects are nested more than %d deep",
+                   base, DLS_JSON_MAX_DEPTH);
       return NULL;
     }
   if (!json_parser_load_from_data (parser, json, -1, &local)

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "json-text.h"
 #include "project-private.h"
 
 /* A project file is a few kilobytes; anything much larger was picked by mistake (a TIFF). */
@@ -499,40 +500,6 @@ read_project (Reader *r, DlsProject *p, JsonObject *root)
   return TRUE;
 }
 
-/* json-glib parses recursively: a file of a million "[" would overflow the stack.  A project
- * is a few levels deep; architecture parameters may add a few more. */
-#define MAX_DEPTH 512
-
-static gboolean
-too_deep (const char *text, gsize len)
-{
-  gboolean in_string = FALSE;
-  int depth = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MAX_DEPTH)
-            return TRUE;
-        }
-      else if (c == ']' || c == '}')
-        depth--;
-    }
-  return FALSE;
-}
-
 DlsProject *
 dls_project_load (const char *path, GError **error)
 {
@@ -596,12 +563,12 @@ dls_project_load (const char *path, GError **error)
                    "“%s” is not a DLSIA Studio project: it is not a text file", name);
       return NULL;
     }
-  if (too_deep (text, len))
+  if (dls_json_too_deep (text, (gssize) len))
     {
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                    "“%s” is not a DLSIA Studio project: its lists and objects are nested more "
                    "than %d deep",
-                   name, MAX_DEPTH);
+                   name, DLS_JSON_MAX_DEPTH);
       return NULL;
     }
   parser = json_parser_new ();

@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "json-text.h"
 #include "safetensors.h"
 
 #define MAX_HEADER (100 * 1024 * 1024)
@@ -233,6 +234,12 @@ dls_safetensors_open (const char *path, GError **error)
                "the header length (%" G_GUINT64_FORMAT " bytes) does not fit the "
                "file of %zu bytes",
                hlen, len);
+      return NULL;
+    }
+  if (dls_json_too_deep ((const char *) bytes + 8, (gssize) hlen))
+    {
+      corrupt (error, path, "the header's lists and objects are nested more than %d deep",
+               DLS_JSON_MAX_DEPTH);
       return NULL;
     }
   parser = json_parser_new ();

@@ -162,6 +162,10 @@ refuse_safetensors (const char *header, guint64 claimed, const char *tail, const
 static void
 test_model_hostile (void)
 {
+  g_autofree char *deep = NULL;
+  g_autofree char *deep_config = NULL;
+  GString *s;
+
   refuse (dls_fuzz_model, "", 0, "too short");
   refuse_safetensors ("{}", G_MAXUINT64, "", "header length");
   refuse_safetensors ("{}", (guint64) 1 << 40, "", "header length");
@@ -192,6 +196,21 @@ test_model_hostile (void)
   refuse_safetensors (T ("{\"a\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [0, 2]}, "
                          "\"b\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [1, 3]}}"),
                       "abc", "overlap");
+
+  /* nesting deep enough to overflow a recursive parser's stack, in the header and in the
+   * config string inside it */
+  s = g_string_new ("{\"x\": ");
+  for (int i = 0; i < 1000000; i++)
+    g_string_append_c (s, '[');
+  g_string_append (s, "}");
+  deep = g_string_free (s, FALSE);
+  refuse_safetensors (deep, strlen (deep), "", "nested");
+  s = g_string_new ("{\"__metadata__\": {\"dlsia.config\": \"");
+  for (int i = 0; i < 1000000; i++)
+    g_string_append_c (s, '[');
+  g_string_append (s, "\"}}");
+  deep_config = g_string_free (s, FALSE);
+  refuse_safetensors (deep_config, strlen (deep_config), "", "nested");
 }
 
 static void
@@ -218,6 +237,9 @@ test_project_hostile (void)
 static void
 test_ensemble_hostile (void)
 {
+  g_autofree char *deep = NULL;
+  GString *s;
+
   refuse_text (dls_fuzz_ensemble, "{", "neither a model file nor");
   refuse_text (dls_fuzz_ensemble, "[]", "too short");
   refuse_text (dls_fuzz_ensemble, "{\"members\": []}", "kind");
@@ -241,6 +263,11 @@ test_ensemble_hostile (void)
                "out of range");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": \"dlsia-ensemble\", \"members\": [\".\"]}",
                "folder");
+  s = g_string_new ("{\"kind\": \"dlsia-ensemble\", \"x\": ");
+  for (int i = 0; i < 1000000; i++)
+    g_string_append_c (s, '{');
+  deep = g_string_free (s, FALSE);
+  refuse_text (dls_fuzz_ensemble, deep, "nested");
 }
 
 /* ---- seeds ---- */
