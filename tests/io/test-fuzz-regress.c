@@ -231,6 +231,11 @@ test_project_hostile (void)
   refuse_text (dls_fuzz_project, "{\"format\": 1, \"models\": [1]}", "models");
   refuse_text (dls_fuzz_project, "{\"format\": 1, \"volume\": [\"v.tif\"]}", "volume");
   refuse_text (dls_fuzz_project, deep, "nested");
+  /* json-glib takes the octal escape \333 (not JSON) and gives the byte 0xdb */
+  refuse_text (dls_fuzz_project, "{\"format\": 1, \"classes\": [{\"name\": \"a\\333\"}]}",
+               "“classes[0].name” is not UTF-8");
+  refuse_text (dls_fuzz_project, "{\"format\": 1, \"training\": {\"params\": {\"x\": [\"\\333\"]}}}",
+               "“training.params.x[0]” is not UTF-8");
   refuse (dls_fuzz_project, "{\"format\": 1, \xff}", 15, "not a text file");
 }
 
