@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "ensemble-file.h"
@@ -53,6 +54,28 @@ fail (GError **error, const char *path, const char *what)
   return FALSE;
 }
 
+/* json-glib's *_with_default getters complain (g_critical) about a member of the wrong kind;
+ * these say so instead. */
+static gboolean
+holds (JsonNode *node, GType type)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+}
+
+static gboolean
+get_number (JsonObject *o, const char *key, double fallback, double *out)
+{
+  JsonNode *node = json_object_get_member (o, key);
+
+  *out = fallback;
+  if (node == NULL)
+    return TRUE;
+  if (!holds (node, G_TYPE_DOUBLE) && !holds (node, G_TYPE_INT64))
+    return FALSE;
+  *out = json_node_get_double (node);
+  return isfinite (*out);
+}
+
 DlsEnsemble *
 dls_ensemble_load (const char *path, GError **error)
 {
@@ -65,7 +88,8 @@ dls_ensemble_load (const char *path, GError **error)
   gssize len = 0;
   JsonObject *o;
   JsonArray *members;
-  JsonNode *root, *mn, *cn;
+  JsonNode *root, *mn, *cn, *kn;
+  double n;
 
   if (dls_path_is_model_file (path))
     {
@@ -105,7 +129,8 @@ dls_ensemble_load (const char *path, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (error, path, "not a JSON object"), NULL;
   o = json_node_get_object (root);
-  if (g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "dlsia-ensemble") != 0)
+  kn = json_object_get_member (o, "kind");
+  if (!holds (kn, G_TYPE_STRING) || g_strcmp0 (json_node_get_string (kn), "dlsia-ensemble") != 0)
     return fail (error, path, "\"kind\" is not \"dlsia-ensemble\""), NULL;
   mn = json_object_get_member (o, "members");
   if (mn == NULL || !JSON_NODE_HOLDS_ARRAY (mn)
@@ -148,9 +173,11 @@ dls_ensemble_load (const char *path, GError **error)
       JsonObject *c = json_node_get_object (cn);
 
       e->has_conformal = TRUE;
-      e->alpha = json_object_get_double_member_with_default (c, "alpha", 0.1);
-      e->qhat = json_object_get_double_member_with_default (c, "qhat", 1.0);
-      e->n_calibration = json_object_get_int_member_with_default (c, "n_calibration", 0);
+      if (!get_number (c, "alpha", 0.1, &e->alpha) || !get_number (c, "qhat", 1.0, &e->qhat)
+          || !get_number (c, "n_calibration", 0, &n))
+        return fail (error, path, "the conformal alpha, qhat or n_calibration is not a number"),
+               NULL;
+      e->n_calibration = (int64_t) CLAMP (n, 0, (double) G_MAXINT64 / 2);
       if (!(e->alpha > 0 && e->alpha < 1 && e->qhat >= 0 && e->qhat <= 1))
         return fail (error, path, "the conformal alpha or qhat is out of range"), NULL;
     }

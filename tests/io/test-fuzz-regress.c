@@ -249,6 +249,8 @@ test_ensemble_hostile (void)
   refuse_text (dls_fuzz_ensemble, "[]", "too short");
   refuse_text (dls_fuzz_ensemble, "{\"members\": []}", "kind");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": 3}", "kind");
+  refuse_text (dls_fuzz_ensemble, "{\"kind\": [\"dlsia-ensemble\"]}", "kind");
+  refuse_text (dls_fuzz_ensemble, "{\"kind\": null}", "kind");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": \"dlsia-ensemble\", \"members\": {}}", "members");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": \"dlsia-ensemble\", \"members\": []}", "members");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": \"dlsia-ensemble\", \"members\": [3]}",
@@ -261,7 +263,11 @@ test_ensemble_hostile (void)
   refuse_text (dls_fuzz_ensemble,
                "{\"kind\": \"dlsia-ensemble\", \"members\": [\"m0.safetensors\"], "
                "\"conformal\": {\"alpha\": \"0.1\"}}",
-               "alpha");
+               "not a number");
+  refuse_text (dls_fuzz_ensemble,
+               "{\"kind\": \"dlsia-ensemble\", \"members\": [\"m0.safetensors\"], "
+               "\"conformal\": {\"qhat\": [1]}}",
+               "not a number");
   refuse_text (dls_fuzz_ensemble,
                "{\"kind\": \"dlsia-ensemble\", \"members\": [\"m0.safetensors\"], "
                "\"conformal\": {\"alpha\": 0.1, \"qhat\": 2}}",
