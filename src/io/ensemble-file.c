@@ -84,6 +84,7 @@ dls_ensemble_load (const char *path, GError **error)
   g_autoptr (GError) local = NULL;
   g_autofree char *dir = g_path_get_dirname (path);
   g_autoptr (GMappedFile) map = NULL;
+  g_autoptr (GString) where = NULL;
   const char *text = NULL;
   gssize len = 0;
   JsonObject *o;
@@ -128,6 +129,13 @@ dls_ensemble_load (const char *path, GError **error)
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (error, path, "not a JSON object"), NULL;
+  where = g_string_new (NULL);
+  if (dls_json_find_bad_text (root, where))
+    {
+      g_autofree char *what = g_strdup_printf ("“%s” is not UTF-8 text", where->str);
+
+      return fail (error, path, what), NULL;
+    }
   o = json_node_get_object (root);
   kn = json_object_get_member (o, "kind");
   if (!holds (kn, G_TYPE_STRING) || g_strcmp0 (json_node_get_string (kn), "dlsia-ensemble") != 0)

@@ -24,4 +24,9 @@ char *dls_json_to_text (JsonNode *root, gsize *len);
 #define DLS_JSON_MAX_DEPTH 512
 gboolean dls_json_too_deep (const char *text, gssize len);
 
+/* json-glib turns the escape "\333" (not JSON, but it takes it) into the byte 0xdb, so a valid
+ * text file can still give strings that are not UTF-8.  TRUE, with the dotted name of the first
+ * such string or key appended to `where` ("classes[0].name"), when there is one. */
+gboolean dls_json_find_bad_text (JsonNode *node, GString *where);
+
 G_END_DECLS

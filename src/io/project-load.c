@@ -500,51 +500,6 @@ read_project (Reader *r, DlsProject *p, JsonObject *root)
   return TRUE;
 }
 
-/* json-glib turns the escape "\333" (not JSON, but it takes it) into the byte 0xdb, so a text
- * file can still give strings that are not UTF-8.  TRUE, with the dotted name of the first such
- * string or key in `where`, when there is one. */
-static gboolean
-find_bad_text (JsonNode *node, GString *where)
-{
-  gsize len = where->len;
-
-  if (JSON_NODE_HOLDS_OBJECT (node))
-    {
-      JsonObject *o = json_node_get_object (node);
-      g_autoptr (GList) members = json_object_get_members (o);
-
-      for (GList *l = members; l != NULL; l = l->next)
-        {
-          const char *key = l->data;
-
-          if (!g_utf8_validate (key, -1, NULL))
-            {
-              g_string_append (where, len ? " (a key in it)" : "a key");
-              return TRUE;
-            }
-          g_string_append_printf (where, "%s%s", len ? "." : "", key);
-          if (find_bad_text (json_object_get_member (o, key), where))
-            return TRUE;
-          g_string_truncate (where, len);
-        }
-    }
-  else if (JSON_NODE_HOLDS_ARRAY (node))
-    {
-      JsonArray *a = json_node_get_array (node);
-
-      for (guint i = 0; i < json_array_get_length (a); i++)
-        {
-          g_string_append_printf (where, "[%u]", i);
-          if (find_bad_text (json_array_get_element (a, i), where))
-            return TRUE;
-          g_string_truncate (where, len);
-        }
-    }
-  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    return !g_utf8_validate (json_node_get_string (node), -1, NULL);
-  return FALSE;
-}
-
 DlsProject *
 dls_project_load (const char *path, GError **error)
 {
@@ -644,7 +599,7 @@ dls_project_load (const char *path, GError **error)
     }
 
   where = g_string_new (NULL);
-  if (find_bad_text (root, where))
+  if (dls_json_find_bad_text (root, where))
     {
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                    "“%s” is not a DLSIA Studio project: “%s” is not UTF-8 text", name, where->str);

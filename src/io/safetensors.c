@@ -195,6 +195,7 @@ dls_safetensors_open (const char *path, GError **error)
   g_autofree char *base = g_path_get_basename (path);
   const guint8 *bytes;
   size_t len;
+  g_autoptr (GString) where = NULL;
   guint64 hlen = 0;
   JsonNode *root;
   JsonObject *header;
@@ -252,6 +253,12 @@ dls_safetensors_open (const char *path, GError **error)
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       corrupt (error, path, "the header is not a JSON object");
+      return NULL;
+    }
+  where = g_string_new (NULL);
+  if (dls_json_find_bad_text (root, where))
+    {
+      corrupt (error, path, "“%s” in the header is not UTF-8 text", where->str);
       return NULL;
     }
   st->data = bytes + 8 + hlen;
