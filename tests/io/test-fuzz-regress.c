@@ -197,6 +197,36 @@ test_model_hostile (void)
                          "\"b\": {\"dtype\": \"U8\", \"shape\": [2], \"data_offsets\": [1, 3]}}"),
                       "abc", "overlap");
 
+  /* json-glib's octal escapes give bytes that are not UTF-8, in a tensor name or in the
+   * config (escaped twice there) */
+  refuse_safetensors (T ("{\"\\333\": {\"dtype\": \"X\", \"shape\": [], \"data_offsets\": [0, 0]}}"),
+                      "", "not UTF-8");
+  refuse_safetensors (T ("{\"__metadata__\": {\"dlsia.config\": \"{\\\"architecture\\\": "
+                         "\\\"\\\\333\\\"}\"}}"),
+                      "", "“architecture” in the model config is not UTF-8");
+
+  /* configs whose numbers do not fit, or are of the wrong kind (a GLib critical, undefined
+   * behaviour in a cast, or a leak on the way out, before) */
+  refuse_safetensors (T ("{\"__metadata__\": {\"dlsia.config\": \"{\\\"architecture\\\": "
+                         "\\\"msdnet\\\", \\\"in_channels\\\": 1, \\\"out_channels\\\": 2, "
+                         "\\\"seed\\\": -1.5}\"}}"),
+                      "", "seed");
+  refuse_safetensors (T ("{\"__metadata__\": {\"dlsia.config\": \"{\\\"architecture\\\": "
+                         "\\\"msdnet\\\", \\\"in_channels\\\": 1, \\\"out_channels\\\": 2, "
+                         "\\\"num_layers\\\": 2, \\\"layer_width\\\": 1, "
+                         "\\\"dropout\\\": [[], 0, 0]}\"}}"),
+                      "", "dropout");
+  refuse_safetensors (T ("{\"__metadata__\": {\"dlsia.config\": \"{\\\"architecture\\\": "
+                         "\\\"smsnet\\\", \\\"in_channels\\\": 1, \\\"out_channels\\\": 2, "
+                         "\\\"layers\\\": 2, \\\"dilation_choices\\\": [1], "
+                         "\\\"network_type\\\": \\\"Nope\\\"}\"}}"),
+                      "", "network_type");
+  refuse_safetensors (T ("{\"__metadata__\": {\"dlsia.config\": \"{\\\"architecture\\\": "
+                         "\\\"smsnet\\\", \\\"in_channels\\\": 1, \\\"out_channels\\\": 2, "
+                         "\\\"layers\\\": 2, \\\"conformal\\\": {\\\"alpha\\\": 0.1, "
+                         "\\\"qhat\\\": 0.5, \\\"n_calibration\\\": 1e300}}\"}}"),
+                      "", "n_calibration");
+
   /* nesting deep enough to overflow a recursive parser's stack, in the header and in the
    * config string inside it */
   s = g_string_new ("{\"x\": ");
@@ -251,6 +281,9 @@ test_ensemble_hostile (void)
   refuse_text (dls_fuzz_ensemble, "{\"kind\": 3}", "kind");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": [\"dlsia-ensemble\"]}", "kind");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": null}", "kind");
+  refuse_text (dls_fuzz_ensemble,
+               "{\"kind\": \"dlsia-ensemble\", \"members\": [\"\\333.safetensors\"]}",
+               "“members[0]” is not UTF-8");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": \"dlsia-ensemble\", \"members\": {}}", "members");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": \"dlsia-ensemble\", \"members\": []}", "members");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": \"dlsia-ensemble\", \"members\": [3]}",
