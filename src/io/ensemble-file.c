@@ -120,10 +120,10 @@ dls_ensemble_load (const char *path, GError **error)
   if (map == NULL || !json_parser_load_from_data (parser, text, len, &local))
     {
       g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *why = g_utf8_make_valid (local->message, -1); /* json-glib quotes bad bytes */
 
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
-                   "“%s” is neither a model file nor an ensemble manifest (%s)", base,
-                   local->message);
+                   "“%s” is neither a model file nor an ensemble manifest (%s)", base, why);
       return NULL;
     }
   root = json_parser_get_root (parser);

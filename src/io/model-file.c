@@ -55,7 +55,9 @@ dls_model_load (const char *path, GError **error)
   if (local != NULL
       || !dls_model_config_from_json (&cfg, json_parser_get_root (parser), &local))
     {
-      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s”: %s", base, local->message);
+      g_autofree char *why = g_utf8_make_valid (local->message, -1); /* json-glib quotes bad bytes */
+
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s”: %s", base, why);
       return NULL;
     }
   m = dls_model_new (&cfg, &local);

@@ -575,18 +575,19 @@ dls_project_load (const char *path, GError **error)
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
     {
+      /* json-glib quotes the bad token as is, bytes that are not UTF-8 included */
+      g_autofree char *why = g_utf8_make_valid (local->message, -1);
       int line, column, used = 0;
 
       /* "<data>:3:14: Parse error: …" says where; the file's name is already in front */
-      if (sscanf (local->message, "<data>:%d:%d: %n", &line, &column, &used) == 2 && used > 0)
+      if (sscanf (why, "<data>:%d:%d: %n", &line, &column, &used) == 2 && used > 0)
         g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                      "“%s” is not a DLSIA Studio project: it is not valid JSON (line %d, "
                      "column %d: %s)",
-                     name, line, column, local->message + used);
+                     name, line, column, why + used);
       else
         g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
-                     "“%s” is not a DLSIA Studio project: it is not valid JSON (%s)", name,
-                     local->message);
+                     "“%s” is not a DLSIA Studio project: it is not valid JSON (%s)", name, why);
       return NULL;
     }
   root = json_parser_get_root (parser);

@@ -246,7 +246,9 @@ dls_safetensors_open (const char *path, GError **error)
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, (const char *) bytes + 8, (gssize) hlen, &local))
     {
-      corrupt (error, path, "the header is not JSON (%s)", local->message);
+      g_autofree char *why = g_utf8_make_valid (local->message, -1); /* quotes bad bytes */
+
+      corrupt (error, path, "the header is not JSON (%s)", why);
       return NULL;
     }
   root = json_parser_get_root (parser);

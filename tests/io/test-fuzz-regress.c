@@ -205,6 +205,8 @@ test_model_hostile (void)
                          "\\\"\\\\333\\\"}\"}}"),
                       "", "“architecture” in the model config is not UTF-8");
 
+  refuse_safetensors (T ("{\"a\\6677\"\n)}"), "", "not JSON");
+
   /* configs whose numbers do not fit, or are of the wrong kind (a GLib critical, undefined
    * behaviour in a cast, or a leak on the way out, before) */
   refuse_safetensors (T ("{\"__metadata__\": {\"dlsia.config\": \"{\\\"architecture\\\": "
@@ -266,6 +268,8 @@ test_project_hostile (void)
                "“classes[0].name” is not UTF-8");
   refuse_text (dls_fuzz_project, "{\"format\": 1, \"training\": {\"params\": {\"x\": [\"\\333\"]}}}",
                "“training.params.x[0]” is not UTF-8");
+  /* json-glib's parse error quotes the token, the bad byte included */
+  refuse_text (dls_fuzz_project, "{\"format\": 1, \"volume\": \"a\\6677\"\n)}", "not valid JSON");
   refuse (dls_fuzz_project, "{\"format\": 1, \xff}", 15, "not a text file");
 }
 
@@ -281,6 +285,7 @@ test_ensemble_hostile (void)
   refuse_text (dls_fuzz_ensemble, "{\"kind\": 3}", "kind");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": [\"dlsia-ensemble\"]}", "kind");
   refuse_text (dls_fuzz_ensemble, "{\"kind\": null}", "kind");
+  refuse_text (dls_fuzz_ensemble, "{\"kind\": \"a\\6677\"\n)}", "neither a model file");
   refuse_text (dls_fuzz_ensemble,
                "{\"kind\": \"dlsia-ensemble\", \"members\": [\"\\333.safetensors\"]}",
                "“members[0]” is not UTF-8");
