@@ -7,9 +7,11 @@
 
 #include <errno.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <string.h>
 
 #include "ensemble-file.h"
+#include "json-text.h"
 #include "safetensors.h"
 
 void
@@ -54,6 +56,28 @@ fail (GError **error, const char *path, const char *what)
   return FALSE;
 }
 
+/* json-glib's *_with_default getters complain (g_critical) about a member of the wrong kind;
+ * these say so instead. */
+static gboolean
+holds (JsonNode *node, GType type)
+{
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == type;
+}
+
+static gboolean
+get_number (JsonObject *o, const char *key, double fallback, double *out)
+{
+  JsonNode *node = json_object_get_member (o, key);
+
+  *out = fallback;
+  if (node == NULL)
+    return TRUE;
+  if (!holds (node, G_TYPE_DOUBLE) && !holds (node, G_TYPE_INT64))
+    return FALSE;
+  *out = json_node_get_double (node);
+  return isfinite (*out);
+}
+
 DlsEnsemble *
 dls_ensemble_load (const char *path, GError **error)
 {
@@ -61,9 +85,14 @@ dls_ensemble_load (const char *path, GError **error)
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
   g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr (GMappedFile) map = NULL;
+  g_autoptr (GString) where = NULL;
+  const char *text = NULL;
+  gssize len = 0;
   JsonObject *o;
   JsonArray *members;
-  JsonNode *root, *mn, *cn;
+  JsonNode *root, *mn, *cn, *kn;
+  double n;
 
   if (dls_path_is_model_file (path))
     {
@@ -78,20 +107,40 @@ dls_ensemble_load (const char *path, GError **error)
       e->paths[0] = g_strdup (path);
       return g_steal_pointer (&e);
     }
-  if (!json_parser_load_from_mapped_file (parser, path, &local))
+  /* mapped and looked at before json-glib parses it (recursively) */
+  map = g_mapped_file_new (path, FALSE, &local);
+  if (map != NULL)
+    {
+      text = g_mapped_file_get_contents (map);
+      len = (gssize) g_mapped_file_get_length (map);
+      if (text == NULL)
+        text = "";
+    }
+  if (map != NULL && dls_json_too_deep (text, len))
+    return fail (error, path, "its lists and objects are nested more than "
+                              G_STRINGIFY (DLS_JSON_MAX_DEPTH) " deep"), NULL;
+  if (map == NULL || !json_parser_load_from_data (parser, text, len, &local))
     {
       g_autofree char *base = g_path_get_basename (path);
+      g_autofree char *why = g_utf8_make_valid (local->message, -1); /* json-glib quotes bad bytes */
 
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
-                   "“%s” is neither a model file nor an ensemble manifest (%s)", base,
-                   local->message);
+                   "“%s” is neither a model file nor an ensemble manifest (%s)", base, why);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return fail (error, path, "not a JSON object"), NULL;
+  where = g_string_new (NULL);
+  if (dls_json_find_bad_text (root, where))
+    {
+      g_autofree char *what = g_strdup_printf ("“%s” is not UTF-8 text", where->str);
+
+      return fail (error, path, what), NULL;
+    }
   o = json_node_get_object (root);
-  if (g_strcmp0 (json_object_get_string_member_with_default (o, "kind", ""), "dlsia-ensemble") != 0)
+  kn = json_object_get_member (o, "kind");
+  if (!holds (kn, G_TYPE_STRING) || g_strcmp0 (json_node_get_string (kn), "dlsia-ensemble") != 0)
     return fail (error, path, "\"kind\" is not \"dlsia-ensemble\""), NULL;
   mn = json_object_get_member (o, "members");
   if (mn == NULL || !JSON_NODE_HOLDS_ARRAY (mn)
@@ -134,9 +183,11 @@ dls_ensemble_load (const char *path, GError **error)
       JsonObject *c = json_node_get_object (cn);
 
       e->has_conformal = TRUE;
-      e->alpha = json_object_get_double_member_with_default (c, "alpha", 0.1);
-      e->qhat = json_object_get_double_member_with_default (c, "qhat", 1.0);
-      e->n_calibration = json_object_get_int_member_with_default (c, "n_calibration", 0);
+      if (!get_number (c, "alpha", 0.1, &e->alpha) || !get_number (c, "qhat", 1.0, &e->qhat)
+          || !get_number (c, "n_calibration", 0, &n))
+        return fail (error, path, "the conformal alpha, qhat or n_calibration is not a number"),
+               NULL;
+      e->n_calibration = (int64_t) CLAMP (n, 0, (double) G_MAXINT64 / 2);
       if (!(e->alpha > 0 && e->alpha < 1 && e->qhat >= 0 && e->qhat <= 1))
         return fail (error, path, "the conformal alpha or qhat is out of range"), NULL;
     }

@@ -180,3 +180,77 @@ dls_json_to_text (JsonNode *root, gsize *len)
     *len = out->len;
   return g_string_free (out, FALSE);
 }
+
+gboolean
+dls_json_too_deep (const char *text, gssize len)
+{
+  gboolean in_string = FALSE;
+  int depth = 0;
+
+  for (gssize i = 0; len < 0 ? text[i] != '\0' : i < len; i++)
+    {
+      char c = text[i];
+
+      if (in_string)
+        {
+          if (c == '\\' && (len < 0 ? text[i + 1] != '\0' : i + 1 < len))
+            i++;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > DLS_JSON_MAX_DEPTH)
+            return TRUE;
+        }
+      else if (c == ']' || c == '}')
+        depth--;
+    }
+  return FALSE;
+}
+
+gboolean
+dls_json_find_bad_text (JsonNode *node, GString *where)
+{
+  gsize len = where->len;
+
+  if (node == NULL)
+    return FALSE;
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *o = json_node_get_object (node);
+      g_autoptr (GList) members = json_object_get_members (o);
+
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          const char *key = l->data;
+
+          if (!g_utf8_validate (key, -1, NULL))
+            {
+              g_string_append (where, len ? " (a key in it)" : "a key");
+              return TRUE;
+            }
+          g_string_append_printf (where, "%s%s", len ? "." : "", key);
+          if (dls_json_find_bad_text (json_object_get_member (o, key), where))
+            return TRUE;
+          g_string_truncate (where, len);
+        }
+    }
+  else if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *a = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          g_string_append_printf (where, "[%u]", i);
+          if (dls_json_find_bad_text (json_array_get_element (a, i), where))
+            return TRUE;
+          g_string_truncate (where, len);
+        }
+    }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return !g_utf8_validate (json_node_get_string (node), -1, NULL);
+  return FALSE;
+}

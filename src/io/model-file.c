@@ -11,6 +11,7 @@
 
 #include <string.h>
 
+#include "json-text.h"
 #include "safetensors.h"
 
 DlsModel *
@@ -20,6 +21,7 @@ dls_model_load (const char *path, GError **error)
   g_autofree char *base = g_path_get_basename (path);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
+  g_autoptr (GString) where = g_string_new (NULL);
   DlsModelConfig cfg;
   const char *json;
   DlsModel *m;
@@ -36,10 +38,26 @@ dls_model_load (const char *path, GError **error)
                    base);
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, json, -1, &local)
+  if (dls_json_too_deep (json, -1))
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s”: the model config's lists and objects are nested more than %d deep",
+                   base, DLS_JSON_MAX_DEPTH);
+      return NULL;
+    }
+  if (json_parser_load_from_data (parser, json, -1, &local)
+      && dls_json_find_bad_text (json_parser_get_root (parser), where))
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s”: “%s” in the model config is not UTF-8 text", base, where->str);
+      return NULL;
+    }
+  if (local != NULL
       || !dls_model_config_from_json (&cfg, json_parser_get_root (parser), &local))
     {
-      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s”: %s", base, local->message);
+      g_autofree char *why = g_utf8_make_valid (local->message, -1); /* json-glib quotes bad bytes */
+
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT, "“%s”: %s", base, why);
       return NULL;
     }
   m = dls_model_new (&cfg, &local);

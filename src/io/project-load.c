@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "json-text.h"
 #include "project-private.h"
 
 /* A project file is a few kilobytes; anything much larger was picked by mistake (a TIFF). */
@@ -499,40 +500,6 @@ read_project (Reader *r, DlsProject *p, JsonObject *root)
   return TRUE;
 }
 
-/* json-glib parses recursively: a file of a million "[" would overflow the stack.  A project
- * is a few levels deep; architecture parameters may add a few more. */
-#define MAX_DEPTH 512
-
-static gboolean
-too_deep (const char *text, gsize len)
-{
-  gboolean in_string = FALSE;
-  int depth = 0;
-
-  for (gsize i = 0; i < len; i++)
-    {
-      char c = text[i];
-
-      if (in_string)
-        {
-          if (c == '\\')
-            i++;
-          else if (c == '"')
-            in_string = FALSE;
-        }
-      else if (c == '"')
-        in_string = TRUE;
-      else if (c == '[' || c == '{')
-        {
-          if (++depth > MAX_DEPTH)
-            return TRUE;
-        }
-      else if (c == ']' || c == '}')
-        depth--;
-    }
-  return FALSE;
-}
-
 DlsProject *
 dls_project_load (const char *path, GError **error)
 {
@@ -543,6 +510,7 @@ dls_project_load (const char *path, GError **error)
   g_autofree char *abs_path = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *text = NULL;
+  g_autoptr (GString) where = NULL;
   GStatBuf st;
   gsize len;
   JsonNode *root;
@@ -596,29 +564,30 @@ dls_project_load (const char *path, GError **error)
                    "“%s” is not a DLSIA Studio project: it is not a text file", name);
       return NULL;
     }
-  if (too_deep (text, len))
+  if (dls_json_too_deep (text, (gssize) len))
     {
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                    "“%s” is not a DLSIA Studio project: its lists and objects are nested more "
                    "than %d deep",
-                   name, MAX_DEPTH);
+                   name, DLS_JSON_MAX_DEPTH);
       return NULL;
     }
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, text, (gssize) len, &local))
     {
+      /* json-glib quotes the bad token as is, bytes that are not UTF-8 included */
+      g_autofree char *why = g_utf8_make_valid (local->message, -1);
       int line, column, used = 0;
 
       /* "<data>:3:14: Parse error: …" says where; the file's name is already in front */
-      if (sscanf (local->message, "<data>:%d:%d: %n", &line, &column, &used) == 2 && used > 0)
+      if (sscanf (why, "<data>:%d:%d: %n", &line, &column, &used) == 2 && used > 0)
         g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                      "“%s” is not a DLSIA Studio project: it is not valid JSON (line %d, "
                      "column %d: %s)",
-                     name, line, column, local->message + used);
+                     name, line, column, why + used);
       else
         g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
-                     "“%s” is not a DLSIA Studio project: it is not valid JSON (%s)", name,
-                     local->message);
+                     "“%s” is not a DLSIA Studio project: it is not valid JSON (%s)", name, why);
       return NULL;
     }
   root = json_parser_get_root (parser);
@@ -627,6 +596,14 @@ dls_project_load (const char *path, GError **error)
       g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
                    "“%s” is not a DLSIA Studio project: it holds %s, not a JSON object", name,
                    root == NULL ? "nothing" : kind_of (root));
+      return NULL;
+    }
+
+  where = g_string_new (NULL);
+  if (dls_json_find_bad_text (root, where))
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” is not a DLSIA Studio project: “%s” is not UTF-8 text", name, where->str);
       return NULL;
     }
 

@@ -14,6 +14,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "json-text.h"
 #include "safetensors.h"
 
 #define MAX_HEADER (100 * 1024 * 1024)
@@ -194,6 +195,7 @@ dls_safetensors_open (const char *path, GError **error)
   g_autofree char *base = g_path_get_basename (path);
   const guint8 *bytes;
   size_t len;
+  g_autoptr (GString) where = NULL;
   guint64 hlen = 0;
   JsonNode *root;
   JsonObject *header;
@@ -235,16 +237,30 @@ dls_safetensors_open (const char *path, GError **error)
                hlen, len);
       return NULL;
     }
+  if (dls_json_too_deep ((const char *) bytes + 8, (gssize) hlen))
+    {
+      corrupt (error, path, "the header's lists and objects are nested more than %d deep",
+               DLS_JSON_MAX_DEPTH);
+      return NULL;
+    }
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, (const char *) bytes + 8, (gssize) hlen, &local))
     {
-      corrupt (error, path, "the header is not JSON (%s)", local->message);
+      g_autofree char *why = g_utf8_make_valid (local->message, -1); /* quotes bad bytes */
+
+      corrupt (error, path, "the header is not JSON (%s)", why);
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       corrupt (error, path, "the header is not a JSON object");
+      return NULL;
+    }
+  where = g_string_new (NULL);
+  if (dls_json_find_bad_text (root, where))
+    {
+      corrupt (error, path, "“%s” in the header is not UTF-8 text", where->str);
       return NULL;
     }
   st->data = bytes + 8 + hlen;

@@ -762,8 +762,43 @@ get_norm_name (Reader *r, JsonObject *o)
   return TRUE;
 }
 
+/* A seed as the writer stores it: an int64 (seeds past 2^63 wrap to negative numbers), or a
+ * whole number written as a float. */
+static uint64_t
+get_seed (Reader *r, JsonObject *o)
+{
+  JsonNode *n = member (r, o, "seed", FALSE);
+  double v;
+
+  if (n != NULL && is_number (n) && json_node_get_value_type (n) == G_TYPE_INT64)
+    return (uint64_t) json_node_get_int (n);
+  v = get_num (r, o, "seed", FALSE, 0);
+  if (r->ok && !(v == floor (v) && v >= 0 && v < 18446744073709551616.0))
+    {
+      g_set_error (r->error, DLS_ERROR, DLS_ERROR_ARGUMENT,
+                   "model config: “seed” must be a whole number from 0");
+      r->ok = FALSE;
+    }
+  return r->ok ? (uint64_t) v : 0;
+}
+
+static gboolean config_from_json (DlsModelConfig *c, JsonNode *node, GError **error);
+
+/* Whatever went wrong, nothing allocated stays behind in c. */
 gboolean
 dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
+{
+  memset (c, 0, sizeof *c);
+  if (!config_from_json (c, node, error))
+    {
+      dls_model_config_clear (c);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
 {
   Reader r = { NULL, error, TRUE };
   JsonObject *o;
@@ -797,7 +832,7 @@ dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
   dls_model_config_init (c, arch);
   c->in_channels = get_int (&r, o, "in_channels", arch != DLS_ARCH_MSAE, c->in_channels);
   c->out_channels = get_int (&r, o, "out_channels", arch != DLS_ARCH_MSAE, c->out_channels);
-  c->seed = (uint64_t) get_num (&r, o, "seed", FALSE, 0);
+  c->seed = get_seed (&r, o);
   switch (arch)
     {
     case DLS_ARCH_MSDNET:
@@ -819,7 +854,10 @@ dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
           {
             JsonArray *a = JSON_NODE_HOLDS_ARRAY (d) ? json_node_get_array (d) : NULL;
 
-            if (a == NULL || json_array_get_length (a) != 3)
+            if (a == NULL || json_array_get_length (a) != 3
+                || !is_number (json_array_get_element (a, 0))
+                || !is_number (json_array_get_element (a, 1))
+                || !is_number (json_array_get_element (a, 2)))
               {
                 g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
                              "model config: “dropout” must be null or three rates");
@@ -989,17 +1027,20 @@ dls_model_config_from_json (DlsModelConfig *c, JsonNode *node, GError **error)
     if (cn && JSON_NODE_HOLDS_OBJECT (cn))
       {
         JsonObject *co = json_node_get_object (cn);
+        double n;
 
         c->conformal_set = TRUE;
         c->conformal_alpha = get_num (&r, co, "alpha", TRUE, 0.1);
         c->conformal_qhat = get_num (&r, co, "qhat", TRUE, 1);
-        c->conformal_n = (int64_t) get_num (&r, co, "n_calibration", FALSE, 0);
+        n = get_num (&r, co, "n_calibration", FALSE, 0);
+        c->conformal_n = n >= 0 && n < 1e18 ? (int64_t) n : -1;
         if (r.ok
             && !(c->conformal_alpha > 0 && c->conformal_alpha < 1 && c->conformal_qhat >= 0
-                 && c->conformal_qhat <= 1))
+                 && c->conformal_qhat <= 1 && c->conformal_n >= 0))
           {
             g_set_error (error, DLS_ERROR, DLS_ERROR_ARGUMENT,
-                         "model config: the conformal alpha or qhat is out of range");
+                         "model config: the conformal alpha, qhat or n_calibration is out of "
+                         "range");
             r.ok = FALSE;
           }
       }

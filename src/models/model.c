@@ -20,13 +20,14 @@ dls_model_conv (DlsGraph *g, const char *name, DlsNode x, int out_ch, int k, gbo
 {
   g_autofree char *wn = g_strconcat (name, ".weight", NULL);
   g_autofree char *bn = g_strconcat (name, ".bias", NULL);
-  DlsShape s = dls_graph_shape (g, x);
-  int64_t wshape[4] = { out_ch, s.c, k, k };
+  int64_t wshape[4] = { out_ch, 0, k, k };
   int64_t bshape[1] = { out_ch };
   DlsNode w, b = DLS_NODE_NONE;
 
+  /* a failed op upstream: quietly on (dls_graph_shape() would complain) */
   if (x == DLS_NODE_NONE)
     return DLS_NODE_NONE;
+  wshape[1] = dls_graph_shape (g, x).c;
   w = dls_graph_param (g, wn, 4, wshape);
   if (bias)
     b = dls_graph_param (g, bn, 1, bshape);

@@ -394,7 +394,7 @@ edge_op (DlsGraph *g, const char *name, DlsNode x, int out_ch, int k, int dil, g
   g_autofree char *wn = g_strconcat (name, ".weight", NULL);
   g_autofree char *bn = g_strconcat (name, ".bias", NULL);
   int pad = dil * (k - 1) / 2;
-  int cin = dls_graph_shape (g, x).c;
+  int cin = x == DLS_NODE_NONE ? 0 : dls_graph_shape (g, x).c; /* NONE: a failed op upstream */
   int64_t bshape[1] = { out_ch };
   DlsNode w, b = DLS_NODE_NONE;
 
@@ -464,6 +464,8 @@ dls_sms_build_edges (DlsGraph *g, const char *prefix, const DlsSmsGraph *graph, 
           acc[E->from] = n_parts[E->from] == 1 ? p[0] : dls_graph_concat (g, n_parts[E->from], p);
         }
       src = acc[E->from];
+      if (src == DLS_NODE_NONE)
+        return DLS_NODE_NONE; /* an edge into it failed; the graph holds the error */
       ss = dls_graph_shape (g, src);
       for (int i = 0; i < ABS (pv - pu); i++)
         stride *= stride_base;

@@ -81,7 +81,7 @@ dls_tunet_build (DlsGraph *g, const DlsModelConfig *c, DlsNode x, DlsModelNodes 
       g_autofree char *wn = g_strdup_printf ("Step Up %d.weight", i);
       g_autofree char *bn = g_strdup_printf ("Step Up %d.bias", i);
       g_autofree char *block = g_strdup_printf ("Decode_%d", i);
-      int cin = dls_graph_shape (g, x).c;
+      int cin = x == DLS_NODE_NONE ? 0 : dls_graph_shape (g, x).c; /* NONE: failed upstream */
       int64_t wshape[4] = { cin, e_out[i], 2, 2 }, bshape[1] = { e_out[i] };
       int oph = hs[i] - 2 * hs[i + 1], opw = ws[i] - 2 * ws[i + 1];
       DlsConvTransposeArgs ta = { .stride = 2, .output_padding = { oph, opw } };
