@@ -211,6 +211,13 @@ dls_safetensors_open (const char *path, GError **error)
                    base);
       return NULL;
     }
+  /* a pipe or a device would block or never end: only plain files (or links to them) */
+  if (g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    {
+      g_set_error (error, DLS_IO_ERROR, DLS_IO_ERROR_FORMAT,
+                   "“%s” is not a regular file (a pipe or a device?), not a model file", base);
+      return NULL;
+    }
   st->map = g_mapped_file_new (path, FALSE, &local);
   if (st->map == NULL)
     {

@@ -9,6 +9,7 @@
 
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "safetensors.h"
 
@@ -177,6 +178,13 @@ test_bad_containers (void)
 
   expect_load_error ("/nonexistent/dir/m.safetensors", "no such file");
   expect_load_error (tmpdir, "is a folder");
+  /* a pipe would block a reader for ever */
+  {
+    g_autofree char *fifo = tmp_path ("pipe.safetensors");
+
+    g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+    expect_load_error (fifo, "not a regular file");
+  }
   g_assert_true (g_file_set_contents (path, "", 0, NULL));
   expect_load_error (path, "too short");
   g_assert_true (g_file_set_contents (path, bytes, (gssize) len / 2, NULL));
