@@ -590,6 +590,29 @@ NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, in
 void NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
                                             int OC, int W, int y0, int y1, int n);
 
+/* One vector of OB dY rows (gsc apart) against CB2 x rows (xsc apart) */
+static inline __attribute__ ((always_inline)) void
+pointwise_dw_step (vf acc[4][2], const float *g, int64_t gsc, const float *xr, int64_t xsc,
+                   int x0, vf tail_mask, const bool tail, const int OB, const int CB2)
+{
+  vf xv[2], gv;
+
+  for (int k = 0; k < CB2; k++)
+    {
+      xv[k] = load (xr + k * xsc + x0);
+      if (tail)
+        xv[k] *= tail_mask;
+    }
+  for (int o = 0; o < OB; o++)
+    {
+      gv = load (g + o * gsc + x0);
+      if (tail)
+        gv *= tail_mask;
+      for (int k = 0; k < CB2; k++)
+        acc[o][k] += gv * xv[k];
+    }
+}
+
 static inline __attribute__ ((always_inline)) void
 pointwise_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int o0, int W, int y0,
                    int y1, int n, vf tail_mask, const int OB, const int CB2)
@@ -603,24 +626,14 @@ pointwise_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int o0, int 
     {
       const float *g = dls_view_at (dy, n, o0, row, 0);
       const float *xr = dls_view_at (x, n, c, row, 0);
-      for (int x0 = 0; x0 < W; x0 += V)
-        {
-          vf xv[2], gv;
-          for (int k = 0; k < CB2; k++)
-            {
-              xv[k] = load (xr + k * x.sc + x0);
-              if (W - x0 < V)
-                xv[k] *= tail_mask;
-            }
-          for (int o = 0; o < OB; o++)
-            {
-              gv = load (g + o * dy.sc + x0);
-              if (W - x0 < V)
-                gv *= tail_mask;
-              for (int k = 0; k < CB2; k++)
-                acc[o][k] += gv * xv[k];
-            }
-        }
+      int x0 = 0;
+
+      /* whole vectors, then the last part vector (same order of the sums) */
+#pragma GCC unroll 2
+      for (; x0 + V <= W; x0 += V)
+        pointwise_dw_step (acc, g, dy.sc, xr, x.sc, x0, tail_mask, false, OB, CB2);
+      if (x0 < W)
+        pointwise_dw_step (acc, g, dy.sc, xr, x.sc, x0, tail_mask, true, OB, CB2);
     }
   for (int o = 0; o < OB; o++)
     for (int k = 0; k < CB2; k++)
@@ -655,16 +668,16 @@ NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsVi
         }
       dbp[oc] = hsum (bacc);
     }
-  /* rows in chunks of 8, so the chunk of dY stays in L1/L2 while every channel meets it */
+  /* rows in chunks of 8, so the chunk of dY stays in L1/L2 while every channel meets it; the
+   * output blocks inside, so the rows of x are read once */
   for (int r0 = y0; r0 < y1; r0 += 8)
     {
       int r1 = MIN (r0 + 8, y1);
-      for (int o0 = 0; o0 < OC; o0 += 4)
-        {
-          int ob = MIN (4, OC - o0);
-          for (int c = 0; c < C; c += 2)
-            {
-              bool two = c + 1 < C;
+      for (int c = 0; c < C; c += 2)
+        for (int o0 = 0; o0 < OC; o0 += 4)
+          {
+            int ob = MIN (4, OC - o0);
+            bool two = c + 1 < C;
 #define PW_CASE(OB)                                                                    \
   case OB:                                                                             \
     if (two)                                                                           \
@@ -672,18 +685,17 @@ NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsVi
     else                                                                               \
       pointwise_dw_rows (dwp, dy, x, C, c, o0, W, r0, r1, n, tail_mask, OB, 1);        \
     break;
-              switch (ob)
-                {
-                  PW_CASE (1)
-                  PW_CASE (2)
-                  PW_CASE (3)
-                  PW_CASE (4)
-                default:
-                  g_assert_not_reached ();
-                }
+            switch (ob)
+              {
+                PW_CASE (1)
+                PW_CASE (2)
+                PW_CASE (3)
+                PW_CASE (4)
+              default:
+                g_assert_not_reached ();
+              }
 #undef PW_CASE
-            }
-        }
+          }
     }
 }
 
