@@ -131,11 +131,11 @@ halo_parallel (DlsGraph *g, DlsView v, DlsShape s, DlsHaloMode mode, bool fold)
 {
   HaloJob j = { v, s, mode, fold };
   int planes = s.n * s.c;
+  int tasks = planes > 1 && dls_shape_numel (s) >= 16384 ? MIN (dls_graph_tasks (g), planes) : 1;
 
   if (v.halo <= 0 || v.p == NULL)
     return;
-  dls_parallel (planes > 1 && dls_shape_numel (s) >= 65536 ? MIN (dls_graph_tasks (g), planes) : 1,
-                halo_task, &j);
+  dls_parallel (tasks, halo_task, &j);
 }
 
 /* ---- row-parallel helper for element-wise ops ---- */

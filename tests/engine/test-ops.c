@@ -127,6 +127,9 @@ test_conv2d_block (void)
   /* more input channels than one pass of the forward takes (16): the sums go through y */
   run_conv (1, 37, 6, 13, 29, 3, 1, 4, 4, DLS_PAD_REFLECT, true, true);
   run_conv (2, 34, 4, 9, 19, 3, 1, 1, 1, DLS_PAD_ZEROS, true, true);
+  /* maps large enough that the halo fill and the gradient's fold (reflect: the input; zeros:
+   * the output, which has a reader) are split between tasks */
+  run_conv (2, 5, 3, 71, 73, 3, 1, 2, 2, DLS_PAD_REFLECT, true, true);
   /* 1×1 */
   run_conv (1, 41, 3, 7, 21, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
   run_conv (1, 23, 6, 7, 70, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
