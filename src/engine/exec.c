@@ -9,6 +9,7 @@
 #include "engine-private.h"
 
 #include <math.h>
+#include <time.h>
 
 /* ---- halos ---- */
 
@@ -96,6 +97,45 @@ dls_finalize_grad (DlsView v, int n, int c, int h, int w, DlsHaloMode mode)
   for (int in = 0; in < n; in++)
     for (int ic = 0; ic < c; ic++)
       fold_plane (dls_view_at (v, in, ic, 0, 0), v.sh, h, w, v.halo, mode);
+}
+
+/* The halo service over the pool, planes split between tasks: run serially between two
+ * parallel kernels they would be the larger part of a two-thread step's idle time. */
+typedef struct
+{
+  DlsView v;
+  DlsShape s;
+  DlsHaloMode mode;
+  bool fold;
+} HaloJob;
+
+static void
+halo_task (void *data, int task, int n_tasks)
+{
+  HaloJob *j = data;
+  int64_t lo, hi;
+
+  dls_split ((int64_t) j->s.n * j->s.c, n_tasks, task, &lo, &hi);
+  for (int64_t i = lo; i < hi; i++)
+    {
+      float *p = dls_view_at (j->v, i / j->s.c, i % j->s.c, 0, 0);
+      if (j->fold)
+        fold_plane (p, j->v.sh, j->s.h, j->s.w, j->v.halo, j->mode);
+      else
+        fill_plane (p, j->v.sh, j->s.h, j->s.w, j->v.halo, j->mode);
+    }
+}
+
+static void
+halo_parallel (DlsGraph *g, DlsView v, DlsShape s, DlsHaloMode mode, bool fold)
+{
+  HaloJob j = { v, s, mode, fold };
+  int planes = s.n * s.c;
+  int tasks = planes > 1 && dls_shape_numel (s) >= 16384 ? MIN (dls_graph_tasks (g), planes) : 1;
+
+  if (v.halo <= 0 || v.p == NULL)
+    return;
+  dls_parallel (tasks, halo_task, &j);
 }
 
 /* ---- row-parallel helper for element-wise ops ---- */
@@ -347,17 +387,34 @@ cancelled (DlsGraph *g)
 
 /* ---- profile (DLSIA_PROFILE) ---- */
 
+/* DLSIA_PROFILE=cpu: the calling thread's CPU time instead of the wall clock.  On a shared,
+ * loaded machine it is much steadier; it counts only the caller's share of the work, so it is
+ * meant for one thread. */
+static double
+prof_clock (void)
+{
+  static int cpu = -1;
+  struct timespec t;
+
+  if (cpu < 0)
+    cpu = g_strcmp0 (g_getenv ("DLSIA_PROFILE"), "cpu") == 0;
+  if (!cpu)
+    return g_get_monotonic_time () * 1e-6;
+  clock_gettime (CLOCK_THREAD_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 static double
 prof_now (DlsGraph *g)
 {
-  return g->prof ? g_get_monotonic_time () * 1e-6 : 0.0;
+  return g->prof ? prof_clock () : 0.0;
 }
 
 static void
 prof_add (DlsGraph *g, int node, int pass, double t0)
 {
   if (g->prof)
-    g->prof[2 * (size_t) node + pass] += g_get_monotonic_time () * 1e-6 - t0;
+    g->prof[2 * (size_t) node + pass] += prof_clock () - t0;
 }
 
 static int
@@ -425,21 +482,36 @@ dls_graph_forward (DlsGraph *g)
       t0 = prof_now (g);
       dls_op_info (n->op)->forward (g, n);
       if (dls_node_owns_values (n) && n->value.halo > 0)
-        dls_fill_halo (n->value, n->shape.n, n->shape.c, n->shape.h, n->shape.w,
-                       dls_node_halo_mode (g, n));
+        halo_parallel (g, n->value, n->shape, dls_node_halo_mode (g, n), false);
       prof_add (g, i, 0, t0);
     }
   return TRUE;
+}
+
+typedef struct
+{
+  float *p;
+  int64_t len;
+} ZeroJob;
+
+static void
+zero_task (void *data, int task, int n_tasks)
+{
+  ZeroJob *j = data;
+  int64_t lo, hi;
+
+  dls_split (j->len, n_tasks, task, &lo, &hi);
+  memset (j->p + lo, 0, sizeof (float) * (hi - lo));
 }
 
 static void
 zero_root_grad (DlsGraph *g, DlsNodeImpl *r)
 {
   DlsView v = r->grad;
-  int64_t len = v.sn * r->shape.n;
+  /* The root's whole block, halos included; split between tasks when large. */
+  ZeroJob j = { v.p - v.halo * v.sh - v.halo, v.sn * r->shape.n };
 
-  /* The root's whole block, halos included. */
-  memset (v.p - v.halo * v.sh - v.halo, 0, sizeof (float) * len);
+  dls_parallel (j.len >= 262144 ? dls_graph_tasks (g) : 1, zero_task, &j);
 }
 
 gboolean
@@ -526,8 +598,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
        * the producer reads it; an input has no producer, so only reflect matters there. */
       if (dls_node_owns_values (n) && n->grad.halo > 0
           && (n->op != DLS_OP_INPUT || dls_node_halo_mode (g, n) == DLS_HALO_REFLECT))
-        dls_finalize_grad (n->grad, n->shape.n, n->shape.c, n->shape.h, n->shape.w,
-                           dls_node_halo_mode (g, n));
+        halo_parallel (g, n->grad, n->shape, dls_node_halo_mode (g, n), true);
       if (dls_op_info (n->op)->backward)
         dls_op_info (n->op)->backward (g, n);
       prof_add (g, k, 1, t0);

@@ -416,6 +416,9 @@ NAME (dls_direct_backward_input) (DlsView dx, DlsView dy, const float *w, int C,
 /* accumulator vectors per output channel, for OB channels in one block */
 #define BLOCK_NV(OB) ((OB) >= 4 ? 2 : (OB) == 3 ? 3 : (OB) == 2 ? 4 : 6)
 #define BLOCK_MAX    6
+/* input channels per pass of dls_block_conv: the three rows of each that a strip reads stay in
+ * L1 (a concat of 67 channels would not), the partial sums going through y */
+#define BLOCK_CC 16
 #define BLOCK_MAX_NV 6
 
 /* A plain broadcast (splat's 0 + x costs an add; a loop of lane stores is not recognised) */
@@ -504,17 +507,19 @@ block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t
     memcpy (dst + o * dsc, t + o * NV * V, sizeof (float) * nx);
 }
 
+/* a block of OB output channels over columns [xb, xe) of one row, from input channels
+ * [c0, c0 + cn), starting from the bias (b may be NULL) unless acc */
 #define BLOCK_CASE(KS, OB)                                                                    \
   case OB:                                                                                    \
     {                                                                                         \
       const int sw = BLOCK_NV (OB) * V;                                                       \
       int x0 = xb;                                                                            \
       for (; x0 + sw <= xe; x0 += sw)                                                         \
-        block_strip (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, C, d, accumulate, KS,   \
-                     OB, BLOCK_NV (OB));                                                      \
+        block_strip (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, cn, d, acc, KS, OB,     \
+                     BLOCK_NV (OB));                                                          \
       if (x0 < xe)                                                                            \
-        block_strip_tail (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, C, d, xe - x0,     \
-                          accumulate, KS, OB, BLOCK_NV (OB));                                 \
+        block_strip_tail (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, cn, d, xe - x0,    \
+                          acc, KS, OB, BLOCK_NV (OB));                                        \
     }                                                                                         \
     break;
 
@@ -523,7 +528,9 @@ block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t
  * (KS / 2)·d past the region.  wp: the weights packed by block (see dls_block_pack: block i
  * covers output channels [OC·i/nb, OC·(i+1)/nb) and starts at the first one's offset × C·KS²).
  * accumulate: add to y instead of starting from the bias (b may be NULL).  Rows go in combs d
- * apart, so consecutive rows share two of their three input rows. */
+ * apart, so consecutive rows share two of their three input rows; input channels go BLOCK_CC
+ * at a time through each comb, the sums passing through y (stored and reloaded as they are, so
+ * the result does not change). */
 void NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, int C, int OC,
                             int KS, int d, int xb, int xe, int y0, int y1, int n,
                             bool accumulate);
@@ -533,43 +540,48 @@ NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, in
                        int KS, int d, int xb, int xe, int y0, int y1, int n, bool accumulate)
 {
   int nb = (OC + BLOCK_MAX - 1) / BLOCK_MAX, step = KS == 3 ? d : 1;
+  int nc = (C + BLOCK_CC - 1) / BLOCK_CC;
 
   for (int b0 = y0; b0 < y1; b0 += 8 * step)
     for (int r = 0; r < step; r++)
-      for (int row = b0 + r; row < MIN (y1, b0 + 8 * step); row += step)
-        for (int i = 0; i < nb; i++)
-          {
-            int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
-            float *dst = dls_view_at (y, n, o0, row, 0);
-            const float *src = dls_view_at (x, n, 0, row, 0);
-            const float *wpb = wp + (int64_t) o0 * C * KS * KS;
-            const float *bias = b ? b + o0 : NULL;
+      for (int k = 0; k < nc; k++)
+        for (int row = b0 + r; row < MIN (y1, b0 + 8 * step); row += step)
+          for (int i = 0; i < nb; i++)
+            {
+              int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
+              int c0 = C * k / nc, cn = C * (k + 1) / nc - c0;
+              float *dst = dls_view_at (y, n, o0, row, 0);
+              const float *src = dls_view_at (x, n, c0, row, 0);
+              /* block i's weights, [c][t][o], from channel c0 on */
+              const float *wpb = wp + ((int64_t) o0 * C + (int64_t) c0 * ob) * KS * KS;
+              const float *bias = b ? b + o0 : NULL;
+              bool acc = accumulate || k > 0;
 
-            if (KS == 3)
-              switch (ob)
-                {
-                  BLOCK_CASE (3, 1)
-                  BLOCK_CASE (3, 2)
-                  BLOCK_CASE (3, 3)
-                  BLOCK_CASE (3, 4)
-                  BLOCK_CASE (3, 5)
-                  BLOCK_CASE (3, 6)
-                default:
-                  g_assert_not_reached ();
-                }
-            else
-              switch (ob)
-                {
-                  BLOCK_CASE (1, 1)
-                  BLOCK_CASE (1, 2)
-                  BLOCK_CASE (1, 3)
-                  BLOCK_CASE (1, 4)
-                  BLOCK_CASE (1, 5)
-                  BLOCK_CASE (1, 6)
-                default:
-                  g_assert_not_reached ();
-                }
-          }
+              if (KS == 3)
+                switch (ob)
+                  {
+                    BLOCK_CASE (3, 1)
+                    BLOCK_CASE (3, 2)
+                    BLOCK_CASE (3, 3)
+                    BLOCK_CASE (3, 4)
+                    BLOCK_CASE (3, 5)
+                    BLOCK_CASE (3, 6)
+                  default:
+                    g_assert_not_reached ();
+                  }
+              else
+                switch (ob)
+                  {
+                    BLOCK_CASE (1, 1)
+                    BLOCK_CASE (1, 2)
+                    BLOCK_CASE (1, 3)
+                    BLOCK_CASE (1, 4)
+                    BLOCK_CASE (1, 5)
+                    BLOCK_CASE (1, 6)
+                  default:
+                    g_assert_not_reached ();
+                  }
+            }
 }
 
 /* dW[oc, c] and db[oc] partial sums of a 1×1 convolution over rows [y0, y1) of sample n,
@@ -577,6 +589,29 @@ NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, in
  * so that each vector loaded feeds several FMAs. */
 void NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
                                             int OC, int W, int y0, int y1, int n);
+
+/* One vector of OB dY rows (gsc apart) against CB2 x rows (xsc apart) */
+static inline __attribute__ ((always_inline)) void
+pointwise_dw_step (vf acc[4][2], const float *g, int64_t gsc, const float *xr, int64_t xsc,
+                   int x0, vf tail_mask, const bool tail, const int OB, const int CB2)
+{
+  vf xv[2], gv;
+
+  for (int k = 0; k < CB2; k++)
+    {
+      xv[k] = load (xr + k * xsc + x0);
+      if (tail)
+        xv[k] *= tail_mask;
+    }
+  for (int o = 0; o < OB; o++)
+    {
+      gv = load (g + o * gsc + x0);
+      if (tail)
+        gv *= tail_mask;
+      for (int k = 0; k < CB2; k++)
+        acc[o][k] += gv * xv[k];
+    }
+}
 
 static inline __attribute__ ((always_inline)) void
 pointwise_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int o0, int W, int y0,
@@ -591,24 +626,14 @@ pointwise_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int o0, int 
     {
       const float *g = dls_view_at (dy, n, o0, row, 0);
       const float *xr = dls_view_at (x, n, c, row, 0);
-      for (int x0 = 0; x0 < W; x0 += V)
-        {
-          vf xv[2], gv;
-          for (int k = 0; k < CB2; k++)
-            {
-              xv[k] = load (xr + k * x.sc + x0);
-              if (W - x0 < V)
-                xv[k] *= tail_mask;
-            }
-          for (int o = 0; o < OB; o++)
-            {
-              gv = load (g + o * dy.sc + x0);
-              if (W - x0 < V)
-                gv *= tail_mask;
-              for (int k = 0; k < CB2; k++)
-                acc[o][k] += gv * xv[k];
-            }
-        }
+      int x0 = 0;
+
+      /* whole vectors, then the last part vector (same order of the sums) */
+#pragma GCC unroll 2
+      for (; x0 + V <= W; x0 += V)
+        pointwise_dw_step (acc, g, dy.sc, xr, x.sc, x0, tail_mask, false, OB, CB2);
+      if (x0 < W)
+        pointwise_dw_step (acc, g, dy.sc, xr, x.sc, x0, tail_mask, true, OB, CB2);
     }
   for (int o = 0; o < OB; o++)
     for (int k = 0; k < CB2; k++)
@@ -643,16 +668,16 @@ NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsVi
         }
       dbp[oc] = hsum (bacc);
     }
-  /* rows in chunks of 8, so the chunk of dY stays in L1/L2 while every channel meets it */
+  /* rows in chunks of 8, so the chunk of dY stays in L1/L2 while every channel meets it; the
+   * output blocks inside, so the rows of x are read once */
   for (int r0 = y0; r0 < y1; r0 += 8)
     {
       int r1 = MIN (r0 + 8, y1);
-      for (int o0 = 0; o0 < OC; o0 += 4)
-        {
-          int ob = MIN (4, OC - o0);
-          for (int c = 0; c < C; c += 2)
-            {
-              bool two = c + 1 < C;
+      for (int c = 0; c < C; c += 2)
+        for (int o0 = 0; o0 < OC; o0 += 4)
+          {
+            int ob = MIN (4, OC - o0);
+            bool two = c + 1 < C;
 #define PW_CASE(OB)                                                                    \
   case OB:                                                                             \
     if (two)                                                                           \
@@ -660,18 +685,17 @@ NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsVi
     else                                                                               \
       pointwise_dw_rows (dwp, dy, x, C, c, o0, W, r0, r1, n, tail_mask, OB, 1);        \
     break;
-              switch (ob)
-                {
-                  PW_CASE (1)
-                  PW_CASE (2)
-                  PW_CASE (3)
-                  PW_CASE (4)
-                default:
-                  g_assert_not_reached ();
-                }
+            switch (ob)
+              {
+                PW_CASE (1)
+                PW_CASE (2)
+                PW_CASE (3)
+                PW_CASE (4)
+              default:
+                g_assert_not_reached ();
+              }
 #undef PW_CASE
-            }
-        }
+          }
     }
 }
 
@@ -680,6 +704,31 @@ NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsVi
  * kernel columns are twelve accumulators: each vector of dY loaded meets three shifted vectors
  * of x, each of those OB vectors of dY.  Rows go in chunks of 8 so the chunk of dY stays in L1
  * while every channel meets it. */
+/* One vector of a dY row (OB channels gsc apart) against the three shifted vectors of x */
+static inline __attribute__ ((always_inline)) void
+block_dw_step (vf acc[4][3], const float *g, int64_t gsc, const float *xr, int x0, int d,
+               vf tail_mask, const bool tail, const int OB)
+{
+  vf gv[4];
+
+#pragma GCC unroll 4
+  for (int o = 0; o < OB; o++)
+    {
+      gv[o] = load (g + o * gsc + x0);
+      /* lanes past the row's end pair with whatever lies there: weigh them zero */
+      if (tail)
+        gv[o] *= tail_mask;
+    }
+#pragma GCC unroll 3
+  for (int kx = 0; kx < 3; kx++)
+    {
+      vf xv = load (xr + x0 + (kx - 1) * d);
+#pragma GCC unroll 4
+      for (int o = 0; o < OB; o++)
+        acc[o][kx] += gv[o] * xv;
+    }
+}
+
 static inline __attribute__ ((always_inline)) void
 block_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int ky, int o0, int W, int d,
                int r0, int r1, int n, vf tail_mask, const int OB)
@@ -695,34 +744,24 @@ block_dw_rows (float *dwp, DlsView dy, DlsView x, int C, int c, int ky, int o0, 
     {
       const float *g = dls_view_at (dy, n, o0, row, 0);
       const float *xr = dls_view_at (x, n, c, row + (ky - 1) * d, 0);
-      for (int x0 = 0; x0 < W; x0 += V)
-        {
-          vf gv[4];
-          bool tail = W - x0 < V;
+      int x0 = 0;
 
-#pragma GCC unroll 4
-          for (int o = 0; o < OB; o++)
-            {
-              gv[o] = load (g + o * dy.sc + x0);
-              /* lanes past the row's end pair with whatever lies there: weigh them zero */
-              if (tail)
-                gv[o] *= tail_mask;
-            }
-#pragma GCC unroll 3
-          for (int kx = 0; kx < 3; kx++)
-            {
-              vf xv = load (xr + x0 + (kx - 1) * d);
-#pragma GCC unroll 4
-              for (int o = 0; o < OB; o++)
-                acc[o][kx] += gv[o] * xv;
-            }
-        }
+      /* whole vectors, then the row's last part vector with its lanes past the end weighed
+       * zero: no test in the main loop (the order of the sums is the same either way) */
+#pragma GCC unroll 2
+      for (; x0 + V <= W; x0 += V)
+        block_dw_step (acc, g, dy.sc, xr, x0, d, tail_mask, false, OB);
+      if (x0 < W)
+        block_dw_step (acc, g, dy.sc, xr, x0, d, tail_mask, true, OB);
     }
   for (int o = 0; o < OB; o++)
     for (int kx = 0; kx < 3; kx++)
       dwp[((int64_t) (o0 + o) * C + c) * 9 + ky * 3 + kx] += hsum (acc[o][kx]);
 }
 
+#ifndef DW_ROWS
+#define DW_ROWS 32
+#endif
 void NAME (dls_block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
                                         int OC, int W, int d, int y0, int y1, int n);
 
@@ -754,13 +793,13 @@ NAME (dls_block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x
         }
       dbp[oc] = hsum (bacc);
     }
-  for (int r0 = y0; r0 < y1; r0 += 8)
+  for (int r0 = y0; r0 < y1; r0 += DW_ROWS)
     {
-      int r1 = MIN (r0 + 8, y1);
-      for (int i = 0; i < nb; i++)
-        {
-          int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
-          for (int c = 0; c < C; c++)
+      int r1 = MIN (r0 + DW_ROWS, y1);
+      for (int c = 0; c < C; c++)
+        for (int i = 0; i < nb; i++)
+          {
+            int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
             for (int ky = 0; ky < 3; ky++)
               switch (ob)
                 {

@@ -7,8 +7,9 @@
  * the batch.  Sums are accumulated in double, as PyTorch does on the CPU.  Work is split by
  * channel ranges.  With pre_relu the op normalises relu(x), reading x and applying the ReLU on
  * the fly, so the ReLU's output and its gradient are never stored.  With post_relu it returns
- * relu(BatchNorm(x)) and its backward masks dY with its own output, so the normalised map, the
- * ReLU's pass and both gradients of the pair are never stored either.  The first writer of x's
+ * relu(BatchNorm(x)) and its backward masks dY where that output was positive (recomputed from x,
+ * so backward does not read the output), so the normalised map, the ReLU's pass and both
+ * gradients of the pair are never stored either.  The first writer of x's
  * gradient overwrites it (no zeroing pass before, no read during).
  */
 #include "engine-private.h"
@@ -88,39 +89,41 @@ row_sqdev (const float *r, int w, float m, bool relu)
   return s;
 }
 
-/* dy, or dy where the folded ReLU after the op passed it (o: the op's output, post_relu) */
+/* dy, or dy where the folded ReLU after the op passed it (post_relu).  The op's output is not
+ * read: whether it was positive is recomputed from xr (x, or relu(x)) with the forward's own
+ * expression, a·xr + b, so the mask is the forward's bit for bit and backward reads two maps
+ * per channel instead of three (BatchNorm's backward is bound by memory traffic). */
 static inline __attribute__ ((always_inline)) v4f
-load_dy (const float *g, const float *o, bool post)
+load_dy (const float *g, v4f xr, v4f av, v4f bv, bool post)
 {
-  v4f v, y;
+  v4f v;
 
   memcpy (&v, g, sizeof v);
   if (post)
-    {
-      memcpy (&y, o, sizeof y);
-      v = (v4f) ((v4i) v & (y > (v4f){ 0 }));
-    }
+    v = (v4f) ((v4i) v & (xr * av + bv > (v4f){ 0 }));
   return v;
 }
 
-#define GY(i) (post && !(o[i] > 0.0f) ? 0.0f : g[i])
+#define GY(i) (post && !(RX (r[i]) * a + b > 0.0f) ? 0.0f : g[i])
 
-/* Σ dy and Σ dy·(x − m) */
+/* Σ dy and Σ dy·(x − m); a, b: the forward's y = a·x + b, for the post_relu mask */
 static inline __attribute__ ((always_inline)) void
-row_dots (const float *g, const float *o, const float *r, int w, float m, bool relu, bool post,
+row_dots (const float *g, const float *r, int w, float m, float a, float b, bool relu, bool post,
           float *sa, float *sb)
 {
   v4f a0 = { 0 }, a1 = { 0 }, b0 = { 0 }, b1 = { 0 }, mv = { m, m, m, m };
+  v4f av = { a, a, a, a }, bv = { b, b, b, b };
   int i = 0;
 
   for (; i + 8 <= w; i += 8)
     {
-      v4f g0 = load_dy (g + i, o + i, post), g1 = load_dy (g + i + 4, o + i + 4, post);
+      v4f x0 = load4 (r + i, relu), x1 = load4 (r + i + 4, relu);
+      v4f g0 = load_dy (g + i, x0, av, bv, post), g1 = load_dy (g + i + 4, x1, av, bv, post);
 
       a0 += g0;
       a1 += g1;
-      b0 += g0 * (load4 (r + i, relu) - mv);
-      b1 += g1 * (load4 (r + i + 4, relu) - mv);
+      b0 += g0 * (x0 - mv);
+      b1 += g1 * (x1 - mv);
     }
   *sa = hsum (a0, a1);
   *sb = hsum (b0, b1);
@@ -133,17 +136,18 @@ row_dots (const float *g, const float *o, const float *r, int w, float m, bool r
 
 /* d += pass(x) · k·(g − mdy − (x − m)·c): BatchNorm's input gradient in batch mode (c = inv ·
  * mean(dy·x̂)), with the folded ReLUs' masks; c = mdy = m = 0 gives the eval form k·g.
- * assign: d = … (the first writer of the gradient). */
+ * assign: d = … (the first writer of the gradient).  a, b as for row_dots. */
 static inline __attribute__ ((always_inline)) void
-row_dx (float *d, const float *g, const float *o, const float *r, int w, float k, float mdy,
-        float m, float c, bool relu, bool post, bool assign)
+row_dx (float *d, const float *g, const float *r, int w, float k, float mdy, float m, float c,
+        float a, float b, bool relu, bool post, bool assign)
 {
   v4f kv = { k, k, k, k }, dv = { mdy, mdy, mdy, mdy }, mv = { m, m, m, m }, cv = { c, c, c, c };
+  v4f av = { a, a, a, a }, bv = { b, b, b, b };
   int i = 0;
 
   for (; i + 4 <= w; i += 4)
     {
-      v4f x, xr = load4 (r + i, relu), gv = load_dy (g + i, o + i, post);
+      v4f x, xr = load4 (r + i, relu), gv = load_dy (g + i, xr, av, bv, post);
       v4f v = kv * (gv - dv - (xr - mv) * cv);
 
       if (relu)
@@ -229,6 +233,15 @@ bn_job (DlsGraph *g, DlsNodeImpl *n)
   return j;
 }
 
+/* y = a·x + b for channel c, from the statistics forward saved: backward recomputes the
+ * post_relu mask with the very same a and b. */
+static inline void
+bn_coeffs (const BnJob *j, int c, float *a, float *b)
+{
+  *a = j->invstd[c] * (j->gamma ? j->gamma[c] : 1.0f);
+  *b = (j->beta ? j->beta[c] : 0.0f) - j->mean[c] * *a;
+}
+
 static void
 bn_forward_task (void *data, int task, int n_tasks)
 {
@@ -274,9 +287,7 @@ bn_forward_task (void *data, int task, int n_tasks)
         }
       j->mean[c] = (float) mean;
       j->invstd[c] = (float) (1.0 / sqrt (var + eps));
-      /* y = a·x + b */
-      a = j->invstd[c] * (j->gamma ? j->gamma[c] : 1.0f);
-      b = (j->beta ? j->beta[c] : 0.0f) - j->mean[c] * a;
+      bn_coeffs (j, c, &a, &b);
       for (int n = 0; n < s.n; n++)
         for (int y = 0; y < s.h; y++)
           {
@@ -306,17 +317,18 @@ bn_backward_channel (BnJob *j, int c, double *psdy, double *psdyx, const bool re
   float mean = j->mean[c], inv = j->invstd[c];
   float gam = j->gamma ? j->gamma[c] : 1.0f;
   double sdy = 0, sdyx = 0; /* Σ dy, Σ dy·x̂ */
-  float k, mdy = 0.0f, m = 0.0f, cc = 0.0f;
+  float k, mdy = 0.0f, m = 0.0f, cc = 0.0f, a, b;
 
+  bn_coeffs (j, c, &a, &b);
   for (int n = 0; n < s.n; n++)
     for (int y = 0; y < s.h; y++)
       {
-        float a, b;
+        float ra, rb;
 
-        row_dots (dls_view_at (j->dy, n, c, y, 0), dls_view_at (j->y, n, c, y, 0),
-                  dls_view_at (j->x, n, c, y, 0), s.w, mean, relu, post, &a, &b);
-        sdy += a;
-        sdyx += b;
+        row_dots (dls_view_at (j->dy, n, c, y, 0), dls_view_at (j->x, n, c, y, 0), s.w, mean, a,
+                  b, relu, post, &ra, &rb);
+        sdy += ra;
+        sdyx += rb;
       }
   sdyx *= inv;
   *psdy = sdy;
@@ -334,8 +346,7 @@ bn_backward_channel (BnJob *j, int c, double *psdy, double *psdyx, const bool re
   for (int n = 0; n < s.n; n++)
     for (int y = 0; y < s.h; y++)
       row_dx (dls_view_at (j->dx, n, c, y, 0), dls_view_at (j->dy, n, c, y, 0),
-              dls_view_at (j->y, n, c, y, 0), dls_view_at (j->x, n, c, y, 0), s.w, k, mdy, m, cc,
-              relu, post, assign);
+              dls_view_at (j->x, n, c, y, 0), s.w, k, mdy, m, cc, a, b, relu, post, assign);
 }
 
 static void

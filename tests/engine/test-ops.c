@@ -124,7 +124,14 @@ test_conv2d_block (void)
   run_conv (2, 23, 5, 11, 70, 3, 1, 3, 3, DLS_PAD_ZEROS, true, true);
   run_conv (1, 1, 6, 12, 40, 3, 1, 1, 1, DLS_PAD_REFLECT, true, false);
   run_conv (1, 1, 7, 10, 33, 3, 1, 2, 2, DLS_PAD_REFLECT, true, true);
+  /* more input channels than one pass of the forward takes (16): the sums go through y */
+  run_conv (1, 37, 6, 13, 29, 3, 1, 4, 4, DLS_PAD_REFLECT, true, true);
+  run_conv (2, 34, 4, 9, 19, 3, 1, 1, 1, DLS_PAD_ZEROS, true, true);
+  /* maps large enough that the halo fill and the gradient's fold (reflect: the input; zeros:
+   * the output, which has a reader) are split between tasks */
+  run_conv (2, 5, 3, 71, 73, 3, 1, 2, 2, DLS_PAD_REFLECT, true, true);
   /* 1×1 */
+  run_conv (1, 41, 3, 7, 21, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
   run_conv (1, 23, 6, 7, 70, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
   run_conv (2, 13, 2, 9, 31, 1, 1, 0, 1, DLS_PAD_ZEROS, false, true);
   run_conv (1, 7, 1, 5, 20, 1, 1, 0, 1, DLS_PAD_ZEROS, true, true);
@@ -550,6 +557,8 @@ test_batchnorm (void)
   run_bn_relu (DLS_SHAPE (2, 5, 3, 3), false, false, DLS_BN_BATCH_STATS, false, true);
   run_bn_relu (DLS_SHAPE (2, 5, 6, 5), true, true, DLS_BN_BATCH_STATS, false, true);
   run_bn_relu (DLS_SHAPE (2, 3, 71, 73), true, false, DLS_BN_RUNNING_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (1, 5, 67, 61), false, false, DLS_BN_BATCH_STATS, false, true);
+  run_bn_relu (DLS_SHAPE (2, 3, 45, 43), true, true, DLS_BN_RUNNING_STATS, false, true);
   run_bn_relu (DLS_SHAPE (2, 3, 9, 10), true, false, DLS_BN_BATCH_STATS, true, true);
 }
 
