@@ -142,18 +142,21 @@ root_view (const DlsNodeImpl *r, float *base)
   return v;
 }
 
-/* The activation and gradient arenas, zeroed.  Large ones are aligned to 2 MiB and asked to
- * be backed by transparent huge pages: a direct convolution reads three rows of every input
- * channel side by side, each plane in other 4 KiB pages, and with small pages most of those
- * loads miss the TLB.  Freed with g_free (the C library's free) like any other block. */
+/* The activation and gradient arenas, zeroed.  Large ones of training graphs are aligned to
+ * 2 MiB and asked to be backed by transparent huge pages: a direct convolution reads three rows
+ * of every input channel side by side, each plane in other 4 KiB pages, and with small pages
+ * most of those loads miss the TLB (an SMSNet step is about 18 % slower).  Getting huge pages
+ * may cost the kernel a second or two of compaction at the first touch, which many training
+ * steps repay but a prediction would only feel, so graphs without a backward pass keep small
+ * pages.  Freed with g_free (the C library's free) like any other block. */
 static float *
-arena_alloc (size_t floats)
+arena_alloc (size_t floats, bool huge_pages)
 {
   size_t bytes = sizeof (float) * floats, huge = (size_t) 2 << 20;
   void *p = NULL;
 
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (bytes >= 2 * huge)
+  if (huge_pages && bytes >= 2 * huge)
     {
       bytes = (bytes + huge - 1) / huge * huge;
       if (posix_memalign (&p, huge, bytes) != 0)
@@ -378,7 +381,7 @@ compile (DlsGraph *g, bool with_backward, GError **error)
         }
 
   g->values_len = place_blocks (blocks, n_blocks, !with_backward);
-  g->values = arena_alloc (g->values_len + 64);
+  g->values = arena_alloc (g->values_len + 64, with_backward);
   if (g->values == NULL)
     {
       g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
@@ -406,7 +409,7 @@ compile (DlsGraph *g, bool with_backward, GError **error)
             total += blocks[b].size;
         }
       g->grads_len = total;
-      g->grads = arena_alloc (total + 64);
+      g->grads = arena_alloc (total + 64, true);
       if (g->grads == NULL)
         {
           g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
