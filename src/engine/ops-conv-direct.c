@@ -54,36 +54,7 @@
 #endif
 #define RB 128 /* rows per block in the backward passes */
 
-typedef float vf __attribute__ ((vector_size (V * sizeof (float))));
-
-static inline __attribute__ ((always_inline)) vf
-load (const float *p)
-{
-  vf v;
-  memcpy (&v, p, sizeof v);
-  return v;
-}
-
-static inline __attribute__ ((always_inline)) void
-store (float *p, vf v)
-{
-  memcpy (p, &v, sizeof v);
-}
-
-static inline __attribute__ ((always_inline)) vf
-splat (float x)
-{
-  return (vf){ 0 } + x;
-}
-
-static inline __attribute__ ((always_inline)) float
-hsum (vf v)
-{
-  float s = 0.0f;
-  for (int i = 0; i < V; i++)
-    s += v[i];
-  return s;
-}
+#include "vf.h"
 
 /* The comb: K output rows d apart (y, y + d, …, y + (K − 1)·d) computed together.  Their 3×3
  * taps read the K + 2 input rows y − d, …, y + K·d, and each input vector loaded feeds up to

@@ -49,36 +49,7 @@
 #define TILE 1024 /* pixels per tile: rows = TILE / columns */
 #endif
 
-typedef float vf __attribute__ ((vector_size (V * sizeof (float))));
-
-static inline __attribute__ ((always_inline)) vf
-load (const float *p)
-{
-  vf v;
-  memcpy (&v, p, sizeof v);
-  return v;
-}
-
-static inline __attribute__ ((always_inline)) void
-store (float *p, vf v)
-{
-  memcpy (p, &v, sizeof v);
-}
-
-static inline __attribute__ ((always_inline)) vf
-splat (float x)
-{
-  return (vf){ 0 } + x;
-}
-
-static inline __attribute__ ((always_inline)) float
-hsum (vf v)
-{
-  float s = 0.0f;
-  for (int i = 0; i < V; i++)
-    s += v[i];
-  return s;
-}
+#include "vf.h"
 
 /* OB output channels from o0, input channel c, kernel row ky, over rows [r0, r1) and columns
  * [xb, xe) (whole vectors inside the row): vacc[(o·C + c)·9 + ky·3 + kx] += the partial
