@@ -764,10 +764,13 @@ dls_explorer_save_model (DlsExplorer *self, const char *path, GError **error)
   return dls_model_save (self->model, path, error);
 }
 
+/* The answer of the Load or Save dialog (model_chooser). */
 static void
-load_model_response (GtkNativeDialog *dialog, int response, gpointer data)
+model_dialog_response (GtkNativeDialog *dialog, int response, gpointer data)
 {
   DlsExplorer *self = data;
+  gboolean save = gtk_file_chooser_get_action (GTK_FILE_CHOOSER (dialog))
+                  == GTK_FILE_CHOOSER_ACTION_SAVE;
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
@@ -775,26 +778,9 @@ load_model_response (GtkNativeDialog *dialog, int response, gpointer data)
       g_autofree char *path = g_file_get_path (file);
       g_autoptr (GError) error = NULL;
 
-      if (!dls_explorer_load_model (self, path, &error))
+      if (!(save ? dls_explorer_save_model : dls_explorer_load_model) (self, path, &error))
         toast (self, error->message);
-    }
-  g_object_unref (dialog);
-}
-
-static void
-save_model_response (GtkNativeDialog *dialog, int response, gpointer data)
-{
-  DlsExplorer *self = data;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr (GError) error = NULL;
-
-      if (!dls_explorer_save_model (self, path, &error))
-        toast (self, error->message);
-      else
+      else if (save)
         toast (self, _ ("Autoencoder saved"));
     }
   g_object_unref (dialog);
@@ -828,8 +814,7 @@ model_chooser (DlsExplorer *self, gboolean save)
                                        self->model_name ? self->model_name
                                                         : "autoencoder.safetensors");
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_signal_connect (dialog, "response",
-                    G_CALLBACK (save ? save_model_response : load_model_response), self);
+  g_signal_connect (dialog, "response", G_CALLBACK (model_dialog_response), self);
   return dialog;
 }
 
