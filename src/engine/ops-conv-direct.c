@@ -16,23 +16,8 @@
  * 1×1) and every input gradient of those; strided kernels take the GEMM path.
  */
 #include "engine-private.h"
+#include "vf.h"
 
-#ifndef DLS_ISA
-#define DLS_ISA generic
-#endif
-#define PASTE2(a, b) a##_##b
-#define PASTE(a, b)  PASTE2 (a, b)
-#define NAME(f)      PASTE (f, DLS_ISA)
-
-#if defined(DLS_FORCE_V)
-#define V DLS_FORCE_V /* tests: AVX-512's lane count on a machine without it */
-#elif defined(__AVX512F__)
-#define V 16
-#elif defined(__AVX__)
-#define V 8
-#else
-#define V 4
-#endif
 
 /* combs: KMAX rows × CNV vectors of accumulators, plus three weights and one input vector, fit
  * the 16 vector registers of AVX2 (CNV = 2) and the 32 of AVX-512 (CNV = 4) */
@@ -54,7 +39,6 @@
 #endif
 #define RB 128 /* rows per block in the backward passes */
 
-#include "vf.h"
 
 /* The comb: K output rows d apart (y, y + d, …, y + (K − 1)·d) computed together.  Their 3×3
  * taps read the K + 2 input rows y − d, …, y + K·d, and each input vector loaded feeds up to

@@ -16,23 +16,8 @@
  * ops-conv.c picks one at start-up.
  */
 #include "engine-private.h"
+#include "vf.h"
 
-#ifndef DLS_ISA
-#define DLS_ISA generic
-#endif
-#define PASTE2(a, b) a##_##b
-#define PASTE(a, b)  PASTE2 (a, b)
-#define NAME(f)      PASTE (f, DLS_ISA)
-
-#if defined(DLS_FORCE_V)
-#define V DLS_FORCE_V /* tests: AVX-512's lane count on a machine without it */
-#elif defined(__AVX512F__)
-#define V 16
-#elif defined(__AVX__)
-#define V 8
-#else
-#define V 4
-#endif
 
 /* output channels per micro-kernel: OBW × 3 accumulators, three X vectors and one of dY fill
  * the 16 vector registers of AVX2 (four channels ran 1.2× faster than three) and leave room in
@@ -49,7 +34,6 @@
 #define TILE 1024 /* pixels per tile: rows = TILE / columns */
 #endif
 
-#include "vf.h"
 
 /* OB output channels from o0, input channel c, kernel row ky, over rows [r0, r1) and columns
  * [xb, xe) (whole vectors inside the row): vacc[(o·C + c)·9 + ky·3 + kx] += the partial

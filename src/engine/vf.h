@@ -1,16 +1,29 @@
 /* SPDX-License-Identifier: MIT
  *
- * vf.h: the vector type of the direct convolution kernels (ops-conv-direct.c,
- * ops-conv-igemm.c) and its four helpers.  The includer defines V, the floats a vector holds
- * (8 for AVX2, 16 for AVX-512 and the "wide" build), and is compiled once per instruction set.
- * Loads and stores go through memcpy, so they need no alignment.
+ * vf.h: what the kernels built once per instruction set (ops-conv-direct.c, ops-conv-igemm.c)
+ * share: NAME(f), f suffixed with the set meson passes as DLS_ISA; V, the floats a vector holds
+ * (4 baseline, 8 AVX2, 16 AVX-512 or DLS_FORCE_V in the tests' "wide" build); the vector type
+ * vf and its four helpers.  Loads and stores go through memcpy, so they need no alignment.
  */
 #pragma once
 
 #include <string.h>
 
-#ifndef V
-#error "define V (floats a vector) before including vf.h"
+#ifndef DLS_ISA
+#define DLS_ISA generic
+#endif
+#define PASTE2(a, b) a##_##b
+#define PASTE(a, b)  PASTE2 (a, b)
+#define NAME(f)      PASTE (f, DLS_ISA)
+
+#if defined(DLS_FORCE_V)
+#define V DLS_FORCE_V /* tests: AVX-512's lane count on a machine without it */
+#elif defined(__AVX512F__)
+#define V 16
+#elif defined(__AVX__)
+#define V 8
+#else
+#define V 4
 #endif
 
 typedef float vf __attribute__ ((vector_size (V * sizeof (float))));
