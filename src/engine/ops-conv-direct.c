@@ -243,31 +243,12 @@ void
 NAME (dls_direct_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC,
                                     int W, int d, int y0, int y1, int n)
 {
-  float mask_f[V];
-  int tail = W % V;
-  vf tail_mask;
-
-  for (int i = 0; i < V; i++)
-    mask_f[i] = i < tail ? 1.0f : 0.0f;
-  tail_mask = load (mask_f);
+  vf tail_mask = tail_mask_of (W);
   memset (dwp, 0, sizeof (float) * OC * C * 9);
 
   for (int oc = 0; oc < OC; oc++)
     {
-      vf bacc = splat (0.0f);
-
-      for (int row = y0; row < y1; row++)
-        {
-          const float *g = dls_view_at (dy, n, oc, row, 0);
-          for (int x0 = 0; x0 < W; x0 += V)
-            {
-              vf gv = load (g + x0);
-              if (W - x0 < V)
-                gv *= tail_mask;
-              bacc += gv;
-            }
-        }
-      dbp[oc] = hsum (bacc);
+      dbp[oc] = bias_grad (dy, n, oc, y0, y1, W, tail_mask);
 
       /* dW[oc, c, k] = Σ dY[oc] · shifted x[c]: nine dot products per (oc, c), over combs of
        * dY rows so that each x vector loaded meets up to three of them. */
@@ -599,30 +580,11 @@ void
 NAME (dls_pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
                                        int OC, int W, int y0, int y1, int n)
 {
-  float mask_f[V];
-  int tail = W % V;
-  vf tail_mask;
+  vf tail_mask = tail_mask_of (W);
 
-  for (int i = 0; i < V; i++)
-    mask_f[i] = i < tail ? 1.0f : 0.0f;
-  tail_mask = load (mask_f);
   memset (dwp, 0, sizeof (float) * OC * C);
   for (int oc = 0; oc < OC; oc++)
-    {
-      vf bacc = splat (0.0f);
-      for (int row = y0; row < y1; row++)
-        {
-          const float *g = dls_view_at (dy, n, oc, row, 0);
-          for (int x0 = 0; x0 < W; x0 += V)
-            {
-              vf gv = load (g + x0);
-              if (W - x0 < V)
-                gv *= tail_mask;
-              bacc += gv;
-            }
-        }
-      dbp[oc] = hsum (bacc);
-    }
+    dbp[oc] = bias_grad (dy, n, oc, y0, y1, W, tail_mask);
   /* rows in chunks of 8, so the chunk of dY stays in L1/L2 while every channel meets it; the
    * output blocks inside, so the rows of x are read once */
   for (int r0 = y0; r0 < y1; r0 += 8)
@@ -724,30 +686,12 @@ void
 NAME (dls_block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC,
                                    int W, int d, int y0, int y1, int n)
 {
-  float mask_f[V];
-  int tail = W % V, nb = (OC + 3) / 4;
-  vf tail_mask;
+  vf tail_mask = tail_mask_of (W);
+  int nb = (OC + 3) / 4;
 
-  for (int i = 0; i < V; i++)
-    mask_f[i] = i < tail ? 1.0f : 0.0f;
-  tail_mask = load (mask_f);
   memset (dwp, 0, sizeof (float) * OC * C * 9);
   for (int oc = 0; oc < OC; oc++)
-    {
-      vf bacc = splat (0.0f);
-      for (int row = y0; row < y1; row++)
-        {
-          const float *g = dls_view_at (dy, n, oc, row, 0);
-          for (int x0 = 0; x0 < W; x0 += V)
-            {
-              vf gv = load (g + x0);
-              if (W - x0 < V)
-                gv *= tail_mask;
-              bacc += gv;
-            }
-        }
-      dbp[oc] = hsum (bacc);
-    }
+    dbp[oc] = bias_grad (dy, n, oc, y0, y1, W, tail_mask);
   for (int r0 = y0; r0 < y1; r0 += DW_ROWS)
     {
       int r1 = MIN (r0 + DW_ROWS, y1);

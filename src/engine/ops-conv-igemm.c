@@ -116,21 +116,7 @@ NAME (dls_igemm_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x
   if (y0 >= y1)
     memset (vacc, 0, sizeof (float) * nw * V);
   for (int oc = 0; oc < OC; oc++)
-    {
-      vf bacc = splat (0.0f);
-      for (int row = y0; row < y1; row++)
-        {
-          const float *g = dls_view_at (dy, n, oc, row, 0);
-          for (int x0 = 0; x0 < Wv; x0 += V)
-            {
-              vf gv = load (g + x0);
-              if (x0 == Wf)
-                gv *= load (mask_f);
-              bacc += gv;
-            }
-        }
-      dbp[oc] = hsum (bacc);
-    }
+    dbp[oc] = bias_grad (dy, n, oc, y0, y1, W, load (mask_f));
   for (int r0 = y0; r0 < y1; r0 += rt)
     for (int xb = 0; xb < Wv; xb += SEG)
       {

@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include "engine-private.h"
+
 #ifndef DLS_ISA
 #define DLS_ISA generic
 #endif
@@ -55,4 +57,38 @@ hsum (vf v)
   for (int i = 0; i < V; i++)
     s += v[i];
   return s;
+}
+
+/* 1 in the lanes of a row's last, partial vector (w % V of them), 0 in the lanes past its end */
+static inline __attribute__ ((always_inline)) vf
+tail_mask_of (int w)
+{
+  float m[V];
+
+  for (int i = 0; i < V; i++)
+    m[i] = i < w % V ? 1.0f : 0.0f;
+  return load (m);
+}
+
+/* The bias gradient of output channel oc: Σ dY over rows [y0, y1) of image n, W wide, the
+ * lanes past each row's end weighed zero by mask (tail_mask_of (W)). */
+static inline __attribute__ ((always_inline)) float
+bias_grad (DlsView dy, int n, int oc, int y0, int y1, int W, vf mask)
+{
+  vf acc = splat (0.0f);
+
+  for (int row = y0; row < y1; row++)
+    {
+      const float *g = dls_view_at (dy, n, oc, row, 0);
+
+      for (int x0 = 0; x0 < W; x0 += V)
+        {
+          vf gv = load (g + x0);
+
+          if (W - x0 < V)
+            gv *= mask;
+          acc += gv;
+        }
+    }
+  return hsum (acc);
 }
