@@ -17,11 +17,11 @@
 #include <glib/gstdio.h>
 #include <math.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "ensemble-file.h"
 #include "predict.h"
 #include "safetensors.h"
+#include "run-dlsia.h"
 #include "tiff.h"
 
 static char *tmpdir;
@@ -32,42 +32,21 @@ tmp (const char *name)
   return g_build_filename (tmpdir, name, NULL);
 }
 
-typedef struct
-{
-  int status;
-  char *out, *err;
-} Run;
+typedef DlsTestRun Run;
 
 static Run
 run (const char *first, ...)
 {
-  Run r = { 0 };
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  const char *binary = g_getenv ("DLSIA");
   va_list ap;
-  int wait_status;
+  Run r;
 
-  g_assert_nonnull (binary);
-  g_ptr_array_add (argv, (char *) binary);
   va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
+  r = dls_test_run_dlsia_va (NULL, NULL, first, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &wait_status, &error));
-  g_assert_no_error (error);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
   return r;
 }
 
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
+#define run_clear dls_test_run_clear
 
 static void
 test_version (void)

@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include "sparse-tiff.h"
+#include "run-dlsia.h"
 #include "tiff.h"
 #include "tmpdir.h"
 
@@ -19,7 +20,6 @@
 #include <glib/gstdio.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 
 #define BIG_Z 1280
 #define BIG_Y 2048
@@ -33,46 +33,25 @@ tmp (const char *name)
   return g_build_filename (tmpdir, name, NULL);
 }
 
-typedef struct
-{
-  int status;
-  char *out, *err;
-} Run;
+typedef DlsTestRun Run;
 
 /* dlsia with the arguments; budget (may be NULL) becomes DLSIA_MEMORY_BUDGET. */
 static Run
 run (const char *budget, const char *first, ...)
 {
-  Run r = { 0 };
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
   g_auto (GStrv) envp = g_get_environ ();
-  const char *binary = g_getenv ("DLSIA");
   va_list ap;
-  int wait_status;
+  Run r;
 
-  g_assert_nonnull (binary);
   envp = budget ? g_environ_setenv (envp, "DLSIA_MEMORY_BUDGET", budget, TRUE)
                 : g_environ_unsetenv (envp, "DLSIA_MEMORY_BUDGET");
-  g_ptr_array_add (argv, (char *) binary);
   va_start (ap, first);
-  for (const char *a = first; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
+  r = dls_test_run_dlsia_va (envp, NULL, first, ap);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **) argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
-                               &r.out, &r.err, &wait_status, &error));
-  g_assert_no_error (error);
-  r.status = WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : -1;
   return r;
 }
 
-static void
-run_clear (Run *r)
-{
-  g_free (r->out);
-  g_free (r->err);
-}
+#define run_clear dls_test_run_clear
 
 /* stderr with g_format_size's no-break spaces made plain */
 static char *
