@@ -275,7 +275,8 @@ DlsNode dls_graph_tversky       (DlsGraph *g, DlsNode p, DlsNode t, float alpha,
  * otherwise reused as soon as a value is dead).  Loss and the last node are always kept. */
 void     dls_graph_mark_output (DlsGraph *g, DlsNode x);
 
-/* Plans memory and allocates.  with_backward keeps every activation and allocates gradients;
+/* Plans memory and allocates.  with_backward keeps every activation and allocates gradients
+ * (sharing memory between gradients whose lifetimes in backward do not overlap);
  * without it, activations share memory by lifetime and backward is refused. */
 gboolean dls_graph_compile     (DlsGraph *g, bool with_backward, GError **error);
 size_t   dls_graph_arena_bytes (DlsGraph *g); /* activations + gradients + scratch */
@@ -295,6 +296,8 @@ gboolean dls_graph_forward     (DlsGraph *g);
  * is a scalar. */
 gboolean dls_graph_backward    (DlsGraph *g, DlsNode from, const float *dout);
 void     dls_graph_read        (DlsGraph *g, DlsNode x, float *out);
+/* The gradient of an input, of a node marked with dls_graph_mark_output, or of a loss.  Other
+ * nodes' gradients share memory by lifetime: backward overwrites them once they are used. */
 void     dls_graph_read_grad   (DlsGraph *g, DlsNode x, float *out);
 float    dls_graph_scalar      (DlsGraph *g, DlsNode x);
 

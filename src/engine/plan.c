@@ -4,7 +4,10 @@
  * into its channel ranges; a slice is a view), how wide a halo every buffer needs and of what
  * kind, which kernel each op runs, and where everything lives: one value arena and one gradient
  * arena per graph, allocated once and reused by every step.  A training graph keeps every
- * activation; an inference graph lets buffers whose lifetimes do not overlap share memory.
+ * activation; an inference graph lets buffers whose lifetimes do not overlap share memory, and
+ * so do a training graph's gradients (a gradient lives from its last reader's backward to its
+ * producer's).  Besides the memory, that keeps the gradient a node's backward has just written
+ * in the caches for the next one, where a buffer of its own would come from DRAM.
  */
 #include "engine-private.h"
 
@@ -16,7 +19,7 @@
 typedef struct
 {
   DlsNode root;
-  int start, end; /* first node writing it, last node reading it */
+  int start, end; /* first node writing it, last node reading it (gradients: the reverse) */
   int64_t size;   /* floats */
   int64_t offset;
 } Block;
@@ -208,6 +211,37 @@ place_blocks (Block *blocks, int n, bool reuse)
   return total;
 }
 
+/* The nodes between which a root's gradient lives, in node order: backward writes it first at
+ * its last reader (grad_touch) and reads it last at its first member.  Gradients that the
+ * caller may read after backward (inputs, outputs, the loss) live throughout. */
+static void
+grad_lifetime (DlsGraph *g, DlsNode r, int *lo, int *hi)
+{
+  DlsNodeImpl *root = &g->nodes[r];
+  bool pinned = root->grad_touch < 0;
+
+  *lo = r;
+  for (int i = 0; i < g->n_nodes; i++)
+    if (g->nodes[i].root == r)
+      {
+        *lo = MIN (*lo, i);
+        pinned |= g->nodes[i].op == DLS_OP_INPUT || g->nodes[i].keep
+                  || g->nodes[i].last_use >= g->n_nodes;
+      }
+  *hi = MAX (root->grad_touch, r);
+  if (pinned)
+    {
+      *lo = 0;
+      *hi = g->n_nodes;
+    }
+}
+
+static int
+by_end_desc (const void *a, const void *b)
+{
+  return ((const Block *) b)->end - ((const Block *) a)->end;
+}
+
 static int
 by_touch_desc (gconstpointer a, gconstpointer b, gpointer data)
 {
@@ -397,17 +431,28 @@ compile (DlsGraph *g, bool with_backward, GError **error)
 
   if (with_backward)
     {
-      int64_t total = 0;
+      g_autofree Block *gb = g_new0 (Block, n_blocks);
+      int64_t total;
+      int n_gb = 0;
+
       for (int b = 0; b < n_blocks; b++)
         {
           DlsNodeImpl *r = &g->nodes[blocks[b].root];
           bool needs = false;
           for (int i = 0; i < g->n_nodes; i++)
             needs |= g->nodes[i].root == blocks[b].root && g->nodes[i].requires_grad;
-          r->grad_off = needs ? total : -1;
-          if (needs)
-            total += blocks[b].size;
+          r->grad_off = -1;
+          if (!needs)
+            continue;
+          gb[n_gb] = blocks[b];
+          grad_lifetime (g, blocks[b].root, &gb[n_gb].start, &gb[n_gb].end);
+          n_gb++;
         }
+      /* in the order backward first writes them */
+      qsort (gb, n_gb, sizeof (Block), by_end_desc);
+      total = place_blocks (gb, n_gb, true);
+      for (int b = 0; b < n_gb; b++)
+        g->nodes[gb[b].root].grad_off = gb[b].offset;
       g->grads_len = total;
       g->grads = arena_alloc (total + 64, true);
       if (g->grads == NULL)

@@ -395,6 +395,23 @@ test_inference_memory (void)
   dls_graph_free (infer);
 }
 
+/* ---- training graphs share gradient buffers by lifetime and compute the same ---- */
+
+static void
+test_gradient_memory (void)
+{
+  const int S = 40, depth = 12;
+  g_autoptr (DlsParams) p = dls_params_new ();
+  DlsNode x, y;
+  DlsGraph *g = conv_chain (p, depth, S, true, &x, &y);
+
+  /* a gradient lives from its last reader's backward to its producer's: in a chain, two or
+   * three at a time instead of one per node */
+  g_test_message ("values %ld floats, gradients %ld", (long) g->values_len, (long) g->grads_len);
+  g_assert_cmpint (g->grads_len * 4, <, g->values_len);
+  dls_graph_free (g);
+}
+
 /* ---- bad input: clear GErrors at build time, never a crash ---- */
 
 static void
@@ -772,6 +789,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/graph/msd-stack-memory", test_msd_stack_memory);
   g_test_add_func ("/engine/graph/reflect-chain", test_reflect_chain);
   g_test_add_func ("/engine/graph/inference-memory", test_inference_memory);
+  g_test_add_func ("/engine/graph/gradient-memory", test_gradient_memory);
   g_test_add_func ("/engine/graph/build-errors", test_build_errors);
   g_test_add_func ("/engine/graph/run-errors", test_run_errors);
   g_test_add_func ("/engine/graph/cancel", test_cancel);
