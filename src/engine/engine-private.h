@@ -118,6 +118,9 @@ struct _DlsNodeImpl {
   DlsNode     grad_assigner;      /* root only: that node, when it writes the whole gradient */
   bool        grad_assign_now;    /* root only, during backward: its assigner may overwrite */
   bool        assigns_input_grad; /* this node's backward can overwrite its input 0's gradient */
+  /* a concat whose inputs all write straight into it: they fill their halos after forward and
+   * fold their gradients' halos before backward, so the concat does neither */
+  bool        halo_by_members;
   int         halo;       /* root only: border width */
   DlsHaloMode halo_mode;  /* root only */
   bool        halo_zero_req, halo_reflect_req;

@@ -481,7 +481,7 @@ dls_graph_forward (DlsGraph *g)
         return FALSE;
       t0 = prof_now (g);
       dls_op_info (n->op)->forward (g, n);
-      if (dls_node_owns_values (n) && n->value.halo > 0)
+      if (dls_node_owns_values (n) && n->value.halo > 0 && !n->halo_by_members)
         halo_parallel (g, n->value, n->shape, dls_node_halo_mode (g, n), false);
       prof_add (g, i, 0, t0);
     }
@@ -596,7 +596,7 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
         return FALSE;
       /* Fold the gradient's border back into the image (reflect), or clear it (zeros) before
        * the producer reads it; an input has no producer, so only reflect matters there. */
-      if (dls_node_owns_values (n) && n->grad.halo > 0
+      if (dls_node_owns_values (n) && n->grad.halo > 0 && !n->halo_by_members
           && (n->op != DLS_OP_INPUT || dls_node_halo_mode (g, n) == DLS_HALO_REFLECT))
         halo_parallel (g, n->grad, n->shape, dls_node_halo_mode (g, n), true);
       if (dls_op_info (n->op)->backward)

@@ -62,6 +62,21 @@ plan_aliases (DlsGraph *g)
   for (int i = 0; i < g->n_nodes; i++)
     {
       DlsNodeImpl *n = &g->nodes[i];
+      int c0 = 0;
+
+      n->halo_by_members = n->op == DLS_OP_CONCAT;
+      for (int j = 0; j < n->n_in && n->halo_by_members; j++)
+        {
+          DlsNodeImpl *x = &g->nodes[n->in[j]];
+          n->halo_by_members = x->alias_of == i && x->alias_c0 == c0 && dls_node_owns_values (x)
+                               && x->op != DLS_OP_INPUT;
+          c0 += x->shape.c;
+        }
+    }
+
+  for (int i = 0; i < g->n_nodes; i++)
+    {
+      DlsNodeImpl *n = &g->nodes[i];
       DlsNode r = i;
       int c0 = 0;
 

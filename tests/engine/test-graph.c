@@ -345,6 +345,110 @@ test_reflect_chain (void)
       }
 }
 
+/* ---- two reflect-padded branches concatenated into a reflect-padded conv (an SMSNet node):
+ * the branches write into the concat's buffer and fill its halo themselves, and fold its
+ * gradient's halo themselves before their backward ---- */
+
+static DlsConvGeom
+cat_geom (int i, DlsShape s)
+{
+  static const int C[] = { 2, 2, 5 }, OC[] = { 3, 2, 2 }, D[] = { 2, 1, 3 };
+
+  return (DlsConvGeom){ .N = s.n, .C = C[i], .H = s.h, .W = s.w, .OC = OC[i], .OH = s.h,
+                        .OW = s.w, .KH = 3, .KW = 3, .stride = 1, .pad = D[i], .dil = D[i],
+                        .mode = DLS_PAD_REFLECT };
+}
+
+/* the concat of relu (conv0 (x)) and relu (conv1 (x)), and the two pre-activations */
+static void
+cat_branches (Case *c, double *cat, double *a0, double *a1)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  DlsConvGeom g0 = cat_geom (0, s), g1 = cat_geom (1, s);
+
+  dls_ref_conv2d_forward (a0, c->leaf[0].v, c->leaf[1].v, NULL, &g0);
+  dls_ref_conv2d_forward (a1, c->leaf[0].v, c->leaf[2].v, NULL, &g1);
+  for (int n = 0; n < s.n; n++)
+    {
+      dls_ref_relu_forward (cat + n * 5 * p, a0 + n * 3 * p, 3 * p);
+      dls_ref_relu_forward (cat + (n * 5 + 3) * p, a1 + n * 2 * p, 2 * p);
+    }
+}
+
+static void
+cat_fwd (Case *c, double *out)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  DlsConvGeom g2 = cat_geom (2, s);
+  g_autofree double *cat = g_new (double, s.n * 5 * p);
+  g_autofree double *a0 = g_new (double, s.n * 3 * p), *a1 = g_new (double, s.n * 2 * p);
+
+  cat_branches (c, cat, a0, a1);
+  dls_ref_conv2d_forward (out, cat, c->leaf[3].v, c->leaf[4].v, &g2);
+}
+
+static void
+cat_bwd (Case *c, const double *dout, double **grads)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  DlsConvGeom g0 = cat_geom (0, s), g1 = cat_geom (1, s), g2 = cat_geom (2, s);
+  g_autofree double *cat = g_new (double, s.n * 5 * p), *dcat = g_new0 (double, s.n * 5 * p);
+  g_autofree double *a0 = g_new (double, s.n * 3 * p), *a1 = g_new (double, s.n * 2 * p);
+  g_autofree double *d0 = g_new0 (double, s.n * 3 * p), *d1 = g_new0 (double, s.n * 2 * p);
+
+  cat_branches (c, cat, a0, a1);
+  dls_ref_conv2d_backward (dcat, grads[3], grads[4], dout, cat, c->leaf[3].v, &g2);
+  for (int n = 0; n < s.n; n++)
+    {
+      dls_ref_relu_backward (d0 + n * 3 * p, dcat + n * 5 * p, a0 + n * 3 * p, 3 * p);
+      dls_ref_relu_backward (d1 + n * 2 * p, dcat + (n * 5 + 3) * p, a1 + n * 2 * p, 2 * p);
+    }
+  dls_ref_conv2d_backward (grads[0], grads[1], NULL, d0, c->leaf[0].v, c->leaf[1].v, &g0);
+  dls_ref_conv2d_backward (grads[0], grads[2], NULL, d1, c->leaf[0].v, c->leaf[2].v, &g1);
+}
+
+static DlsNode
+cat_build (Case *c, DlsGraph *g, const DlsNode *l)
+{
+  DlsNode parts[2];
+
+  for (int i = 0; i < 2; i++)
+    parts[i] = dls_graph_relu (
+        g, dls_graph_conv2d (g, l[0], l[1 + i], DLS_NODE_NONE,
+                             &(DlsConvArgs){ .padding = 2 - i, .dilation = 2 - i,
+                                             .pad_mode = DLS_PAD_REFLECT }));
+  return dls_graph_conv2d (g, dls_graph_concat (g, 2, parts), l[3], l[4],
+                           &(DlsConvArgs){ .padding = 3, .dilation = 3,
+                                           .pad_mode = DLS_PAD_REFLECT });
+}
+
+static void
+test_reflect_concat (void)
+{
+  static const int sizes[][2] = { { 8, 11 }, { 17, 6 } };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      Case c;
+      case_init (&c, "reflect concat %d×%d", sizes[i][0], sizes[i][1]);
+      leaf_input (&c, "x", DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
+      leaf_weight (&c, "w0", 4, (int64_t[]){ 3, 2, 3, 3 }, true, -0.5, 0.5, &rng);
+      leaf_weight (&c, "w1", 4, (int64_t[]){ 2, 2, 3, 3 }, true, -0.5, 0.5, &rng);
+      leaf_weight (&c, "w2", 4, (int64_t[]){ 2, 5, 3, 3 }, true, -0.3, 0.3, &rng);
+      leaf_weight (&c, "b2", 1, (int64_t[]){ 2 }, true, -0.5, 0.5, &rng);
+      c.out = DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]);
+      c.ref_forward = cat_fwd;
+      c.ref_backward = cat_bwd;
+      c.build = cat_build;
+      c.fd_tol = 1e-5;
+      check_case (&c, &rng);
+      case_clear (&c);
+    }
+}
+
 /* ---- inference graphs reuse memory and compute the same ---- */
 
 static DlsGraph *
@@ -788,6 +892,7 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/graph/msd-stack", test_msd_stack);
   g_test_add_func ("/engine/graph/msd-stack-memory", test_msd_stack_memory);
   g_test_add_func ("/engine/graph/reflect-chain", test_reflect_chain);
+  g_test_add_func ("/engine/graph/reflect-concat", test_reflect_concat);
   g_test_add_func ("/engine/graph/inference-memory", test_inference_memory);
   g_test_add_func ("/engine/graph/gradient-memory", test_gradient_memory);
   g_test_add_func ("/engine/graph/build-errors", test_build_errors);
