@@ -254,7 +254,9 @@ grad_lifetime (DlsGraph *g, DlsNode r, int *lo, int *hi)
 static int
 by_end_desc (const void *a, const void *b)
 {
-  return ((const Block *) b)->end - ((const Block *) a)->end;
+  const Block *x = a, *y = b;
+
+  return x->end != y->end ? y->end - x->end : x->root - y->root;
 }
 
 static int
