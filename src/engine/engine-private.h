@@ -118,6 +118,9 @@ struct _DlsNodeImpl {
   DlsNode     grad_assigner;      /* root only: that node, when it writes the whole gradient */
   bool        grad_assign_now;    /* root only, during backward: its assigner may overwrite */
   bool        assigns_input_grad; /* this node's backward can overwrite its input 0's gradient */
+  /* Convolutions reading one tensor whose input gradients one pass sums (ops-conv.c): the
+   * member with the lowest index (the last to run backward), or NONE; the next member. */
+  DlsNode     dx_leader, dx_next;
   /* a concat whose inputs all write straight into it: they fill their halos after forward and
    * fold their gradients' halos before backward, so the concat does neither */
   bool        halo_by_members;
@@ -234,6 +237,9 @@ void dls_finalize_grad (DlsView v, int n, int c, int h, int w, DlsHaloMode mode)
 void dls_zero_outside  (DlsView v, int n, int c, int h, int w, int e);
 /* Whether node n may overwrite its input i's gradient now (and forget the permission). */
 bool dls_take_grad_assign (DlsGraph *g, DlsNodeImpl *n, int i);
+/* ops-conv.c: groups the convolutions whose input gradients are summed in one pass
+ * (DlsNodeImpl.dx_leader), before the ops plan */
+void dls_conv_plan_groups (DlsGraph *g);
 
 /* ---- worker pool (pool.c) ---- */
 typedef void (*DlsTaskFn) (void *ctx, int task, int n_tasks);
@@ -262,6 +268,15 @@ dls_split (int64_t total, int n, int i, int64_t *lo, int64_t *hi)
 void dls_sgemm (bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                 const float *B, int ldb, float beta, float *C, int ldc);
 
+/* One source of a summed blocked convolution: channels [0, C) of x through a KS × KS (3 or 1)
+ * "same" kernel of dilation d, weights packed by dls_block_pack; it adds nothing outside output
+ * rows [r0, r1). */
+typedef struct {
+  DlsView x;
+  const float *wp;
+  int C, KS, d, r0, r1;
+} DlsBlockSrc;
+
 /* Direct 3×3 dilated "same" convolution for few output channels (ops-conv-direct.c), with halo
  * ≥ dil on the input.  The per-ISA builds are picked once at start-up. */
 typedef struct {
@@ -280,6 +295,9 @@ typedef struct {
   void (*block_conv)       (DlsView y, DlsView x, const float *wp, const float *b, int C, int OC,
                             int KS, int dil, int xb, int xe, int y0, int y1, int n,
                             bool accumulate);
+  /* block_conv summed over sources, without bias: y (+)= Σ_s conv_s (x_s) */
+  void (*block_conv_multi) (DlsView y, const DlsBlockSrc *src, int n_src, int OC, int xb, int xe,
+                            int y0, int y1, int n, bool accumulate);
   /* 1×1: dW (OC·C) and db (OC) partial sums over rows [y0, y1), overwritten */
   void (*pointwise_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C,
                                       int OC, int W, int y0, int y1, int n);

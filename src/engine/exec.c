@@ -541,9 +541,14 @@ dls_graph_backward (DlsGraph *g, DlsNode from, const float *dout)
   g->ancestor[from] = 1;
   for (int k = from; k >= 0; k--)
     if (g->ancestor[k])
-      for (int j = 0; j < g->nodes[k].n_in; j++)
-        if (g->nodes[k].in[j] != DLS_NODE_NONE)
-          g->ancestor[g->nodes[k].in[j]] = 1;
+      {
+        for (int j = 0; j < g->nodes[k].n_in; j++)
+          if (g->nodes[k].in[j] != DLS_NODE_NONE)
+            g->ancestor[g->nodes[k].in[j]] = 1;
+        /* the leader of its convolution group computes its input gradient */
+        if (g->nodes[k].dx_leader != DLS_NODE_NONE)
+          g->ancestor[g->nodes[k].dx_leader] = 1;
+      }
 
   /* Buffers read after `from`, and the one holding `from`, start at zero now; every other one
    * just before its last reader runs backward. */

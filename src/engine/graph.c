@@ -174,6 +174,7 @@ dls_graph_add_node (DlsGraph *g, DlsOp op, DlsShape shape, int n_in, const DlsNo
   n->in = n_in ? g_memdup2 (in, sizeof (DlsNode) * n_in) : NULL;
   n->alias_of = DLS_NODE_NONE;
   n->root = DLS_NODE_NONE;
+  n->dx_leader = n->dx_next = DLS_NODE_NONE;
   return g->n_nodes++;
 }
 

@@ -370,23 +370,14 @@ bcast (float x)
 #endif
 }
 
-/* One strip of NV whole vectors: dst[o][0, NV·V) (+)= bias[o] + Σ_c Σ_taps wp[c][t][o] ·
- * src[c][tap offset + x], for o < OB; dst channels dsc apart. */
+/* The taps of one strip: acc[o][v] += Σ_c Σ_taps wp[c][t][o] · src[c][tap offset + v·V + lane],
+ * for o < OB, over NV whole vectors. */
 static inline __attribute__ ((always_inline)) void
-block_strip (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t sh, const float *wp,
-             const float *bias, int C, int d, bool accumulate, const int KS, const int OB,
-             const int NV)
+block_taps (vf acc[BLOCK_MAX][BLOCK_MAX_NV], const float *src, int64_t sc, int64_t sh,
+            const float *wp, int C, int d, const int KS, const int OB, const int NV)
 {
-  /* fixed sizes: an array sized by the (constant-propagated) parameters would still be a
-   * variable-length array, which stays in memory */
-  vf acc[BLOCK_MAX][BLOCK_MAX_NV];
   const int h = KS / 2;
 
-#pragma GCC unroll 8
-  for (int o = 0; o < OB; o++)
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++)
-      acc[o][v] = accumulate ? load (dst + o * dsc + v * V) : bcast (bias ? bias[o] : 0.0f);
   for (int c = 0; c < C; c++)
     {
       const float *sp = src + c * sc;
@@ -420,6 +411,25 @@ block_strip (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t sh, 
               }
           }
     }
+}
+
+/* One strip of NV whole vectors: dst[o][0, NV·V) (+)= bias[o] + Σ_c Σ_taps wp[c][t][o] ·
+ * src[c][tap offset + x], for o < OB; dst channels dsc apart. */
+static inline __attribute__ ((always_inline)) void
+block_strip (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t sh, const float *wp,
+             const float *bias, int C, int d, bool accumulate, const int KS, const int OB,
+             const int NV)
+{
+  /* fixed sizes: an array sized by the (constant-propagated) parameters would still be a
+   * variable-length array, which stays in memory */
+  vf acc[BLOCK_MAX][BLOCK_MAX_NV];
+
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++)
+      acc[o][v] = accumulate ? load (dst + o * dsc + v * V) : bcast (bias ? bias[o] : 0.0f);
+  block_taps (acc, src, sc, sh, wp, C, d, KS, OB, NV);
 #pragma GCC unroll 8
   for (int o = 0; o < OB; o++)
 #pragma GCC unroll 8
@@ -518,6 +528,106 @@ NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, in
                     g_assert_not_reached ();
                   }
             }
+}
+
+/* One strip of dls_block_conv_multi: dst[o][0, NV·V) (+)= Σ_s (source s's taps), the sources
+ * in the order given, each only on its rows. */
+static inline __attribute__ ((always_inline)) void
+multi_strip (float *dst, int64_t dsc, const DlsBlockSrc *src, int n_src, int row, int x0, int n,
+             int o0, bool accumulate, const int OB, const int NV)
+{
+  vf acc[BLOCK_MAX][BLOCK_MAX_NV];
+
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++)
+      acc[o][v] = accumulate ? load (dst + o * dsc + v * V) : bcast (0.0f);
+  for (int s = 0; s < n_src; s++)
+    {
+      const DlsBlockSrc *e = &src[s];
+      const float *sp = dls_view_at (e->x, n, 0, row, x0);
+      const float *wpb = e->wp + (int64_t) o0 * e->C * e->KS * e->KS;
+
+      if (row < e->r0 || row >= e->r1)
+        continue;
+      if (e->KS == 3)
+        block_taps (acc, sp, e->x.sc, e->x.sh, wpb, e->C, e->d, 3, OB, NV);
+      else
+        block_taps (acc, sp, e->x.sc, e->x.sh, wpb, e->C, e->d, 1, OB, NV);
+    }
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++)
+      store (dst + o * dsc + v * V, acc[o][v]);
+}
+
+/* A strip of nx < NV·V columns, through a private copy */
+static inline __attribute__ ((always_inline)) void
+multi_strip_tail (float *dst, int64_t dsc, const DlsBlockSrc *src, int n_src, int row, int x0,
+                  int n, int o0, int nx, bool accumulate, const int OB, const int NV)
+{
+  float t[BLOCK_MAX * BLOCK_MAX_NV * V];
+
+  for (int o = 0; o < OB; o++)
+    for (int i = 0; i < NV * V; i++)
+      t[o * NV * V + i] = accumulate && i < nx ? dst[o * dsc + i] : 0.0f;
+  multi_strip (t, NV * V, src, n_src, row, x0, n, o0, accumulate, OB, NV);
+  for (int o = 0; o < OB; o++)
+    memcpy (dst + o * dsc, t + o * NV * V, sizeof (float) * nx);
+}
+
+#define MULTI_CASE(OB)                                                                           \
+  case OB:                                                                                       \
+    {                                                                                            \
+      int x0 = xb;                                                                               \
+      for (; x0 + BLOCK_NV (OB) * V <= xe; x0 += BLOCK_NV (OB) * V)                              \
+        multi_strip (dst + x0, y.sc, src, n_src, row, x0, n, o0, accumulate, OB, BLOCK_NV (OB)); \
+      if (x0 < xe)                                                                               \
+        multi_strip_tail (dst + x0, y.sc, src, n_src, row, x0, n, o0, xe - x0, accumulate, OB,   \
+                          BLOCK_NV (OB));                                                        \
+    }                                                                                            \
+    break;
+
+/* y[n, o, rows [y0, y1), columns [xb, xe)] (+)= Σ_s conv_s (x_s), o < OC: dls_block_conv summed
+ * over several sources with their own kernels and dilations, in one pass instead of one
+ * read-modify-write of y each.  Each source's weights are packed for OC outputs as
+ * dls_block_pack does; source s adds nothing outside rows [r0, r1).  The sums go in source
+ * order, each as dls_block_conv would add it. */
+void NAME (dls_block_conv_multi) (DlsView y, const DlsBlockSrc *src, int n_src, int OC, int xb,
+                                  int xe, int y0, int y1, int n, bool accumulate);
+
+void
+NAME (dls_block_conv_multi) (DlsView y, const DlsBlockSrc *src, int n_src, int OC, int xb, int xe,
+                             int y0, int y1, int n, bool accumulate)
+{
+  int nb = (OC + BLOCK_MAX - 1) / BLOCK_MAX, step = 1;
+
+  /* rows in combs d apart, d of the (last) 3×3 source, as dls_block_conv goes */
+  for (int s = 0; s < n_src; s++)
+    if (src[s].KS == 3)
+      step = src[s].d;
+  for (int b0 = y0; b0 < y1; b0 += 8 * step)
+    for (int r = 0; r < step; r++)
+      for (int row = b0 + r; row < MIN (y1, b0 + 8 * step); row += step)
+        for (int i = 0; i < nb; i++)
+          {
+            int o0 = OC * i / nb, ob = OC * (i + 1) / nb - o0;
+            float *dst = dls_view_at (y, n, o0, row, 0);
+
+            switch (ob)
+              {
+                MULTI_CASE (1)
+                MULTI_CASE (2)
+                MULTI_CASE (3)
+                MULTI_CASE (4)
+                MULTI_CASE (5)
+                MULTI_CASE (6)
+              default:
+                g_assert_not_reached ();
+              }
+          }
 }
 
 /* dW[oc, c] and db[oc] partial sums of a 1×1 convolution over rows [y0, y1) of sample n,

@@ -5,7 +5,8 @@
  * Three implementations of conv2d.  One-output-channel 3×3 "same" layers run the comb kernels of
  * ops-conv-direct.c; layers with 2–8 output channels and a 3×3 or 1×1 "same" kernel its
  * output-channel-blocked kernels (forward, weight gradient, and the input gradient as the same
- * forward kernel on dY with transposed, flipped weights).  Wider 3×3 "same" layers (U-Net
+ * forward kernel on dY with transposed, flipped weights; the 1×1 layers reading the same input
+ * as a 3×3 one add their input gradients in that one's pass).  Wider 3×3 "same" layers (U-Net
  * levels) run the same blocked forward and input gradient, with the weight gradient of
  * ops-conv-igemm.c, or for the widest ones im2col + sgemm.  Everything else is im2col + one
  * single-threaded sgemm per tile of rows, with tiles spread over the pool's tasks: im2col reads
@@ -49,6 +50,8 @@ DlsDirectKernels dls_direct_kernels;
                                         int, int, int, bool);                                     \
   void dls_block_conv_##isa (DlsView, DlsView, const float *, const float *, int, int, int, int,  \
                              int, int, int, int, int, bool);                                      \
+  void dls_block_conv_multi_##isa (DlsView, const DlsBlockSrc *, int, int, int, int, int, int,    \
+                                   int, bool);                                                    \
   void dls_pointwise_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int,   \
                                              int, int, int);                                      \
   void dls_block_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int,  \
@@ -56,7 +59,7 @@ DlsDirectKernels dls_direct_kernels;
 #define DIRECT(isa)                                                                 \
   ((DlsDirectKernels){ dls_direct_forward_##isa, dls_direct_backward_weights_##isa, \
                        dls_direct_backward_input_##isa, dls_block_conv_##isa,       \
-                       dls_pointwise_backward_weights_##isa,                        \
+                       dls_block_conv_multi_##isa, dls_pointwise_backward_weights_##isa, \
                        dls_block_backward_weights_##isa, #isa })
 
 DECLARE_DIRECT (generic)
@@ -252,6 +255,9 @@ typedef struct
   int n_tiles;    /* per sample */
   int row0;       /* first row of the tiled grid (−e for reflect gradients) */
   int grid_rows;  /* rows of the tiled grid */
+  /* a group's leader: the input gradients of all its members at once */
+  const DlsBlockSrc *srcs;
+  int n_srcs;
 } ConvJob;
 
 static float *
@@ -550,8 +556,13 @@ conv_block_backward_task (void *data, int task, int n_tasks)
   while (lo < hi)
     {
       int n = lo / HE, y0 = lo % HE, y1 = MIN (HE, y0 + (hi - lo));
-      dls_direct_kernels.block_conv (job->dx, job->dy, job->wt, NULL, geo->OC, geo->C, geo->KH,
-                                     geo->dil, -e, geo->W + e, y0 - e, y1 - e, n, !job->assign_dx);
+      if (job->n_srcs > 0)
+        dls_direct_kernels.block_conv_multi (job->dx, job->srcs, job->n_srcs, geo->C, -e,
+                                             geo->W + e, y0 - e, y1 - e, n, !job->assign_dx);
+      else
+        dls_direct_kernels.block_conv (job->dx, job->dy, job->wt, NULL, geo->OC, geo->C, geo->KH,
+                                       geo->dil, -e, geo->W + e, y0 - e, y1 - e, n,
+                                       !job->assign_dx);
       lo += y1 - y0;
     }
 }
@@ -611,6 +622,95 @@ dx_gathers (const DlsConvGeom *geo)
   return geo->stride == 1 && geo->KH == geo->KW;
 }
 
+/* ---- the input gradients of 1×1 convolutions joined to a 3×3 one's ----
+ *
+ * An SMSNet node feeds several thin 3×3 convolutions and one 1×1 edge to the output node.  The
+ * 1×1 edge's input gradient alone would be a read-modify-write of the node's whole gradient,
+ * many channels deep, for six multiply-adds a pixel per channel; instead the node's 3×3 reader
+ * with the lowest index (the last of them to run backward, when every member's dY is final)
+ * adds the 1×1 members' terms in its own pass (dls_block_conv_multi).  The planner does not
+ * count the members as writers of that gradient. */
+
+static bool
+dx_groupable (DlsGraph *g, DlsNodeImpl *n, int KS)
+{
+  const DlsConvGeom *geo = &n->a.conv.geo;
+
+  return n->op == DLS_OP_CONV2D && n->in[0] != DLS_NODE_NONE && geo->KH == KS && use_block (geo)
+         && geo->OC <= DIRECT_MAX_OC && g->nodes[n->in[0]].requires_grad;
+}
+
+void
+dls_conv_plan_groups (DlsGraph *g)
+{
+  for (int i = 0; i < g->n_nodes; i++)
+    g->nodes[i].dx_leader = g->nodes[i].dx_next = DLS_NODE_NONE;
+  for (int i = 0; i < g->n_nodes; i++)
+    {
+      DlsNodeImpl *n = &g->nodes[i];
+      DlsNode last = i;
+      bool first = dx_groupable (g, n, 3);
+
+      /* the first 3×3 reader of its input */
+      for (int j = 0; j < i && first; j++)
+        first = !(dx_groupable (g, &g->nodes[j], 3) && g->nodes[j].in[0] == n->in[0]);
+      if (!first)
+        continue;
+      for (int j = i + 1; j < g->n_nodes; j++)
+        if (dx_groupable (g, &g->nodes[j], 1) && g->nodes[j].in[0] == n->in[0])
+          {
+            g->nodes[j].dx_leader = i;
+            g->nodes[last].dx_next = j;
+            last = j;
+          }
+      if (last != i)
+        n->dx_leader = i;
+    }
+}
+
+/* The leader's sources, after its partials and packed weights in aux: the members that this
+ * backward pass reaches, highest index first (the order their own passes would have run in),
+ * then the leader, each with its transposed weights packed in its own aux. */
+static void
+group_gather (DlsGraph *g, DlsNodeImpl *n, ConvJob *job)
+{
+  const DlsConvGeom *geo = &n->a.conv.geo;
+  float *wp = conv_partials (n, dls_graph_tasks (g));
+  size_t off = sizeof (float) * ((wp - (float *) n->aux) + geo->OC * geo->C * geo->KH * geo->KW);
+  DlsBlockSrc *src = (DlsBlockSrc *) ((char *) n->aux + (off + 15) / 16 * 16);
+  int k = 0;
+
+  for (DlsNode m = n->dx_next; m != DLS_NODE_NONE; m = g->nodes[m].dx_next)
+    {
+      DlsNodeImpl *mn = &g->nodes[m];
+      const DlsConvGeom *mg = &mn->a.conv.geo;
+      float *mwp = conv_partials (mn, dls_graph_tasks (g));
+
+      if (!g->ancestor[m])
+        continue;
+      dls_block_pack (mwp, dls_input_node (g, mn, 1)->value.p, mg->OC, mg->C, 1, true);
+      src[k++] = (DlsBlockSrc){
+        .x = mn->grad, .wp = mwp, .C = mg->OC, .KS = 1, .d = 1, .r0 = 0, .r1 = mg->H
+      };
+    }
+  for (int i = 0; i < k / 2; i++)
+    {
+      DlsBlockSrc t = src[i];
+      src[i] = src[k - 1 - i];
+      src[k - 1 - i] = t;
+    }
+  dls_block_pack (wp, job->w, geo->OC, geo->C, geo->KH * geo->KW, true);
+  src[k++] = (DlsBlockSrc){ .x = n->grad,
+                            .wp = wp,
+                            .C = geo->OC,
+                            .KS = geo->KH,
+                            .d = geo->dil,
+                            .r0 = -dx_border (geo),
+                            .r1 = geo->H + dx_border (geo) };
+  job->srcs = src;
+  job->n_srcs = k;
+}
+
 /* Runs twice: the second time every halo is final, so scratch is sized for padded rows. */
 static void
 conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
@@ -641,6 +741,14 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
         dls_plan_request_halo (g, n - g->nodes,
                                geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil,
                                DLS_HALO_ANY);
+      if (n->dx_leader == n - g->nodes)
+        {
+          /* the members' dY is read over the leader's border */
+          int members = 0;
+          for (DlsNode m = n->dx_next; m != DLS_NODE_NONE; m = g->nodes[m].dx_next, members++)
+            dls_plan_request_halo (g, m, dx_border (geo), DLS_HALO_ANY);
+          n->aux_bytes = (n->aux_bytes + 15) / 16 * 16 + sizeof (DlsBlockSrc) * (members + 1);
+        }
       if (!block_dw (geo))
         {
           int wy = geo->OW + 2 * dls_plan_halo (g, n - g->nodes);
@@ -723,6 +831,11 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
   DlsNodeImpl *w = dls_input_node (g, n, 1);
   DlsNodeImpl *b = n->a.conv.has_bias ? dls_input_node (g, n, 2) : NULL;
 
+  /* a 1×1 member of a group: its leader computes its input gradient */
+  if (n->dx_leader != DLS_NODE_NONE && n->dx_leader != n - g->nodes)
+    job.dx.p = NULL;
+  else if (n->dx_leader != DLS_NODE_NONE && job.dx.p != NULL)
+    group_gather (g, n, &job);
   /* The first writer of a gradient buffer that it covers whole overwrites it: no zeroing pass
    * before, no read of zeros during.  It zeros what it will not write itself. */
   job.assign_dx = job.dx.p != NULL && dls_take_grad_assign (g, n, 0);

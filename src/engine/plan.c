@@ -362,6 +362,7 @@ compile (DlsGraph *g, bool with_backward, GError **error)
       g->nodes[i].last_use = g->n_nodes;
 
   plan_aliases (g);
+  dls_conv_plan_groups (g);
 
   /* Ops size their per-task state from this: it stays fixed for the graph's life. */
   g->scratch_threads = dls_engine_get_threads ();
@@ -422,10 +423,12 @@ compile (DlsGraph *g, bool with_backward, GError **error)
             blocks[b].end = MAX (blocks[b].end, g->nodes[i].last_use);
           }
     }
-  /* The first node of a backward pass to write into a root's gradient: its last reader. */
+  /* The first node of a backward pass to write into a root's gradient: its last reader, not
+   * counting convolutions whose input gradient their group's leader writes. */
   for (int i = 0; i < g->n_nodes; i++)
     for (int j = 0; j < g->nodes[i].n_in; j++)
-      if (g->nodes[i].in[j] != DLS_NODE_NONE)
+      if (g->nodes[i].in[j] != DLS_NODE_NONE
+          && (j > 0 || g->nodes[i].dx_leader == DLS_NODE_NONE || g->nodes[i].dx_leader == i))
         {
           DlsNodeImpl *r = &g->nodes[g->nodes[g->nodes[i].in[j]].root];
           r->grad_touch = MAX (r->grad_touch, i);
@@ -448,7 +451,7 @@ compile (DlsGraph *g, bool with_backward, GError **error)
 
   if (with_backward)
     {
-      g_autofree Block *gb = g_new0 (Block, n_blocks);
+      g_autofree Block *gb = g_new0 (Block, g->n_nodes);
       int64_t total;
       int n_gb = 0;
 

@@ -449,6 +449,139 @@ test_reflect_concat (void)
     }
 }
 
+/* ---- four thin convolutions reading one input (an SMSNet node's out-edges): two 3×3 with
+ * reflect padding and two 1×1, whose input gradients the first 3×3 one sums in its own pass;
+ * their outputs concatenated ---- */
+
+static DlsConvGeom
+join_geom (int i, DlsShape s)
+{
+  static const int OC[] = { 3, 2, 4, 2 }, K[] = { 3, 1, 3, 1 }, D[] = { 2, 1, 1, 1 };
+
+  return (DlsConvGeom){ .N = s.n,
+                        .C = s.c,
+                        .H = s.h,
+                        .W = s.w,
+                        .OC = OC[i],
+                        .OH = s.h,
+                        .OW = s.w,
+                        .KH = K[i],
+                        .KW = K[i],
+                        .stride = 1,
+                        .pad = K[i] == 3 ? D[i] : 0,
+                        .dil = D[i],
+                        .mode = DLS_PAD_REFLECT };
+}
+
+static void
+join_fwd (Case *c, double *out)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  int c0 = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      DlsConvGeom g = join_geom (i, s);
+      g_autofree double *y = g_new (double, s.n *g.OC *p);
+      dls_ref_conv2d_forward (y, c->leaf[0].v, c->leaf[1 + i].v, NULL, &g);
+      for (int n = 0; n < s.n; n++)
+        memcpy (out + (n * 11 + c0) * p, y + n * g.OC * p, sizeof (double) * g.OC * p);
+      c0 += g.OC;
+    }
+}
+
+static void
+join_bwd (Case *c, const double *dout, double **grads)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  int c0 = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      DlsConvGeom g = join_geom (i, s);
+      g_autofree double *dy = g_new (double, s.n *g.OC *p);
+      for (int n = 0; n < s.n; n++)
+        memcpy (dy + n * g.OC * p, dout + (n * 11 + c0) * p, sizeof (double) * g.OC * p);
+      dls_ref_conv2d_backward (grads[0], grads[1 + i], NULL, dy, c->leaf[0].v, c->leaf[1 + i].v,
+                               &g);
+      c0 += g.OC;
+    }
+}
+
+static DlsNode
+join_build (Case *c, DlsGraph *g, const DlsNode *l)
+{
+  DlsShape s = c->leaf[0].shape;
+  DlsNode parts[4];
+
+  for (int i = 0; i < 4; i++)
+    {
+      DlsConvGeom geo = join_geom (i, s);
+      parts[i] = dls_graph_conv2d (
+          g, l[0], l[1 + i], DLS_NODE_NONE,
+          &(DlsConvArgs){ .padding = geo.pad, .dilation = geo.dil, .pad_mode = DLS_PAD_REFLECT });
+    }
+  return dls_graph_concat (g, 4, parts);
+}
+
+static void
+test_pointwise_join (void)
+{
+  static const int sizes[][2] = { { 9, 13 }, { 20, 7 } };
+
+  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      Case c;
+      case_init (&c, "1×1 input gradients joined %d×%d", sizes[i][0], sizes[i][1]);
+      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
+      for (int k = 0; k < 4; k++)
+        {
+          DlsConvGeom geo = join_geom (k, c.leaf[0].shape);
+          char name[8];
+          g_snprintf (name, sizeof name, "w%d", k);
+          leaf_weight (&c, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }, true, -0.5, 0.5,
+                       &rng);
+        }
+      c.out = DLS_SHAPE (2, 11, sizes[i][0], sizes[i][1]);
+      c.ref_forward = join_fwd;
+      c.ref_backward = join_bwd;
+      c.build = join_build;
+      c.fd_tol = 1e-5;
+      check_case (&c, &rng);
+      case_clear (&c);
+    }
+}
+
+static void
+test_pointwise_join_plan (void)
+{
+  DlsGraph *g = dls_graph_new (NULL);
+  DlsNode x = dls_graph_input (g, "x", DLS_SHAPE (1, 5, 16, 16), true), conv[4], parts[4];
+
+  for (int i = 0; i < 4; i++)
+    {
+      DlsConvGeom geo = join_geom (i, DLS_SHAPE (1, 5, 16, 16));
+      char name[8];
+      g_snprintf (name, sizeof name, "w%d", i);
+      parts[i] = conv[i] = dls_graph_conv2d (
+          g, x, dls_graph_param (g, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }),
+          DLS_NODE_NONE,
+          &(DlsConvArgs){ .padding = geo.pad, .dilation = geo.dil, .pad_mode = DLS_PAD_REFLECT });
+    }
+  dls_graph_concat (g, 4, parts);
+  g_assert_true (dls_graph_compile (g, true, NULL));
+  /* the first 3×3 reader leads the two 1×1 ones; the second 3×3 one runs its own pass */
+  g_assert_cmpint (g->nodes[conv[0]].dx_leader, ==, conv[0]);
+  g_assert_cmpint (g->nodes[conv[1]].dx_leader, ==, conv[0]);
+  g_assert_cmpint (g->nodes[conv[3]].dx_leader, ==, conv[0]);
+  g_assert_cmpint (g->nodes[conv[2]].dx_leader, ==, DLS_NODE_NONE);
+  g_assert_cmpint (g->nodes[conv[0]].dx_next, ==, conv[1]);
+  g_assert_cmpint (g->nodes[conv[1]].dx_next, ==, conv[3]);
+  dls_graph_free (g);
+}
+
 /* ---- inference graphs reuse memory and compute the same ---- */
 
 static DlsGraph *
@@ -893,6 +1026,8 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/graph/msd-stack-memory", test_msd_stack_memory);
   g_test_add_func ("/engine/graph/reflect-chain", test_reflect_chain);
   g_test_add_func ("/engine/graph/reflect-concat", test_reflect_concat);
+  g_test_add_func ("/engine/graph/pointwise-join", test_pointwise_join);
+  g_test_add_func ("/engine/graph/pointwise-join-plan", test_pointwise_join_plan);
   g_test_add_func ("/engine/graph/inference-memory", test_inference_memory);
   g_test_add_func ("/engine/graph/gradient-memory", test_gradient_memory);
   g_test_add_func ("/engine/graph/build-errors", test_build_errors);
