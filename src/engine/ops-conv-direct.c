@@ -546,11 +546,12 @@ multi_strip (float *dst, int64_t dsc, const DlsBlockSrc *src, int n_src, int row
   for (int s = 0; s < n_src; s++)
     {
       const DlsBlockSrc *e = &src[s];
-      const float *sp = dls_view_at (e->x, n, 0, row, x0);
-      const float *wpb = e->wp + (int64_t) o0 * e->C * e->KS * e->KS;
+      const float *sp, *wpb;
 
       if (row < e->r0 || row >= e->r1)
         continue;
+      sp = dls_view_at (e->x, n, 0, row, x0);
+      wpb = e->wp + (int64_t) o0 * e->C * e->KS * e->KS;
       if (e->KS == 3)
         block_taps (acc, sp, e->x.sc, e->x.sh, wpb, e->C, e->d, 3, OB, NV);
       else

@@ -636,8 +636,9 @@ dx_groupable (DlsGraph *g, DlsNodeImpl *n, int KS)
 {
   const DlsConvGeom *geo = &n->a.conv.geo;
 
-  return n->op == DLS_OP_CONV2D && n->in[0] != DLS_NODE_NONE && geo->KH == KS && use_block (geo)
-         && geo->OC <= DIRECT_MAX_OC && g->nodes[n->in[0]].requires_grad;
+  /* the kernel conv2d_plan picks: output-channel blocks, not the one-channel combs */
+  return n->op == DLS_OP_CONV2D && n->in[0] != DLS_NODE_NONE && geo->KH == KS && !use_direct (geo)
+         && use_block (geo) && geo->OC <= DIRECT_MAX_OC && g->nodes[n->in[0]].requires_grad;
 }
 
 void

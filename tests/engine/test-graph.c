@@ -558,7 +558,12 @@ static void
 test_pointwise_join_plan (void)
 {
   DlsGraph *g = dls_graph_new (NULL);
-  DlsNode x = dls_graph_input (g, "x", DLS_SHAPE (1, 5, 16, 16), true), conv[4], parts[4];
+  DlsNode x = dls_graph_input (g, "x", DLS_SHAPE (1, 5, 16, 16), true), conv[4], parts[5];
+  /* a one-channel 3×3 reader first: it runs the comb kernels, which cannot lead a group */
+  DlsNode one = dls_graph_conv2d (g, x, dls_graph_param (g, "w1ch", 4, (int64_t[]){ 1, 5, 3, 3 }),
+                                  DLS_NODE_NONE,
+                                  &(DlsConvArgs){ .padding = 1, .dilation = 1,
+                                                  .pad_mode = DLS_PAD_REFLECT });
 
   for (int i = 0; i < 4; i++)
     {
@@ -570,8 +575,10 @@ test_pointwise_join_plan (void)
           DLS_NODE_NONE,
           &(DlsConvArgs){ .padding = geo.pad, .dilation = geo.dil, .pad_mode = DLS_PAD_REFLECT });
     }
-  dls_graph_concat (g, 4, parts);
+  parts[4] = one;
+  dls_graph_concat (g, 5, parts);
   g_assert_true (dls_graph_compile (g, true, NULL));
+  g_assert_cmpint (g->nodes[one].dx_leader, ==, DLS_NODE_NONE);
   /* the first 3×3 reader leads the two 1×1 ones; the second 3×3 one runs its own pass */
   g_assert_cmpint (g->nodes[conv[0]].dx_leader, ==, conv[0]);
   g_assert_cmpint (g->nodes[conv[1]].dx_leader, ==, conv[0]);
