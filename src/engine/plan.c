@@ -227,7 +227,8 @@ place_blocks (Block *blocks, int n, bool reuse)
 }
 
 /* The nodes between which a root's gradient lives, in node order: backward writes it first at
- * its last reader (grad_touch) and reads it last at its first member.  Gradients that the
+ * its last reader (grad_touch) and reads it last at its first member (or that member's group
+ * leader).  Gradients that the
  * caller may read after backward (inputs, outputs, the loss) live throughout. */
 static void
 grad_lifetime (DlsGraph *g, DlsNode r, int *lo, int *hi)
@@ -239,7 +240,8 @@ grad_lifetime (DlsGraph *g, DlsNode r, int *lo, int *hi)
   for (int i = 0; i < g->n_nodes; i++)
     if (g->nodes[i].root == r)
       {
-        *lo = MIN (*lo, i);
+        /* a convolution group's leader reads its members' dY (ops-conv.c) */
+        *lo = MIN (*lo, g->nodes[i].dx_leader != DLS_NODE_NONE ? g->nodes[i].dx_leader : i);
         pinned |= g->nodes[i].op == DLS_OP_INPUT || g->nodes[i].keep
                   || g->nodes[i].last_use >= g->n_nodes;
       }

@@ -526,6 +526,96 @@ join_build (Case *c, DlsGraph *g, const DlsNode *l)
   return dls_graph_concat (g, 4, parts);
 }
 
+/* the same readers, each followed by a ReLU, concatenated and mixed by a last 1×1 conv: the
+ * members' dY are now intermediate gradients, whose memory other gradients may take over once
+ * their lifetime ends (which must cover the leader's read) */
+static void
+join_relu_parts (Case *c, double *cat, double **pre)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  int c0 = 0;
+
+  for (int i = 0; i < 4; i++)
+    {
+      DlsConvGeom g = join_geom (i, s);
+      dls_ref_conv2d_forward (pre[i], c->leaf[0].v, c->leaf[1 + i].v, NULL, &g);
+      for (int n = 0; n < s.n; n++)
+        dls_ref_relu_forward (cat + (n * 11 + c0) * p, pre[i] + n * g.OC * p, g.OC * p);
+      c0 += g.OC;
+    }
+}
+
+static DlsConvGeom
+join_mix_geom (DlsShape s)
+{
+  return (DlsConvGeom){ .N = s.n, .C = 11, .H = s.h, .W = s.w, .OC = 2, .OH = s.h, .OW = s.w,
+                        .KH = 1, .KW = 1, .stride = 1, .pad = 0, .dil = 1 };
+}
+
+static void
+join_relu_fwd (Case *c, double *out)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  DlsConvGeom gm = join_mix_geom (s);
+  g_autofree double *cat = g_new (double, s.n * 11 * p);
+  double *pre[4];
+
+  for (int i = 0; i < 4; i++)
+    pre[i] = g_new (double, s.n * 4 * p);
+  join_relu_parts (c, cat, pre);
+  dls_ref_conv2d_forward (out, cat, c->leaf[5].v, NULL, &gm);
+  for (int i = 0; i < 4; i++)
+    g_free (pre[i]);
+}
+
+static void
+join_relu_bwd (Case *c, const double *dout, double **grads)
+{
+  DlsShape s = c->leaf[0].shape;
+  int64_t p = (int64_t) s.h * s.w;
+  DlsConvGeom gm = join_mix_geom (s);
+  g_autofree double *cat = g_new (double, s.n * 11 * p), *dcat = g_new0 (double, s.n * 11 * p);
+  double *pre[4];
+  int c0 = 0;
+
+  for (int i = 0; i < 4; i++)
+    pre[i] = g_new (double, s.n * 4 * p);
+  join_relu_parts (c, cat, pre);
+  dls_ref_conv2d_backward (dcat, grads[5], NULL, dout, cat, c->leaf[5].v, &gm);
+  for (int i = 0; i < 4; i++)
+    {
+      DlsConvGeom g = join_geom (i, s);
+      g_autofree double *dy = g_new0 (double, s.n * g.OC * p);
+      for (int n = 0; n < s.n; n++)
+        dls_ref_relu_backward (dy + n * g.OC * p, dcat + (n * 11 + c0) * p,
+                               pre[i] + n * g.OC * p, g.OC * p);
+      dls_ref_conv2d_backward (grads[0], grads[1 + i], NULL, dy, c->leaf[0].v, c->leaf[1 + i].v,
+                               &g);
+      c0 += g.OC;
+      g_free (pre[i]);
+    }
+}
+
+static DlsNode
+join_relu_build (Case *c, DlsGraph *g, const DlsNode *l)
+{
+  DlsShape s = c->leaf[0].shape;
+  DlsNode parts[4];
+
+  for (int i = 0; i < 4; i++)
+    {
+      DlsConvGeom geo = join_geom (i, s);
+      parts[i] = dls_graph_relu (
+          g, dls_graph_conv2d (g, l[0], l[1 + i], DLS_NODE_NONE,
+                               &(DlsConvArgs){ .padding = geo.pad, .dilation = geo.dil,
+                                               .pad_mode = DLS_PAD_REFLECT }));
+    }
+  return dls_graph_conv2d (g, dls_graph_concat (g, 4, parts), l[5], DLS_NODE_NONE,
+                           &(DlsConvArgs){ .padding = 0, .dilation = 1 });
+}
+
 static void
 test_pointwise_join (void)
 {
@@ -548,6 +638,26 @@ test_pointwise_join (void)
       c.ref_forward = join_fwd;
       c.ref_backward = join_bwd;
       c.build = join_build;
+      c.fd_tol = 1e-5;
+      check_case (&c, &rng);
+      case_clear (&c);
+
+      case_init (&c, "1×1 input gradients joined, ReLUs and a mix %d×%d", sizes[i][0],
+                 sizes[i][1]);
+      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
+      for (int k = 0; k < 4; k++)
+        {
+          DlsConvGeom geo = join_geom (k, c.leaf[0].shape);
+          char name[8];
+          g_snprintf (name, sizeof name, "w%d", k);
+          leaf_weight (&c, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }, true, -0.5, 0.5,
+                       &rng);
+        }
+      leaf_weight (&c, "mix", 4, (int64_t[]){ 2, 11, 1, 1 }, true, -0.5, 0.5, &rng);
+      c.out = DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]);
+      c.ref_forward = join_relu_fwd;
+      c.ref_backward = join_relu_bwd;
+      c.build = join_relu_build;
       c.fd_tol = 1e-5;
       check_case (&c, &rng);
       case_clear (&c);
