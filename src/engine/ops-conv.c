@@ -258,6 +258,7 @@ typedef struct
   /* a group's leader: the input gradients of all its members at once */
   const DlsBlockSrc *srcs;
   int n_srcs;
+  int dx_border; /* border rows and columns of dX this pass writes */
 } ConvJob;
 
 static float *
@@ -523,8 +524,9 @@ conv_block_backward_task (void *data, int task, int n_tasks)
   const DlsConvGeom *geo = job->geo;
   float *part = conv_partials (job->node, task);
   float *tmp = dls_thread_scratch (job->g, dls_parallel_thread_index ());
-  /* reflect padding: the input gradient also covers the border, folded back by the planner */
-  int e = geo->mode == DLS_PAD_REFLECT ? geo->pad : 0, HE = geo->H + 2 * e;
+  /* reflect padding: the input gradient also covers the border, folded back by the planner (a
+   * group's widest) */
+  int e = job->dx_border, HE = geo->H + 2 * e;
   int64_t lo, hi;
 
   if (job->need_dw && job->block_dw)
@@ -622,14 +624,19 @@ dx_gathers (const DlsConvGeom *geo)
   return geo->stride == 1 && geo->KH == geo->KW;
 }
 
-/* ---- the input gradients of 1×1 convolutions joined to a 3×3 one's ----
+/* ---- the input gradients of convolutions reading one input, joined in one pass ----
  *
- * An SMSNet node feeds several thin 3×3 convolutions and one 1×1 edge to the output node.  The
- * 1×1 edge's input gradient alone would be a read-modify-write of the node's whole gradient,
- * many channels deep, for six multiply-adds a pixel per channel; instead the node's 3×3 reader
- * with the lowest index (the last of them to run backward, when every member's dY is final)
- * adds the 1×1 members' terms in its own pass (dls_block_conv_multi).  The planner does not
- * count the members as writers of that gradient. */
+ * An SMSNet node feeds several thin 3×3 convolutions, each with its own dilation, and one 1×1
+ * edge to the output node.  Each input gradient alone would be a read-modify-write of the
+ * node's whole gradient, many channels deep; instead the node's 3×3 reader with the lowest
+ * index (the last of them to run backward, when every member's dY is final) adds the other
+ * readers' terms in its own pass (dls_block_conv_multi).  The planner does not count the
+ * members as writers of that gradient.
+ *
+ * With reflect padding each 3×3 reader also writes the input's border, as wide as its own
+ * dilation; the leader's pass covers the widest of them (group_border).  A member with a
+ * narrower border adds exact zeros in the rest of the band, as its dY is zero there: the
+ * planner widens each member's dY halo (zeros, after its fold) to what the pass reads. */
 
 static bool
 dx_groupable (DlsGraph *g, DlsNodeImpl *n, int KS)
@@ -639,6 +646,18 @@ dx_groupable (DlsGraph *g, DlsNodeImpl *n, int KS)
   /* the kernel conv2d_plan picks: output-channel blocks, not the one-channel combs */
   return n->op == DLS_OP_CONV2D && n->in[0] != DLS_NODE_NONE && geo->KH == KS && !use_direct (geo)
          && use_block (geo) && geo->OC <= DIRECT_MAX_OC && g->nodes[n->in[0]].requires_grad;
+}
+
+/* A convolution's input-gradient border, or the widest of its group's when it leads one */
+static int
+group_border (DlsGraph *g, DlsNodeImpl *n)
+{
+  int e = dx_border (&n->a.conv.geo);
+
+  if (n->dx_leader == n - g->nodes)
+    for (DlsNode m = n->dx_next; m != DLS_NODE_NONE; m = g->nodes[m].dx_next)
+      e = MAX (e, dx_border (&g->nodes[m].a.conv.geo));
+  return e;
 }
 
 void
@@ -658,7 +677,8 @@ dls_conv_plan_groups (DlsGraph *g)
       if (!first)
         continue;
       for (int j = i + 1; j < g->n_nodes; j++)
-        if (dx_groupable (g, &g->nodes[j], 1) && g->nodes[j].in[0] == n->in[0])
+        if ((dx_groupable (g, &g->nodes[j], 1) || dx_groupable (g, &g->nodes[j], 3))
+            && g->nodes[j].in[0] == n->in[0])
           {
             g->nodes[j].dx_leader = i;
             g->nodes[last].dx_next = j;
@@ -689,10 +709,15 @@ group_gather (DlsGraph *g, DlsNodeImpl *n, ConvJob *job)
 
       if (!g->ancestor[m])
         continue;
-      dls_block_pack (mwp, dls_input_node (g, mn, 1)->value.p, mg->OC, mg->C, 1, true);
-      src[k++] = (DlsBlockSrc){
-        .x = mn->grad, .wp = mwp, .C = mg->OC, .KS = 1, .d = 1, .r0 = 0, .r1 = mg->H
-      };
+      dls_block_pack (mwp, dls_input_node (g, mn, 1)->value.p, mg->OC, mg->C, mg->KH * mg->KW,
+                      true);
+      src[k++] = (DlsBlockSrc){ .x = mn->grad,
+                                .wp = mwp,
+                                .C = mg->OC,
+                                .KS = mg->KH,
+                                .d = mg->KH == 3 ? mg->dil : 1,
+                                .r0 = -dx_border (mg),
+                                .r1 = mg->H + dx_border (mg) };
     }
   for (int i = 0; i < k / 2; i++)
     {
@@ -744,10 +769,15 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
                                DLS_HALO_ANY);
       if (n->dx_leader == n - g->nodes)
         {
-          /* the members' dY is read over the leader's border */
-          int members = 0;
+          /* every source's dY is read over the group's widest border, its taps reaching one
+           * dilation further */
+          int members = 0, e = group_border (g, n);
+          dls_plan_request_halo (g, n - g->nodes, e + geo->dil, DLS_HALO_ANY);
           for (DlsNode m = n->dx_next; m != DLS_NODE_NONE; m = g->nodes[m].dx_next, members++)
-            dls_plan_request_halo (g, m, dx_border (geo), DLS_HALO_ANY);
+            {
+              const DlsConvGeom *mg = &g->nodes[m].a.conv.geo;
+              dls_plan_request_halo (g, m, e + (mg->KH == 3 ? mg->dil : 0), DLS_HALO_ANY);
+            }
           n->aux_bytes = (n->aux_bytes + 15) / 16 * 16 + sizeof (DlsBlockSrc) * (members + 1);
         }
       if (!block_dw (geo))
@@ -832,16 +862,17 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
   DlsNodeImpl *w = dls_input_node (g, n, 1);
   DlsNodeImpl *b = n->a.conv.has_bias ? dls_input_node (g, n, 2) : NULL;
 
-  /* a 1×1 member of a group: its leader computes its input gradient */
+  /* a member of a group: its leader computes its input gradient */
   if (n->dx_leader != DLS_NODE_NONE && n->dx_leader != n - g->nodes)
     job.dx.p = NULL;
   else if (n->dx_leader != DLS_NODE_NONE && job.dx.p != NULL)
     group_gather (g, n, &job);
+  job.dx_border = n->dx_leader == n - g->nodes ? group_border (g, n) : dx_border (geo);
   /* The first writer of a gradient buffer that it covers whole overwrites it: no zeroing pass
    * before, no read of zeros during.  It zeros what it will not write itself. */
   job.assign_dx = job.dx.p != NULL && dls_take_grad_assign (g, n, 0);
   if (job.assign_dx)
-    dls_zero_outside (job.dx, geo->N, geo->C, geo->H, geo->W, dx_border (geo));
+    dls_zero_outside (job.dx, geo->N, geo->C, geo->H, geo->W, job.dx_border);
 
   if (n->kernel == KERNEL_DIRECT)
     dls_parallel (dls_graph_tasks (g), conv_direct_backward_task, &job);

@@ -453,10 +453,16 @@ test_reflect_concat (void)
  * reflect padding and two 1×1, whose input gradients the first 3×3 one sums in its own pass;
  * their outputs concatenated ---- */
 
+/* The dilations of the four: the second 3×3 one's reflected border narrower than the first's,
+ * or wider (so that the first one's pass must cover the second one's border) */
+static const int join_dil_narrow[] = { 2, 1, 1, 1 }, join_dil_wide[] = { 1, 1, 3, 1 };
+static const int *join_dil = join_dil_narrow;
+
 static DlsConvGeom
 join_geom (int i, DlsShape s)
 {
-  static const int OC[] = { 3, 2, 4, 2 }, K[] = { 3, 1, 3, 1 }, D[] = { 2, 1, 1, 1 };
+  static const int OC[] = { 3, 2, 4, 2 }, K[] = { 3, 1, 3, 1 };
+  const int *D = join_dil;
 
   return (DlsConvGeom){ .N = s.n,
                         .C = s.c,
@@ -621,11 +627,13 @@ test_pointwise_join (void)
 {
   static const int sizes[][2] = { { 9, 13 }, { 20, 7 } };
 
-  for (size_t i = 0; i < G_N_ELEMENTS (sizes); i++)
+  for (size_t i = 0; i < 2 * G_N_ELEMENTS (sizes); i++)
     {
       Case c;
-      case_init (&c, "1×1 input gradients joined %d×%d", sizes[i][0], sizes[i][1]);
-      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
+      join_dil = i % 2 ? join_dil_wide : join_dil_narrow;
+      case_init (&c, "input gradients joined %d×%d, dilations %d %d", sizes[i / 2][0],
+                 sizes[i / 2][1], join_dil[0], join_dil[2]);
+      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i / 2][0], sizes[i / 2][1]), true, -1, 1, &rng);
       for (int k = 0; k < 4; k++)
         {
           DlsConvGeom geo = join_geom (k, c.leaf[0].shape);
@@ -634,7 +642,7 @@ test_pointwise_join (void)
           leaf_weight (&c, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }, true, -0.5, 0.5,
                        &rng);
         }
-      c.out = DLS_SHAPE (2, 11, sizes[i][0], sizes[i][1]);
+      c.out = DLS_SHAPE (2, 11, sizes[i / 2][0], sizes[i / 2][1]);
       c.ref_forward = join_fwd;
       c.ref_backward = join_bwd;
       c.build = join_build;
@@ -642,9 +650,9 @@ test_pointwise_join (void)
       check_case (&c, &rng);
       case_clear (&c);
 
-      case_init (&c, "1×1 input gradients joined, ReLUs and a mix %d×%d", sizes[i][0],
-                 sizes[i][1]);
-      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i][0], sizes[i][1]), true, -1, 1, &rng);
+      case_init (&c, "input gradients joined, ReLUs and a mix %d×%d, dilations %d %d",
+                 sizes[i / 2][0], sizes[i / 2][1], join_dil[0], join_dil[2]);
+      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i / 2][0], sizes[i / 2][1]), true, -1, 1, &rng);
       for (int k = 0; k < 4; k++)
         {
           DlsConvGeom geo = join_geom (k, c.leaf[0].shape);
@@ -654,7 +662,7 @@ test_pointwise_join (void)
                        &rng);
         }
       leaf_weight (&c, "mix", 4, (int64_t[]){ 2, 11, 1, 1 }, true, -0.5, 0.5, &rng);
-      c.out = DLS_SHAPE (2, 2, sizes[i][0], sizes[i][1]);
+      c.out = DLS_SHAPE (2, 2, sizes[i / 2][0], sizes[i / 2][1]);
       c.ref_forward = join_relu_fwd;
       c.ref_backward = join_relu_bwd;
       c.build = join_relu_build;
@@ -662,6 +670,7 @@ test_pointwise_join (void)
       check_case (&c, &rng);
       case_clear (&c);
     }
+  join_dil = join_dil_narrow;
 }
 
 static void
@@ -689,13 +698,13 @@ test_pointwise_join_plan (void)
   dls_graph_concat (g, 5, parts);
   g_assert_true (dls_graph_compile (g, true, NULL));
   g_assert_cmpint (g->nodes[one].dx_leader, ==, DLS_NODE_NONE);
-  /* the first 3×3 reader leads the two 1×1 ones; the second 3×3 one runs its own pass */
-  g_assert_cmpint (g->nodes[conv[0]].dx_leader, ==, conv[0]);
-  g_assert_cmpint (g->nodes[conv[1]].dx_leader, ==, conv[0]);
-  g_assert_cmpint (g->nodes[conv[3]].dx_leader, ==, conv[0]);
-  g_assert_cmpint (g->nodes[conv[2]].dx_leader, ==, DLS_NODE_NONE);
+  /* the first blocked 3×3 reader leads the other three, in index order */
+  for (int i = 0; i < 4; i++)
+    g_assert_cmpint (g->nodes[conv[i]].dx_leader, ==, conv[0]);
   g_assert_cmpint (g->nodes[conv[0]].dx_next, ==, conv[1]);
-  g_assert_cmpint (g->nodes[conv[1]].dx_next, ==, conv[3]);
+  g_assert_cmpint (g->nodes[conv[1]].dx_next, ==, conv[2]);
+  g_assert_cmpint (g->nodes[conv[2]].dx_next, ==, conv[3]);
+  g_assert_cmpint (g->nodes[conv[3]].dx_next, ==, DLS_NODE_NONE);
   dls_graph_free (g);
 }
 
