@@ -6,22 +6,28 @@
  * PyTorch training the same network the same way in the same run: CrossEntropyLoss with
  * ignore_index −1 on ~30 % unlabelled pixels, Adam (lr 1e-3), train mode.  The PyTorch modules
  * are plain torch with DLSIA's layer layout; the SMSNet gets our sampled graph's edges as JSON,
- * so both sides train the identical network (the parameter counts are compared).  Then peak
- * memory training an MSDNet of 100 layers on 512², each side in its own process: ours through
- * the dlsia binary, PyTorch's from resource.getrusage.
+ * so both sides train the identical network (the parameter counts are compared).  The two sides
+ * take turns: rounds of our steps, then PyTorch's (one PyTorch process per thread count, kept
+ * open), so that a shared machine's slow spells fall on both; the ratio printed is the median of
+ * the rounds' ratios, with their range.  Then peak memory training an MSDNet of 100 layers on
+ * 512², each side in its own process: ours through the dlsia binary, PyTorch's from
+ * resource.getrusage.
  *
  * Targets (dlsia's time or memory as a fraction of PyTorch's): MSDNet ≤ 0.10, SMSNet ≤ 0.10,
  * TUNet ≤ 0.75, memory ≤ 0.25.  Timing only, never a pass/fail test; when python3-torch is
  * missing the PyTorch columns are skipped.
  *
- *   bench-train [--size N] [--steps N] [--workload NAME] [--dlsia PATH] [--no-torch]
- *               [--no-memory]
+ *   bench-train [--size N] [--steps N] [--rounds N] [--workload NAME] [--dlsia PATH]
+ *               [--no-torch] [--no-memory]
  */
 #include "config.h"
 
 #include <json-glib/json-glib.h>
 #include <stdlib.h>
 #include <string.h>
+#include <glib/gstdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "bench-train.h"
 
@@ -125,12 +131,14 @@ static const char torch_script[]
       "if mode == 'memory':\n"
       "    step()\n"
       "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, base_rss, nparams)\n"
-      "else:\n"
-      "    step(); step()\n"
+      "    sys.exit(0)\n"
+      "step(); step()\n"
+      "print(nparams, flush=True)\n"
+      "for line in sys.stdin:\n"
       "    ts = []\n"
       "    for _ in range(steps):\n"
       "        t = time.perf_counter(); step(); ts.append(time.perf_counter() - t)\n"
-      "    print(statistics.median(ts) * 1000, base_rss, nparams)\n";
+      "    print(statistics.median(ts) * 1000, flush=True)\n";
 
 static const double targets[DLS_BENCH_WORKLOAD_COUNT] = {
   [DLS_BENCH_MSDNET] = 0.10,
@@ -147,38 +155,59 @@ python_path (void)
                                                                      : "python3";
 }
 
-/* Runs the PyTorch side; out[0..2] = the figure (ms or peak MB), the RSS after `import torch`
- * (MB) and the parameter count.  FALSE when torch cannot run. */
+/* The PyTorch side's command line and environment, for `mode` memory or time */
+typedef struct
+{
+  char *a[5]; /* size, batch, threads, steps, layers */
+  char *argv[12];
+  GStrv env;
+} TorchCommand;
+
+static void
+torch_command (TorchCommand *c, const char *mode, DlsBenchWorkload w, int size, int batch,
+               int threads, int steps, int layers, const char *graph_json)
+{
+  const int v[5] = { size, batch, threads, steps, layers };
+  char *argv[] = { (char *) python_path (), "-c", (char *) torch_script, (char *) mode,
+                   (char *) dls_bench_workload_name (w) };
+
+  for (int i = 0; i < 5; i++)
+    c->a[i] = g_strdup_printf ("%d", v[i]);
+  memcpy (c->argv, argv, sizeof argv);
+  memcpy (c->argv + 5, c->a, sizeof c->a);
+  c->argv[10] = (char *) graph_json;
+  c->argv[11] = NULL;
+  /* as in the reference measurements: OpenMP and OpenBLAS on the same thread count */
+  c->env = g_get_environ ();
+  c->env = g_environ_setenv (c->env, "OMP_NUM_THREADS", c->a[2], TRUE);
+  c->env = g_environ_setenv (c->env, "OPENBLAS_NUM_THREADS", c->a[2], TRUE);
+}
+
+static void
+torch_command_clear (TorchCommand *c)
+{
+  for (int i = 0; i < 5; i++)
+    g_free (c->a[i]);
+  g_strfreev (c->env);
+}
+
+/* Runs the PyTorch side's memory measurement; out[0..2] = its peak MB, the RSS after `import
+ * torch` (MB) and the parameter count.  FALSE when torch cannot run. */
 static gboolean
-torch_run (const char *mode, DlsBenchWorkload w, int size, int batch, int threads, int steps,
-           int layers, const char *graph_json, double out[3])
+torch_memory (DlsBenchWorkload w, int size, int threads, int layers, double out[3])
 {
   g_autofree char *sout = NULL, *serr = NULL;
-  g_autofree char *a_size = g_strdup_printf ("%d", size), *a_batch = g_strdup_printf ("%d", batch);
-  g_autofree char *a_threads = g_strdup_printf ("%d", threads);
-  g_autofree char *a_steps = g_strdup_printf ("%d", steps);
-  g_autofree char *a_layers = g_strdup_printf ("%d", layers);
-  g_auto (GStrv) env = g_get_environ ();
   g_auto (GStrv) fields = NULL;
-  char *argv[] = { (char *) python_path (),
-                   "-c",
-                   (char *) torch_script,
-                   (char *) mode,
-                   (char *) dls_bench_workload_name (w),
-                   a_size,
-                   a_batch,
-                   a_threads,
-                   a_steps,
-                   a_layers,
-                   (char *) graph_json,
-                   NULL };
+  TorchCommand c;
   int status = 0;
+  gboolean ran;
 
-  /* as in the reference measurements: OpenMP and OpenBLAS on the same thread count */
-  env = g_environ_setenv (env, "OMP_NUM_THREADS", a_threads, TRUE);
-  env = g_environ_setenv (env, "OPENBLAS_NUM_THREADS", a_threads, TRUE);
-  if (!g_spawn_sync (NULL, argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &sout, &serr, &status, NULL)
-      || !g_spawn_check_wait_status (status, NULL))
+  torch_command (&c, "memory", w, size, 1, threads, 1, layers, "{}");
+  ran = g_spawn_sync (NULL, c.argv, c.env, G_SPAWN_SEARCH_PATH, NULL, NULL, &sout, &serr, &status,
+                      NULL)
+        && g_spawn_check_wait_status (status, NULL);
+  torch_command_clear (&c);
+  if (!ran)
     {
       if (serr && strstr (serr, "No module named 'torch'") == NULL && *serr)
         g_printerr ("# PyTorch failed: %s\n", serr);
@@ -190,6 +219,111 @@ torch_run (const char *mode, DlsBenchWorkload w, int size, int batch, int thread
   for (int i = 0; i < 3; i++)
     out[i] = g_ascii_strtod (fields[i], NULL);
   return out[0] > 0;
+}
+
+/* A PyTorch process kept open for the timing rounds: it builds the network, takes two warm-up
+ * steps and prints its parameter count, then answers each line it reads with the median of
+ * `steps` timed steps.  Rounds alternate with ours, so that both sides see the same spells of a
+ * shared machine's load rather than one side a quiet minute and the other a busy one. */
+typedef struct
+{
+  GPid pid;
+  FILE *to, *from;
+  int err; /* its stderr: a temporary file, read when it fails (a pipe could fill up) */
+  double n_params;
+} TorchSession;
+
+static gboolean
+read_number (FILE *f, double *v)
+{
+  char line[128];
+
+  if (fgets (line, sizeof line, f) == NULL)
+    return FALSE;
+  *v = g_ascii_strtod (line, NULL);
+  return *v > 0;
+}
+
+static void
+torch_close (TorchSession *t)
+{
+  if (t->to)
+    fclose (t->to); /* end of input: the script's loop ends */
+  if (t->from)
+    fclose (t->from);
+  if (t->err >= 0)
+    close (t->err);
+  if (t->pid)
+    {
+      waitpid (t->pid, NULL, 0);
+      g_spawn_close_pid (t->pid);
+    }
+  memset (t, 0, sizeof *t);
+  t->err = -1;
+}
+
+static gboolean
+torch_open (TorchSession *t, DlsBenchWorkload w, int size, int threads, int steps, int layers,
+            const char *graph_json)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err_path = NULL;
+  TorchCommand c;
+  int in, out;
+  gboolean ok;
+
+  memset (t, 0, sizeof *t);
+  t->err = g_file_open_tmp ("bench-train-torch-XXXXXX", &err_path, &error);
+  if (t->err < 0)
+    {
+      g_printerr ("# PyTorch not started: %s\n", error->message);
+      return FALSE;
+    }
+  g_unlink (err_path);
+  torch_command (&c, "time", w, size, 1, threads, steps, layers, graph_json);
+  ok = g_spawn_async_with_pipes_and_fds (NULL, (const char *const *) c.argv,
+                                         (const char *const *) c.env,
+                                         G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL,
+                                         NULL, -1, -1, t->err, NULL, NULL, 0, &t->pid, &in, &out,
+                                         NULL, &error);
+  torch_command_clear (&c);
+  if (!ok)
+    {
+      g_printerr ("# PyTorch did not start: %s\n", error->message);
+      torch_close (t);
+      return FALSE;
+    }
+  t->to = fdopen (in, "w");
+  t->from = fdopen (out, "r");
+  if (t->to && t->from && read_number (t->from, &t->n_params))
+    return TRUE;
+  if (t->pid)
+    {
+      /* it has ended (its output did): say why, unless torch is simply not installed */
+      char buf[4096];
+      ssize_t n;
+
+      waitpid (t->pid, NULL, 0);
+      g_spawn_close_pid (t->pid);
+      t->pid = 0;
+      n = pread (t->err, buf, sizeof buf - 1, 0);
+      buf[MAX (n, 0)] = '\0';
+      if (n > 0 && strstr (buf, "No module named 'torch'") == NULL)
+        g_printerr ("# PyTorch failed: %s\n", buf);
+    }
+  torch_close (t);
+  return FALSE;
+}
+
+/* The median step time of one more round, or 0 when the process has gone */
+static double
+torch_round (TorchSession *t)
+{
+  double ms = 0;
+
+  if (fputs ("time\n", t->to) == EOF || fflush (t->to) != 0 || !read_number (t->from, &ms))
+    return 0;
+  return ms;
 }
 
 /* {"nodes": N, "edges": [[u, v, dilation, channels], …]} of an SMSNet; "{}" otherwise. */
@@ -222,14 +356,92 @@ verdict (double ratio, double target, char *buf, size_t n)
   return buf;
 }
 
+static int
+cmp_double (const void *a, const void *b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *v, int n)
+{
+  qsort (v, n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* One workload at one thread count: `rounds` rounds, each of our `steps` steps then PyTorch's,
+ * and the medians over the rounds (the ratio's median is that of the rounds' ratios). */
 static void
-bench_workload (DlsBenchWorkload w, int size, int steps, gboolean no_torch, int all)
+bench_threads (DlsBenchWorkload w, const DlsModel *m, const char *json, int size, int steps,
+               int rounds, gboolean no_torch, int threads)
+{
+  g_autoptr (GError) error = NULL;
+  DlsBenchTrainArgs a = { .workload = w, .size = size, .batch = 1, .steps = steps };
+  g_autofree double *ours = g_new (double, rounds), *theirs = g_new (double, rounds);
+  g_autofree double *ratio = g_new (double, rounds);
+  TorchSession t = { .err = -1 };
+  gboolean torch = !no_torch;
+  int64_t n_params = 0;
+  const char *name = dls_bench_workload_name (w);
+  char buf[64], target[16], spread[48] = "";
+  double lo, hi, torch_params;
+
+  dls_engine_set_threads (threads);
+  torch = torch && torch_open (&t, w, size, threads, steps, m->config.num_layers, json);
+  torch_params = t.n_params;
+  for (int r = 0; r < rounds; r++)
+    {
+      DlsBenchTrainResult res;
+
+      if (!dls_bench_train (&a, &res, &error))
+        {
+          printf ("%-8s %-7d failed: %s\n", name, threads, error->message);
+          torch_close (&t);
+          return;
+        }
+      ours[r] = res.ms_per_step;
+      n_params = res.n_params;
+      if (torch && (theirs[r] = torch_round (&t)) <= 0)
+        {
+          printf ("# PyTorch stopped answering after %d rounds\n", r);
+          torch = FALSE;
+        }
+      if (torch)
+        ratio[r] = ours[r] / theirs[r];
+    }
+  torch_close (&t);
+  if (!torch)
+    {
+      printf ("%-8s %-7d %10.1f %12s %9s %9s %8s  %s\n", name, threads, median (ours, rounds),
+              no_torch ? "skipped" : "no torch", "-", "-", "-", "-");
+      return;
+    }
+  lo = hi = ratio[0];
+  for (int r = 1; r < rounds; r++)
+    lo = MIN (lo, ratio[r]), hi = MAX (hi, ratio[r]);
+  if (rounds > 1)
+    g_snprintf (spread, sizeof spread, " (rounds %.3f–%.3f)", lo, hi);
+  g_snprintf (target, sizeof target, "≤ %.2f", targets[w]);
+  {
+    double o = median (ours, rounds), p = median (theirs, rounds), q = median (ratio, rounds);
+    printf ("%-8s %-7d %10.1f %12.1f %9.3f %8.1f× %10s  %s%s\n", name, threads, o, p, q, 1 / q,
+            target, verdict (q, targets[w], buf, sizeof buf), spread);
+  }
+  if ((int64_t) torch_params != n_params)
+    printf ("#   parameter counts differ: dlsia %" G_GINT64_FORMAT ", PyTorch %.0f — "
+            "the networks are not the same\n",
+            n_params, torch_params);
+}
+
+static void
+bench_workload (DlsBenchWorkload w, int size, int steps, int rounds, gboolean no_torch, int all)
 {
   g_autoptr (GError) error = NULL;
   DlsBenchTrainArgs a = { .workload = w, .size = size, .batch = 1, .steps = steps };
   DlsModel *m = dls_bench_train_model (&a, &error);
   g_autofree char *json = NULL;
-  int counts[2] = { 1, all };
 
   if (m == NULL)
     {
@@ -237,38 +449,9 @@ bench_workload (DlsBenchWorkload w, int size, int steps, gboolean no_torch, int 
       return;
     }
   json = graph_json (m);
-  for (int k = 0; k < (all > 1 ? 2 : 1); k++)
-    {
-      DlsBenchTrainResult r;
-      double t[3];
-      char buf[64];
-
-      dls_engine_set_threads (counts[k]);
-      if (!dls_bench_train (&a, &r, &error))
-        {
-          printf ("%-8s %-7d failed: %s\n", dls_bench_workload_name (w), counts[k], error->message);
-          g_clear_error (&error);
-          continue;
-        }
-      if (!no_torch
-          && torch_run ("time", w, size, 1, counts[k], steps, m->config.num_layers, json, t))
-        {
-          double ratio = r.ms_per_step / t[0];
-          char target[16];
-
-          g_snprintf (target, sizeof target, "≤ %.2f", targets[w]);
-          printf ("%-8s %-7d %10.1f %12.1f %9.3f %8.1f× %10s  %s\n", dls_bench_workload_name (w),
-                  counts[k], r.ms_per_step, t[0], ratio, t[0] / r.ms_per_step, target,
-                  verdict (ratio, targets[w], buf, sizeof buf));
-          if ((int64_t) t[2] != r.n_params)
-            printf ("#   parameter counts differ: dlsia %" G_GINT64_FORMAT ", PyTorch %.0f — "
-                    "the networks are not the same\n",
-                    r.n_params, t[2]);
-        }
-      else
-        printf ("%-8s %-7d %10.1f %12s %9s %9s %8s  %s\n", dls_bench_workload_name (w), counts[k],
-                r.ms_per_step, no_torch ? "skipped" : "no torch", "-", "-", "-", "-");
-    }
+  bench_threads (w, m, json, size, steps, rounds, no_torch, 1);
+  if (all > 1)
+    bench_threads (w, m, json, size, steps, rounds, no_torch, all);
   dls_model_free (m);
 }
 
@@ -380,7 +563,7 @@ bench_memory (const char *dlsia, gboolean no_torch, int all)
   /* 256² first: cheap, and it predicts what 512² needs (the maps are 4× larger) */
   ours_s = dlsia_peak_mb (dlsia, layers, small);
   if (!no_torch)
-    torch_run ("memory", DLS_BENCH_MSDNET, small, 1, all, 1, layers, "{}", t_s);
+    torch_memory (DLS_BENCH_MSDNET, small, all, layers, t_s);
   print_memory_row (small, ours_s, FALSE, t_s[0], FALSE, FALSE);
 
   if (ours_s > 0 && fits (4 * ours_s))
@@ -391,7 +574,7 @@ bench_memory (const char *dlsia, gboolean no_torch, int all)
       ours_est = TRUE;
     }
   if (t_s[0] > 0 && fits (4 * t_s[0]))
-    torch_run ("memory", DLS_BENCH_MSDNET, size, 1, all, 1, layers, "{}", t);
+    torch_memory (DLS_BENCH_MSDNET, size, all, layers, t);
   else if (t_s[0] > 0)
     {
       t[0] = t_s[1] + 4 * (t_s[0] - t_s[1]); /* what `import torch` holds does not grow */
@@ -410,12 +593,14 @@ bench_memory (const char *dlsia, gboolean no_torch, int all)
 int
 main (int argc, char **argv)
 {
-  int size = 256, steps = 5;
+  int size = 256, steps = 5, rounds = 3;
   gboolean no_torch = FALSE, no_memory = FALSE;
   g_autofree char *workload = NULL, *dlsia_arg = NULL, *dlsia = NULL;
   GOptionEntry entries[] = {
     { "size", 's', 0, G_OPTION_ARG_INT, &size, "Image side (256)", "N" },
     { "steps", 'n', 0, G_OPTION_ARG_INT, &steps, "Timed steps after 2 warm-ups, median (5)", "N" },
+    { "rounds", 'r', 0, G_OPTION_ARG_INT, &rounds,
+      "Rounds, ours and PyTorch's steps in turn; medians over them (3)", "N" },
     { "workload", 'w', 0, G_OPTION_ARG_STRING, &workload, "Only this workload", "NAME" },
     { "dlsia", 0, 0, G_OPTION_ARG_FILENAME, &dlsia_arg, "The dlsia binary (memory test)", "PATH" },
     { "no-torch", 0, 0, G_OPTION_ARG_NONE, &no_torch, "Skip PyTorch", NULL },
@@ -428,7 +613,7 @@ main (int argc, char **argv)
   int all = dls_engine_get_threads ();
 
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, &argc, &argv, &error) || size < 16 || steps < 1
+  if (!g_option_context_parse (ctx, &argc, &argv, &error) || size < 16 || steps < 1 || rounds < 1
       || (workload && !dls_bench_workload_from_name (workload, &only)))
     {
       g_printerr ("bench-train: %s\n", error ? error->message : "bad arguments");
@@ -438,8 +623,9 @@ main (int argc, char **argv)
   setvbuf (stdout, NULL, _IOLBF, 0); /* rows appear as they are measured, under meson too */
 
   printf ("Training step (forward, cross-entropy on ~30 %% unlabelled pixels, backward, Adam), "
-          "batch 1, %d², median of %d after 2 warm-ups\n",
-          size, steps);
+          "batch 1, %d²: %d rounds, each the median of %d steps after 2 warm-ups, ours then "
+          "PyTorch's; medians over the rounds\n",
+          size, rounds, steps);
   printf ("engine: %s kernels, OpenBLAS %s, %d cores; PyTorch: %s\n", dls_engine_kernel_isa (),
           dls_engine_blas_corename (), all, python_path ());
   printf ("msdnet: 50 layers, dilations 1–10, BatchNorm; smsnet: ensemble-builder defaults, 20 "
@@ -448,7 +634,7 @@ main (int argc, char **argv)
           "dlsia/PT", "speedup", "target", "verdict");
   for (int w = 0; w < DLS_BENCH_WORKLOAD_COUNT; w++)
     if (only == DLS_BENCH_WORKLOAD_COUNT || only == (DlsBenchWorkload) w)
-      bench_workload (w, size, steps, no_torch, all);
+      bench_workload (w, size, steps, rounds, no_torch, all);
   dls_engine_set_threads (all);
   if (!no_memory)
     bench_memory (dlsia, no_torch, all);
