@@ -261,6 +261,24 @@ typedef struct
   int dx_border; /* border rows and columns of dX this pass writes */
 } ConvJob;
 
+/* Tasks of a convolution's passes.  Thin blocked layers (an SMSNet's edges) take several per
+ * thread, claimed from the pool's counter as threads come free: on a shared machine one thread
+ * is often slowed for a while, and with one task each the other would wait for it at the end of
+ * every layer.  Their weight-gradient partials are per task, so the split, and with it the
+ * result, depends on the thread count only.  Wider layers keep one task per thread: their GEMM
+ * tiles and partials grow with the task count. */
+#define THIN_TASKS_PER_THREAD 4
+
+static int
+conv_tasks (DlsGraph *g, const DlsNodeImpl *n)
+{
+  int T = dls_graph_tasks (g);
+
+  if (T > 1 && n->kernel == KERNEL_BLOCK && n->a.conv.geo.OC <= DIRECT_MAX_OC)
+    return THIN_TASKS_PER_THREAD * T;
+  return T;
+}
+
 static float *
 conv_partials (DlsNodeImpl *n, int task)
 {
@@ -275,7 +293,7 @@ reduce_partials (DlsGraph *g, DlsNodeImpl *n, float *dw, float *db)
 {
   const DlsConvGeom *geo = &n->a.conv.geo;
   int64_t wlen = (int64_t) geo->OC * geo->C * geo->KH * geo->KW;
-  int T = dls_graph_tasks (g);
+  int T = conv_tasks (g, n);
 
   for (int t = 0; t < T; t++)
     {
@@ -696,7 +714,7 @@ static void
 group_gather (DlsGraph *g, DlsNodeImpl *n, ConvJob *job)
 {
   const DlsConvGeom *geo = &n->a.conv.geo;
-  float *wp = conv_partials (n, dls_graph_tasks (g));
+  float *wp = conv_partials (n, conv_tasks (g, n));
   size_t off = sizeof (float) * ((wp - (float *) n->aux) + geo->OC * geo->C * geo->KH * geo->KW);
   DlsBlockSrc *src = (DlsBlockSrc *) ((char *) n->aux + (off + 15) / 16 * 16);
   int k = 0;
@@ -705,7 +723,7 @@ group_gather (DlsGraph *g, DlsNodeImpl *n, ConvJob *job)
     {
       DlsNodeImpl *mn = &g->nodes[m];
       const DlsConvGeom *mg = &mn->a.conv.geo;
-      float *mwp = conv_partials (mn, dls_graph_tasks (g));
+      float *mwp = conv_partials (mn, conv_tasks (g, mn));
 
       if (!g->ancestor[m])
         continue;
@@ -763,6 +781,7 @@ conv2d_plan (DlsGraph *g, DlsNodeImpl *n)
     {
       n->kernel = KERNEL_BLOCK;
       n->assigns_input_grad = true;
+      n->aux_bytes = sizeof (float) * ((size_t) conv_tasks (g, n) * (wlen + geo->OC) + wlen);
       if (geo->KH == 3)
         dls_plan_request_halo (g, n - g->nodes,
                                geo->mode == DLS_PAD_REFLECT ? 2 * geo->dil : geo->dil,
@@ -845,10 +864,10 @@ conv2d_forward (DlsGraph *g, DlsNodeImpl *n)
   else if (n->kernel == KERNEL_BLOCK)
     {
       /* packed weights after the partials in aux */
-      float *wp = conv_partials (n, dls_graph_tasks (g));
+      float *wp = conv_partials (n, conv_tasks (g, n));
       dls_block_pack (wp, job.w, geo->OC, geo->C, geo->KH * geo->KW, false);
       job.wt = wp;
-      dls_parallel (dls_graph_tasks (g), conv_block_forward_task, &job);
+      dls_parallel (conv_tasks (g, n), conv_block_forward_task, &job);
     }
   else
     dls_parallel (dls_graph_tasks (g), conv_gemm_forward_task, &job);
@@ -878,13 +897,13 @@ conv2d_backward (DlsGraph *g, DlsNodeImpl *n)
     dls_parallel (dls_graph_tasks (g), conv_direct_backward_task, &job);
   else if (n->kernel == KERNEL_BLOCK)
     {
-      float *wp = conv_partials (n, dls_graph_tasks (g));
+      float *wp = conv_partials (n, conv_tasks (g, n));
       if (job.dx.p)
         dls_block_pack (wp, job.w, geo->OC, geo->C, geo->KH * geo->KW, true);
       job.wt = wp;
       job.block_dw = block_dw (geo);
       if (job.dx.p || (job.need_dw && job.block_dw))
-        dls_parallel (dls_graph_tasks (g), conv_block_backward_task, &job);
+        dls_parallel (conv_tasks (g, n), conv_block_backward_task, &job);
       if (job.need_dw && !job.block_dw)
         dls_parallel (dls_graph_tasks (g), conv_gemm_dw_task, &job);
     }
