@@ -5,8 +5,8 @@
  * Three implementations of conv2d.  One-output-channel 3×3 "same" layers run the comb kernels of
  * ops-conv-direct.c; layers with 2–8 output channels and a 3×3 or 1×1 "same" kernel its
  * output-channel-blocked kernels (forward, weight gradient, and the input gradient as the same
- * forward kernel on dY with transposed, flipped weights; the 1×1 layers reading the same input
- * as a 3×3 one add their input gradients in that one's pass).  Wider 3×3 "same" layers (U-Net
+ * forward kernel on dY with transposed, flipped weights; the thin layers reading one input add
+ * their input gradients in one pass, that of the first 3×3 one).  Wider 3×3 "same" layers (U-Net
  * levels) run the same blocked forward and input gradient, with the weight gradient of
  * ops-conv-igemm.c, or for the widest ones im2col + sgemm.  Everything else is im2col + one
  * single-threaded sgemm per tile of rows, with tiles spread over the pool's tasks: im2col reads
