@@ -29,8 +29,8 @@ cmp_double (const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-static double
-median (double *v, int n)
+double
+dls_median (double *v, int n)
 {
   qsort (v, n, sizeof (double), cmp_double);
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
@@ -65,7 +65,7 @@ bench_sgemm (int n, int threads, int repeats)
       t[r] = now () - t0;
     }
   openblas_set_num_threads (1);
-  res = 2.0 * n * n * (double) n / median (t, repeats) / 1e9;
+  res = 2.0 * n * n * (double) n / dls_median (t, repeats) / 1e9;
   g_free (a);
   g_free (b);
   g_free (c);
@@ -128,8 +128,8 @@ bench_layer (int C, int OC, int size, int dil, int repeats, ConvTime *out)
       tf[r] = t1 - t0;
       tb[r] = now () - t1;
     }
-  out->fwd = median (tf, repeats);
-  out->bwd = median (tb, repeats);
+  out->fwd = dls_median (tf, repeats);
+  out->bwd = dls_median (tb, repeats);
   out->flops = 2.0 * OC * C * 9.0 * size * size;
   out->bwd_flops = (C > 1 ? 2 : 1) * out->flops;
   g_free (in);

@@ -378,4 +378,7 @@ typedef struct {
 
 int dls_bench_conv (FILE *out, const DlsBenchArgs *args);
 
+/* The median of v[0, n), n ≥ 1; sorts v in place.  For the benchmarks' timings. */
+double dls_median (double *v, int n);
+
 G_END_DECLS

@@ -100,14 +100,6 @@ dls_bench_train_model (const DlsBenchTrainArgs *a, GError **error)
   return m;
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
 static double
 peak_rss_mb (void)
 {
@@ -171,8 +163,7 @@ dls_bench_train (const DlsBenchTrainArgs *a, DlsBenchTrainResult *r, GError **er
       if (s >= WARMUP_STEPS)
         t[s - WARMUP_STEPS] = (g_get_monotonic_time () - t0) / 1000.0;
     }
-  qsort (t, steps, sizeof (double), cmp_double);
-  r->ms_per_step = steps % 2 ? t[steps / 2] : 0.5 * (t[steps / 2 - 1] + t[steps / 2]);
+  r->ms_per_step = dls_median (t, steps);
   r->peak_rss_mb = peak_rss_mb ();
   r->arena_mb = dls_train_step_bytes (st) / (1024.0 * 1024.0);
   r->n_params = dls_model_n_params (m);

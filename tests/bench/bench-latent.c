@@ -28,21 +28,6 @@ enum
   K = 14
 };
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, n, sizeof (double), cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 /* CPU seconds of the process (all threads): on a shared machine, beside wall time. */
 static double
 cpu_now (void)
@@ -118,9 +103,9 @@ bench_n (int n, int repeats)
             dls_trustworthiness (x, D, y, 2, n, 5));
   printf ("n %6d d %d  wall (cpu) s: knn(k=%d) %.3f (%.3f)  umap %.3f (%.3f)  hdbscan %.3f (%.3f)  "
           "[median of %d; hdbscan %d clusters, ARI %.3f]\n",
-          n, D, K, median (t_knn, repeats), median (c_knn, repeats), median (t_umap, repeats),
-          median (c_umap, repeats), median (t_hdb, repeats), median (c_hdb, repeats), repeats, c,
-          dls_adjusted_rand_index (lab, truth, n));
+          n, D, K, dls_median (t_knn, repeats), dls_median (c_knn, repeats),
+          dls_median (t_umap, repeats), dls_median (c_umap, repeats), dls_median (t_hdb, repeats),
+          dls_median (c_hdb, repeats), repeats, c, dls_adjusted_rand_index (lab, truth, n));
   fflush (stdout);
 }
 

@@ -356,21 +356,6 @@ verdict (double ratio, double target, char *buf, size_t n)
   return buf;
 }
 
-static int
-cmp_double (const void *a, const void *b)
-{
-  double x = *(const double *) a, y = *(const double *) b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (double *v, int n)
-{
-  qsort (v, n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 /* One workload at one thread count: `rounds` rounds, each of our `steps` steps then PyTorch's,
  * and the medians over the rounds (the ratio's median is that of the rounds' ratios). */
 static void
@@ -414,8 +399,8 @@ bench_threads (DlsBenchWorkload w, const DlsModel *m, const char *json, int size
   torch_close (&t);
   if (!torch)
     {
-      printf ("%-8s %-7d %10.1f %12s %9s %9s %8s  %s\n", name, threads, median (ours, rounds),
-              no_torch ? "skipped" : "no torch", "-", "-", "-", "-");
+      printf ("%-8s %-7d %10.1f %12s %9s %9s %8s  %s\n", name, threads,
+              dls_median (ours, rounds), no_torch ? "skipped" : "no torch", "-", "-", "-", "-");
       return;
     }
   lo = hi = ratio[0];
@@ -425,7 +410,8 @@ bench_threads (DlsBenchWorkload w, const DlsModel *m, const char *json, int size
     g_snprintf (spread, sizeof spread, " (rounds %.3f–%.3f)", lo, hi);
   g_snprintf (target, sizeof target, "≤ %.2f", targets[w]);
   {
-    double o = median (ours, rounds), p = median (theirs, rounds), q = median (ratio, rounds);
+    double o = dls_median (ours, rounds), p = dls_median (theirs, rounds);
+    double q = dls_median (ratio, rounds);
     printf ("%-8s %-7d %10.1f %12.1f %9.3f %8.1f× %10s  %s%s\n", name, threads, o, p, q, 1 / q,
             target, verdict (q, targets[w], buf, sizeof buf), spread);
   }

@@ -1014,6 +1014,19 @@ binary_build (Case *c, DlsGraph *g, const DlsNode *l)
   return dls_graph_dice (g, l[0], l[1], c->a.loss.smooth);
 }
 
+/* the benchmarks' median: odd and even counts, any order, repeated values */
+static void
+test_median (void)
+{
+  double odd[] = { 5, 1, 4, 2, 3 }, even[] = { 8, -1, 3, 2 }, one[] = { 7 };
+  double same[] = { 2, 9, 2, 2 };
+
+  g_assert_cmpfloat (dls_median (odd, 5), ==, 3);
+  g_assert_cmpfloat (dls_median (even, 4), ==, 2.5);
+  g_assert_cmpfloat (dls_median (one, 1), ==, 7);
+  g_assert_cmpfloat (dls_median (same, 4), ==, 2);
+}
+
 static void
 test_losses (void)
 {
@@ -1082,5 +1095,6 @@ main (int argc, char **argv)
   g_test_add_func ("/engine/dropout", test_dropout);
   g_test_add_func ("/engine/shape-ops", test_shape_ops);
   g_test_add_func ("/engine/losses", test_losses);
+  g_test_add_func ("/engine/median", test_median);
   return g_test_run ();
 }
