@@ -413,6 +413,47 @@ block_taps (vf acc[BLOCK_MAX][BLOCK_MAX_NV], const float *src, int64_t sc, int64
     }
 }
 
+/* A strip's accumulators: from dst (accumulate) or the bias (b may be NULL), and back */
+static inline __attribute__ ((always_inline)) void
+strip_load (vf acc[BLOCK_MAX][BLOCK_MAX_NV], const float *dst, int64_t dsc, const float *bias,
+            bool accumulate, const int OB, const int NV)
+{
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++)
+      acc[o][v] = accumulate ? load (dst + o * dsc + v * V) : bcast (bias ? bias[o] : 0.0f);
+}
+
+static inline __attribute__ ((always_inline)) void
+strip_store (float *dst, int64_t dsc, vf acc[BLOCK_MAX][BLOCK_MAX_NV], const int OB,
+             const int NV)
+{
+#pragma GCC unroll 8
+  for (int o = 0; o < OB; o++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++)
+      store (dst + o * dsc + v * V, acc[o][v]);
+}
+
+/* A strip of nx < NV·V columns goes through a private copy t (OB rows of NV·V), so the main
+ * path has no tail logic: dst's first nx columns in (zeros past them), then back out. */
+static inline __attribute__ ((always_inline)) void
+tail_in (float *t, const float *dst, int64_t dsc, int nx, bool accumulate, const int OB,
+         const int NV)
+{
+  for (int o = 0; o < OB; o++)
+    for (int i = 0; i < NV * V; i++)
+      t[o * NV * V + i] = accumulate && i < nx ? dst[o * dsc + i] : 0.0f;
+}
+
+static inline __attribute__ ((always_inline)) void
+tail_out (float *dst, int64_t dsc, const float *t, int nx, const int OB, const int NV)
+{
+  for (int o = 0; o < OB; o++)
+    memcpy (dst + o * dsc, t + o * NV * V, sizeof (float) * nx);
+}
+
 /* One strip of NV whole vectors: dst[o][0, NV·V) (+)= bias[o] + Σ_c Σ_taps wp[c][t][o] ·
  * src[c][tap offset + x], for o < OB; dst channels dsc apart. */
 static inline __attribute__ ((always_inline)) void
@@ -424,20 +465,11 @@ block_strip (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t sh, 
    * variable-length array, which stays in memory */
   vf acc[BLOCK_MAX][BLOCK_MAX_NV];
 
-#pragma GCC unroll 8
-  for (int o = 0; o < OB; o++)
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++)
-      acc[o][v] = accumulate ? load (dst + o * dsc + v * V) : bcast (bias ? bias[o] : 0.0f);
+  strip_load (acc, dst, dsc, bias, accumulate, OB, NV);
   block_taps (acc, src, sc, sh, wp, C, d, KS, OB, NV);
-#pragma GCC unroll 8
-  for (int o = 0; o < OB; o++)
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++)
-      store (dst + o * dsc + v * V, acc[o][v]);
+  strip_store (dst, dsc, acc, OB, NV);
 }
 
-/* A strip of nx < NV·V columns: through a private copy, so the main path has no tail logic. */
 static inline __attribute__ ((always_inline)) void
 block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t sh,
                   const float *wp, const float *bias, int C, int d, int nx, bool accumulate,
@@ -445,12 +477,9 @@ block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t
 {
   float t[BLOCK_MAX * BLOCK_MAX_NV * V];
 
-  for (int o = 0; o < OB; o++)
-    for (int i = 0; i < NV * V; i++)
-      t[o * NV * V + i] = accumulate && i < nx ? dst[o * dsc + i] : 0.0f;
+  tail_in (t, dst, dsc, nx, accumulate, OB, NV);
   block_strip (t, NV * V, src, sc, sh, wp, bias, C, d, accumulate, KS, OB, NV);
-  for (int o = 0; o < OB; o++)
-    memcpy (dst + o * dsc, t + o * NV * V, sizeof (float) * nx);
+  tail_out (dst, dsc, t, nx, OB, NV);
 }
 
 /* a block of OB output channels over columns [xb, xe) of one row, from input channels
@@ -538,11 +567,7 @@ multi_strip (float *dst, int64_t dsc, const DlsBlockSrc *src, int n_src, int row
 {
   vf acc[BLOCK_MAX][BLOCK_MAX_NV];
 
-#pragma GCC unroll 8
-  for (int o = 0; o < OB; o++)
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++)
-      acc[o][v] = accumulate ? load (dst + o * dsc + v * V) : bcast (0.0f);
+  strip_load (acc, dst, dsc, NULL, accumulate, OB, NV);
   for (int s = 0; s < n_src; s++)
     {
       const DlsBlockSrc *e = &src[s];
@@ -557,26 +582,18 @@ multi_strip (float *dst, int64_t dsc, const DlsBlockSrc *src, int n_src, int row
       else
         block_taps (acc, sp, e->x.sc, e->x.sh, wpb, e->C, e->d, 1, OB, NV);
     }
-#pragma GCC unroll 8
-  for (int o = 0; o < OB; o++)
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++)
-      store (dst + o * dsc + v * V, acc[o][v]);
+  strip_store (dst, dsc, acc, OB, NV);
 }
 
-/* A strip of nx < NV·V columns, through a private copy */
 static inline __attribute__ ((always_inline)) void
 multi_strip_tail (float *dst, int64_t dsc, const DlsBlockSrc *src, int n_src, int row, int x0,
                   int n, int o0, int nx, bool accumulate, const int OB, const int NV)
 {
   float t[BLOCK_MAX * BLOCK_MAX_NV * V];
 
-  for (int o = 0; o < OB; o++)
-    for (int i = 0; i < NV * V; i++)
-      t[o * NV * V + i] = accumulate && i < nx ? dst[o * dsc + i] : 0.0f;
+  tail_in (t, dst, dsc, nx, accumulate, OB, NV);
   multi_strip (t, NV * V, src, n_src, row, x0, n, o0, accumulate, OB, NV);
-  for (int o = 0; o < OB; o++)
-    memcpy (dst + o * dsc, t + o * NV * V, sizeof (float) * nx);
+  tail_out (dst, dsc, t, nx, OB, NV);
 }
 
 #define MULTI_CASE(OB)                                                                           \
