@@ -479,8 +479,10 @@ join_geom (int i, DlsShape s)
                         .mode = DLS_PAD_REFLECT };
 }
 
+/* The reference readers' outputs concatenated into cat (11 channels), each through a ReLU when
+ * relu; their own outputs kept in pre[i] when pre is given. */
 static void
-join_fwd (Case *c, double *out)
+join_ref_parts (Case *c, double *cat, double **pre, bool relu)
 {
   DlsShape s = c->leaf[0].shape;
   int64_t p = (int64_t) s.h * s.w;
@@ -489,12 +491,23 @@ join_fwd (Case *c, double *out)
   for (int i = 0; i < 4; i++)
     {
       DlsConvGeom g = join_geom (i, s);
-      g_autofree double *y = g_new (double, s.n *g.OC *p);
+      double *y = pre ? pre[i] : g_new (double, s.n * g.OC * p);
       dls_ref_conv2d_forward (y, c->leaf[0].v, c->leaf[1 + i].v, NULL, &g);
       for (int n = 0; n < s.n; n++)
-        memcpy (out + (n * 11 + c0) * p, y + n * g.OC * p, sizeof (double) * g.OC * p);
+        if (relu)
+          dls_ref_relu_forward (cat + (n * 11 + c0) * p, y + n * g.OC * p, g.OC * p);
+        else
+          memcpy (cat + (n * 11 + c0) * p, y + n * g.OC * p, sizeof (double) * g.OC * p);
+      if (!pre)
+        g_free (y);
       c0 += g.OC;
     }
+}
+
+static void
+join_fwd (Case *c, double *out)
+{
+  join_ref_parts (c, out, NULL, false);
 }
 
 static void
@@ -516,8 +529,9 @@ join_bwd (Case *c, const double *dout, double **grads)
     }
 }
 
+/* the four readers of l[0] (weights l[1..4]), each through a ReLU when relu, concatenated */
 static DlsNode
-join_build (Case *c, DlsGraph *g, const DlsNode *l)
+join_readers (Case *c, DlsGraph *g, const DlsNode *l, bool relu)
 {
   DlsShape s = c->leaf[0].shape;
   DlsNode parts[4];
@@ -528,29 +542,21 @@ join_build (Case *c, DlsGraph *g, const DlsNode *l)
       parts[i] = dls_graph_conv2d (
           g, l[0], l[1 + i], DLS_NODE_NONE,
           &(DlsConvArgs){ .padding = geo.pad, .dilation = geo.dil, .pad_mode = DLS_PAD_REFLECT });
+      if (relu)
+        parts[i] = dls_graph_relu (g, parts[i]);
     }
   return dls_graph_concat (g, 4, parts);
+}
+
+static DlsNode
+join_build (Case *c, DlsGraph *g, const DlsNode *l)
+{
+  return join_readers (c, g, l, false);
 }
 
 /* the same readers, each followed by a ReLU, concatenated and mixed by a last 1×1 conv: the
  * members' dY are now intermediate gradients, whose memory other gradients may take over once
  * their lifetime ends (which must cover the leader's read) */
-static void
-join_relu_parts (Case *c, double *cat, double **pre)
-{
-  DlsShape s = c->leaf[0].shape;
-  int64_t p = (int64_t) s.h * s.w;
-  int c0 = 0;
-
-  for (int i = 0; i < 4; i++)
-    {
-      DlsConvGeom g = join_geom (i, s);
-      dls_ref_conv2d_forward (pre[i], c->leaf[0].v, c->leaf[1 + i].v, NULL, &g);
-      for (int n = 0; n < s.n; n++)
-        dls_ref_relu_forward (cat + (n * 11 + c0) * p, pre[i] + n * g.OC * p, g.OC * p);
-      c0 += g.OC;
-    }
-}
 
 static DlsConvGeom
 join_mix_geom (DlsShape s)
@@ -570,7 +576,7 @@ join_relu_fwd (Case *c, double *out)
 
   for (int i = 0; i < 4; i++)
     pre[i] = g_new (double, s.n * 4 * p);
-  join_relu_parts (c, cat, pre);
+  join_ref_parts (c, cat, pre, true);
   dls_ref_conv2d_forward (out, cat, c->leaf[5].v, NULL, &gm);
   for (int i = 0; i < 4; i++)
     g_free (pre[i]);
@@ -588,7 +594,7 @@ join_relu_bwd (Case *c, const double *dout, double **grads)
 
   for (int i = 0; i < 4; i++)
     pre[i] = g_new (double, s.n * 4 * p);
-  join_relu_parts (c, cat, pre);
+  join_ref_parts (c, cat, pre, true);
   dls_ref_conv2d_backward (dcat, grads[5], NULL, dout, cat, c->leaf[5].v, &gm);
   for (int i = 0; i < 4; i++)
     {
@@ -607,19 +613,22 @@ join_relu_bwd (Case *c, const double *dout, double **grads)
 static DlsNode
 join_relu_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
-  DlsShape s = c->leaf[0].shape;
-  DlsNode parts[4];
-
-  for (int i = 0; i < 4; i++)
-    {
-      DlsConvGeom geo = join_geom (i, s);
-      parts[i] = dls_graph_relu (
-          g, dls_graph_conv2d (g, l[0], l[1 + i], DLS_NODE_NONE,
-                               &(DlsConvArgs){ .padding = geo.pad, .dilation = geo.dil,
-                                               .pad_mode = DLS_PAD_REFLECT }));
-    }
-  return dls_graph_conv2d (g, dls_graph_concat (g, 4, parts), l[5], DLS_NODE_NONE,
+  return dls_graph_conv2d (g, join_readers (c, g, l, true), l[5], DLS_NODE_NONE,
                            &(DlsConvArgs){ .padding = 0, .dilation = 1 });
+}
+
+/* x and the four readers' weights, on an h × w image */
+static void
+join_leaves (Case *c, int h, int w)
+{
+  leaf_input (c, "x", DLS_SHAPE (2, 5, h, w), true, -1, 1, &rng);
+  for (int k = 0; k < 4; k++)
+    {
+      DlsConvGeom geo = join_geom (k, c->leaf[0].shape);
+      char name[8];
+      g_snprintf (name, sizeof name, "w%d", k);
+      leaf_weight (c, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }, true, -0.5, 0.5, &rng);
+    }
 }
 
 static void
@@ -633,15 +642,7 @@ test_pointwise_join (void)
       join_dil = i % 2 ? join_dil_wide : join_dil_narrow;
       case_init (&c, "input gradients joined %d×%d, dilations %d %d", sizes[i / 2][0],
                  sizes[i / 2][1], join_dil[0], join_dil[2]);
-      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i / 2][0], sizes[i / 2][1]), true, -1, 1, &rng);
-      for (int k = 0; k < 4; k++)
-        {
-          DlsConvGeom geo = join_geom (k, c.leaf[0].shape);
-          char name[8];
-          g_snprintf (name, sizeof name, "w%d", k);
-          leaf_weight (&c, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }, true, -0.5, 0.5,
-                       &rng);
-        }
+      join_leaves (&c, sizes[i / 2][0], sizes[i / 2][1]);
       c.out = DLS_SHAPE (2, 11, sizes[i / 2][0], sizes[i / 2][1]);
       c.ref_forward = join_fwd;
       c.ref_backward = join_bwd;
@@ -652,15 +653,7 @@ test_pointwise_join (void)
 
       case_init (&c, "input gradients joined, ReLUs and a mix %d×%d, dilations %d %d",
                  sizes[i / 2][0], sizes[i / 2][1], join_dil[0], join_dil[2]);
-      leaf_input (&c, "x", DLS_SHAPE (2, 5, sizes[i / 2][0], sizes[i / 2][1]), true, -1, 1, &rng);
-      for (int k = 0; k < 4; k++)
-        {
-          DlsConvGeom geo = join_geom (k, c.leaf[0].shape);
-          char name[8];
-          g_snprintf (name, sizeof name, "w%d", k);
-          leaf_weight (&c, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }, true, -0.5, 0.5,
-                       &rng);
-        }
+      join_leaves (&c, sizes[i / 2][0], sizes[i / 2][1]);
       leaf_weight (&c, "mix", 4, (int64_t[]){ 2, 11, 1, 1 }, true, -0.5, 0.5, &rng);
       c.out = DLS_SHAPE (2, 2, sizes[i / 2][0], sizes[i / 2][1]);
       c.ref_forward = join_relu_fwd;
