@@ -304,6 +304,15 @@ typedef struct {
   /* 3×3, output-channel blocks: as backward_weights */
   void (*block_backward_weights) (float *dwp, float *dbp, DlsView dy, DlsView x, int C, int OC,
                                   int W, int dil, int y0, int y1, int n);
+  /* BatchNorm's row loops (ops-norm-rows.c, see ops-norm.c): Σ x, Σ (x − m)², Σ dy and
+   * Σ dy·(x − m), the input gradient and the affine map, each with the folded ReLUs */
+  float (*bn_sum)    (const float *r, int w, bool relu);
+  float (*bn_sqdev)  (const float *r, int w, float m, bool relu);
+  void  (*bn_dots)   (const float *g, const float *r, int w, float m, float a, float b, bool relu,
+                      bool post, float *sa, float *sb);
+  void  (*bn_dx)     (float *d, const float *g, const float *r, int w, float k, float mdy,
+                      float m, float c, float a, float b, bool relu, bool post, bool assign);
+  void  (*bn_affine) (float *o, const float *r, int w, float a, float b, bool relu, bool post);
   const char *isa;
 } DlsDirectKernels;
 

@@ -55,12 +55,21 @@ DlsDirectKernels dls_direct_kernels;
   void dls_pointwise_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int,   \
                                              int, int, int);                                      \
   void dls_block_backward_weights_##isa (float *, float *, DlsView, DlsView, int, int, int, int,  \
-                                         int, int, int);
-#define DIRECT(isa)                                                                 \
-  ((DlsDirectKernels){ dls_direct_forward_##isa, dls_direct_backward_weights_##isa, \
-                       dls_direct_backward_input_##isa, dls_block_conv_##isa,       \
-                       dls_block_conv_multi_##isa, dls_pointwise_backward_weights_##isa, \
-                       dls_block_backward_weights_##isa, #isa })
+                                         int, int, int);                                         \
+  float dls_bn_row_sum_##isa (const float *, int, bool);                                          \
+  float dls_bn_row_sqdev_##isa (const float *, int, float, bool);                                 \
+  void dls_bn_row_dots_##isa (const float *, const float *, int, float, float, float, bool, bool, \
+                              float *, float *);                                                  \
+  void dls_bn_row_dx_##isa (float *, const float *, const float *, int, float, float, float,      \
+                            float, float, float, bool, bool, bool);                               \
+  void dls_bn_row_affine_##isa (float *, const float *, int, float, float, bool, bool);
+#define DIRECT(isa)                                                                        \
+  ((DlsDirectKernels){ dls_direct_forward_##isa, dls_direct_backward_weights_##isa,        \
+                       dls_direct_backward_input_##isa, dls_block_conv_##isa,              \
+                       dls_block_conv_multi_##isa, dls_pointwise_backward_weights_##isa,   \
+                       dls_block_backward_weights_##isa, dls_bn_row_sum_##isa,             \
+                       dls_bn_row_sqdev_##isa, dls_bn_row_dots_##isa, dls_bn_row_dx_##isa, \
+                       dls_bn_row_affine_##isa, #isa })
 
 DECLARE_DIRECT (generic)
 #ifdef DLS_HAVE_X86_KERNELS

@@ -436,11 +436,15 @@ bn_fwd (Case *c, double *out)
   dls_ref_batchnorm_forward (out, x, ga, be, m, v, s.n, s.c, s.h * s.w, c->a.bn.eps);
   if (c->a.bn.post_relu)
     dls_ref_relu_forward (out, out, c->leaf[0].n);
+  if (c->a.bn.residual)
+    for (int64_t k = 0; k < c->leaf[0].n; k++)
+      out[k] += c->leaf[0].v[k];
 }
 
 static void
 bn_bwd (Case *c, const double *dout, double **g)
 {
+  const double *dout_in = dout;
   const double *ga, *be, *m, *v;
   DlsShape s = c->leaf[0].shape;
   int64_t n = c->leaf[0].n;
@@ -464,13 +468,16 @@ bn_bwd (Case *c, const double *dout, double **g)
   else
     for (int64_t k = 0; k < n; k++)
       g[0][k] += dx[k];
+  if (c->a.bn.residual)
+    for (int64_t k = 0; k < n; k++)
+      g[0][k] += dout_in[k];
 }
 
 static DlsNode
 bn_build (Case *c, DlsGraph *g, const DlsNode *l)
 {
   DlsNode ga = DLS_NODE_NONE, be = DLS_NODE_NONE, m = DLS_NODE_NONE, v = DLS_NODE_NONE,
-          cnt = DLS_NODE_NONE;
+          cnt = DLS_NODE_NONE, y;
   int k = 1;
   DlsBatchNormArgs args = { .eps = c->a.bn.eps, .mode = c->a.bn.mode,
                             .pre_relu = c->a.bn.pre_relu, .post_relu = c->a.bn.post_relu };
@@ -479,7 +486,9 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
     ga = l[1], be = l[2], k = 3;
   if (c->n_leaves > k)
     m = l[k], v = l[k + 1], cnt = l[k + 2];
-  return dls_graph_batchnorm (g, l[0], ga, be, m, v, cnt, &args);
+  y = dls_graph_batchnorm (g, l[0], ga, be, m, v, cnt, &args);
+  /* x + BatchNorm (x): the add writes x's gradient first, so BatchNorm adds to it */
+  return c->a.bn.residual ? dls_graph_add (g, y, l[0]) : y;
 }
 
 static void
@@ -513,6 +522,33 @@ run_bn_relu (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre
       leaf_buffer (&c, "running_var", s.c, 0.5, 2.0, &rng);
       leaf_counter (&c, "num_batches_tracked");
     }
+  c.out = s;
+  c.ref_forward = bn_fwd;
+  c.ref_backward = bn_bwd;
+  c.build = bn_build;
+  check_case (&c, &rng);
+  case_clear (&c);
+}
+
+/* BatchNorm whose input has another reader: its input gradient adds to what is there */
+static void
+run_bn_residual (DlsShape s, bool pre_relu, bool post_relu)
+{
+  Case c;
+
+  case_init (&c, "x + batchnorm %d×%d×%d×%d%s%s", s.n, s.c, s.h, s.w,
+             pre_relu ? " pre-relu" : "", post_relu ? " post-relu" : "");
+  c.a.bn.pre_relu = pre_relu;
+  c.a.bn.post_relu = post_relu;
+  c.a.bn.residual = true;
+  c.a.bn.eps = 1e-5f;
+  c.a.bn.mode = DLS_BN_BATCH_STATS;
+  c.a.bn.affine = true;
+  c.training = true;
+  c.fd_tol = 1e-5;
+  leaf_input (&c, "x", s, true, -2, 2, &rng);
+  leaf_weight (&c, "gamma", 1, (int64_t[]){ s.c }, true, 0.5, 1.5, &rng);
+  leaf_weight (&c, "beta", 1, (int64_t[]){ s.c }, true, -0.5, 0.5, &rng);
   c.out = s;
   c.ref_forward = bn_fwd;
   c.ref_backward = bn_bwd;
@@ -560,6 +596,11 @@ test_batchnorm (void)
   run_bn_relu (DLS_SHAPE (1, 5, 67, 61), false, false, DLS_BN_BATCH_STATS, false, true);
   run_bn_relu (DLS_SHAPE (2, 3, 45, 43), true, true, DLS_BN_RUNNING_STATS, false, true);
   run_bn_relu (DLS_SHAPE (2, 3, 9, 10), true, false, DLS_BN_BATCH_STATS, true, true);
+  /* the input gradient added to another reader's, with each fold */
+  run_bn_residual (DLS_SHAPE (2, 3, 9, 37), false, false);
+  run_bn_residual (DLS_SHAPE (1, 4, 11, 35), true, false);
+  run_bn_residual (DLS_SHAPE (2, 3, 9, 37), false, true);
+  run_bn_residual (DLS_SHAPE (1, 2, 13, 41), true, true);
 }
 
 /* ---- activations ---- */
