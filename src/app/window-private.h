@@ -45,6 +45,7 @@ struct _DlsWindow
   gboolean live;                /* retrain after a pause in painting */
   gboolean live_pending;        /* … once the running job ends */
   guint live_id;
+  guint hint_id;                /* recounts the labels for the line under Train */
   DlsExplorer *explorer;        /* weak */
   guint train_poll_id;
   GArray *losses;
@@ -69,6 +70,7 @@ struct _DlsWindow
   GtkDropDown *overlay_dropdown, *measure_dropdown, *arch_dropdown;
   GtkAdjustment *opacity_adjustment;
   GtkAdjustment *members_adjustment, *epochs_adjustment, *time_adjustment, *layers_adjustment;
+  GtkSpinButton *time_spin, *layers_spin; /* 0 shows as words */
   GtkProgressBar *train_progress;
   GtkLabel *train_label;
   GtkDrawingArea *loss_plot;
@@ -89,6 +91,8 @@ void     _dls_window_predict        (DlsWindow *self);
 void     _dls_window_add_train_actions (DlsWindow *self);
 gboolean _dls_window_job_running    (DlsWindow *self);
 void     _dls_window_live_poke      (DlsWindow *self); /* labels changed */
+/* The line under Train, before a job: what the labels allow */
+void     _dls_window_update_train_hint (DlsWindow *self);
 void     _dls_window_draw_loss_plot (GtkDrawingArea *area, cairo_t *cr, int w, int h,
                                      gpointer data);
 /* window-project.c */

@@ -353,8 +353,53 @@ live_update_changed (GSimpleAction *action, GVariant *value, gpointer data)
 
 
 void
+_dls_window_update_train_hint (DlsWindow *self)
+{
+  gint64 counts[DLS_MAX_CLASSES + 1] = { 0 }, total = 0;
+  int n_present = 0, K;
+  g_autofree char *text = NULL, *count = NULL;
+
+  if (self->doc == NULL || self->job != NULL)
+    return; /* a job's line stays */
+  K = dls_document_get_n_classes (self->doc);
+  dls_document_count_labelled (self->doc, counts, K + 1);
+  for (int k = 1; k <= K; k++)
+    {
+      n_present += counts[k] > 0;
+      total += counts[k];
+    }
+  if (n_present < 2)
+    {
+      gtk_label_set_text (self->train_label,
+                          _ ("Paint labels of at least two classes, then train."));
+      return;
+    }
+  count = g_strdup_printf ("%" G_GINT64_FORMAT, total);
+  /* Translators: the first %s is a number of pixels; then the number of classes */
+  text = g_strdup_printf (_ ("%s labelled pixels in %d classes: ready to train."), count,
+                          n_present);
+  gtk_label_set_text (self->train_label, text);
+}
+
+static gboolean
+hint_due (gpointer data)
+{
+  DlsWindow *self = data;
+
+  self->hint_id = 0;
+  _dls_window_update_train_hint (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Counting the labels reads the whole volume: once a stroke pauses, not at every dab. */
+#define HINT_PAUSE_MS 300
+
+void
 _dls_window_live_poke (DlsWindow *self)
 {
+  g_clear_handle_id (&self->hint_id, g_source_remove);
+  if (self->job == NULL)
+    self->hint_id = g_timeout_add (HINT_PAUSE_MS, hint_due, self);
   if (self->live)
     {
       g_clear_handle_id (&self->live_id, g_source_remove);

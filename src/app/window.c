@@ -290,7 +290,7 @@ set_document (DlsWindow *self, DlsDocument *doc)
   g_clear_pointer (&self->losses, g_array_unref);
   gtk_widget_queue_draw (GTK_WIDGET (self->loss_plot));
   gtk_progress_bar_set_fraction (self->train_progress, 0);
-  gtk_label_set_text (self->train_label, _ ("Paint labels of at least two classes, then train."));
+  _dls_window_update_train_hint (self);
 
   desc = dls_document_describe (doc);
   subtitle = g_strdup_printf ("%s — %s", dls_document_get_name (doc), desc);
@@ -971,6 +971,39 @@ on_drop (GtkDropTarget *target, const GValue *value, double x, double y, DlsWind
   return TRUE;
 }
 
+/* A spin button whose 0 means something other than a number ("Default", "No limit") shows the
+ * words, and takes them back as 0. */
+static gboolean
+zero_spin_output (GtkSpinButton *spin, const char *words)
+{
+  if (gtk_spin_button_get_value_as_int (spin) != 0)
+    return FALSE;
+  if (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (spin)), words) != 0)
+    gtk_editable_set_text (GTK_EDITABLE (spin), words);
+  return TRUE;
+}
+
+static int
+zero_spin_input (GtkSpinButton *spin, double *value, const char *words)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (spin))));
+  g_autofree char *a = g_utf8_casefold (text, -1), *b = g_utf8_casefold (words, -1);
+
+  if (strcmp (a, b) != 0)
+    return FALSE; /* a number: GTK parses it */
+  *value = 0;
+  return TRUE;
+}
+
+static void
+zero_spin (GtkSpinButton *spin, const char *words)
+{
+  g_signal_connect (spin, "output", G_CALLBACK (zero_spin_output), (gpointer) words);
+  g_signal_connect (spin, "input", G_CALLBACK (zero_spin_input), (gpointer) words);
+  gtk_editable_set_width_chars (GTK_EDITABLE (spin), MAX (g_utf8_strlen (words, -1), 5));
+  gtk_spin_button_update (spin);
+}
+
 static GtkStringList *
 string_list (const char *const *items, int n)
 {
@@ -1005,6 +1038,10 @@ setup_widgets (DlsWindow *self)
   g_object_unref (gtk_drop_down_get_model (self->measure_dropdown));
   g_object_unref (gtk_drop_down_get_model (self->arch_dropdown));
   gtk_drop_down_set_selected (self->overlay_dropdown, DLS_OVERLAY_PREDICTION);
+  /* Translators: a training field's value 0: the network's default number of layers */
+  zero_spin (self->layers_spin, _ ("Default"));
+  /* Translators: a training field's value 0: no time limit */
+  zero_spin (self->time_spin, _ ("No limit"));
   /* the training fields start from the same defaults the benchmarks use */
   _dls_window_set_train_settings (self, &defaults);
 
@@ -1132,6 +1169,7 @@ dls_window_dispose (GObject *object)
   g_clear_handle_id (&self->train_poll_id, g_source_remove);
   g_clear_handle_id (&self->load_poll_id, g_source_remove);
   g_clear_handle_id (&self->live_id, g_source_remove);
+  g_clear_handle_id (&self->hint_id, g_source_remove);
   g_clear_pointer (&self->job, dls_train_job_free);
   for (int k = 0; k < self->n_models; k++)
     dls_model_free (self->models[k]);
@@ -1263,6 +1301,8 @@ dls_window_class_init (DlsWindowClass *klass)
   BIND (epochs_adjustment);
   BIND (time_adjustment);
   BIND (layers_adjustment);
+  BIND (time_spin);
+  BIND (layers_spin);
   BIND (train_progress);
   BIND (train_label);
   BIND (loss_plot);

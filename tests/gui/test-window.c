@@ -508,8 +508,41 @@ test_window_open_sample (Fixture *f)
   g_assert_cmpint (X, ==, 256);
   g_assert_cmpstr (dls_document_get_class_name (doc, 1), ==, "Matrix");
   g_assert_cmpstr (dls_document_get_class_name (doc, 2), ==, "Fibre");
-  /* the sample comes with its sparse labels */
+  /* the sample comes with its sparse labels, and the line under Train says so */
   g_assert_cmpint (dls_document_get_restored_labels (doc), >, 1000);
+  g_assert_nonnull (strstr (gtk_label_get_text (template_child (f->window, "train_label")),
+                            "labelled pixels in 2 classes: ready to train."));
+}
+
+/* The training fields whose 0 means "the default" or "no limit" say so, and take the words
+ * back as 0. */
+static void
+test_window_zero_spins (Fixture *f)
+{
+  GtkSpinButton *layers = template_child (f->window, "layers_spin");
+  GtkSpinButton *time = template_child (f->window, "time_spin");
+
+  gtk_spin_button_set_value (layers, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (layers)), ==, "Default");
+  gtk_spin_button_set_value (layers, 12);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (layers)), ==, "12");
+  gtk_editable_set_text (GTK_EDITABLE (layers), " default ");
+  gtk_spin_button_update (layers);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (layers), ==, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (layers)), ==, "Default");
+  gtk_editable_set_text (GTK_EDITABLE (layers), "7");
+  gtk_spin_button_update (layers);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (layers), ==, 7);
+  g_assert_cmpfloat (gtk_adjustment_get_value (template_child (f->window, "layers_adjustment")),
+                     ==, 7);
+
+  gtk_spin_button_set_value (time, 0);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (time)), ==, "No limit");
+  gtk_spin_button_set_value (time, 30);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (time)), ==, "30");
+  gtk_editable_set_text (GTK_EDITABLE (time), "No limit");
+  gtk_spin_button_update (time);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (time), ==, 0);
 }
 
 /* The pixels of a widget as GTK draws it: width × height cairo ARGB32. */
@@ -597,6 +630,7 @@ test_window_workflow (Fixture *f)
   GtkDropDown *overlay = template_child (f->window, "overlay_dropdown");
   DlsDocument *doc;
   GtkWidget *canvas;
+  GtkLabel *hint;
   guint8 *labels;
   int w, h, w2, h2;
   gsize hw = 64 * 64, at_1 = 4 * hw + 30 * 64 + 5, at_2 = 4 * hw + 30 * 64 + 40;
@@ -605,13 +639,22 @@ test_window_workflow (Fixture *f)
   doc = dls_window_get_document (f->window);
   canvas = dls_window_get_canvas (f->window, DLS_AXIS_Z);
   labels = dls_document_get_labels (doc);
+  hint = template_child (f->window, "train_label");
   g_assert_false (action_enabled (f, "undo"));
+  g_assert_cmpstr (gtk_label_get_text (hint), ==,
+                   "Paint labels of at least two classes, then train.");
 
-  /* two strokes on the middle slice (z = 4), one per class */
+  /* two strokes on the middle slice (z = 4), one per class; the line under Train follows
+   * once painting pauses */
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "class", g_variant_new_int32 (1));
   dls_canvas_stroke (DLS_CANVAS (canvas), (const double[]){ 5.5, 4.5, 5.5, 60.5 }, 2);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "class", g_variant_new_int32 (2));
   dls_canvas_stroke (DLS_CANVAS (canvas), (const double[]){ 40.5, 4.5, 40.5, 60.5 }, 2);
+  WAIT_FOR (strstr (gtk_label_get_text (hint), "ready to train") != NULL);
+  g_assert_true (g_str_has_suffix (gtk_label_get_text (hint),
+                                   "labelled pixels in 2 classes: ready to train."));
+  g_assert_cmpint (g_ascii_strtoll (gtk_label_get_text (hint), NULL, 10), ==,
+                   dls_document_count_labelled (doc, NULL, 0));
   g_assert_cmpuint (labels[at_1], ==, 1);
   g_assert_cmpuint (labels[at_2], ==, 2);
   g_assert_cmpuint (labels[4 * hw + 30 * 64 + 20], ==, 0);
@@ -623,8 +666,10 @@ test_window_workflow (Fixture *f)
   g_assert_cmpuint (labels[at_2], ==, 0);
   g_assert_cmpuint (labels[at_1], ==, 1);
   g_assert_true (action_enabled (f, "redo"));
+  WAIT_FOR (strstr (gtk_label_get_text (hint), "at least two classes") != NULL);
   g_action_group_activate_action (G_ACTION_GROUP (f->window), "redo", NULL);
   g_assert_cmpuint (labels[at_2], ==, 2);
+  WAIT_FOR (strstr (gtk_label_get_text (hint), "ready to train") != NULL);
   painted = dls_document_copy_labels (doc);
 
   /* a tiny model: one member, one epoch */
@@ -1585,6 +1630,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/primary-menu", .body = test_window_primary_menu);
   ADD ("/gui/window/open-image", .body = test_window_open_image);
   ADD ("/gui/window/open-sample", .body = test_window_open_sample);
+  ADD ("/gui/window/zero-spins", .body = test_window_zero_spins);
   ADD ("/gui/window/over-budget", .body = test_window_over_budget);
   ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
   ADD ("/gui/window/load-model-channels", .body = test_window_load_model_channels);
