@@ -54,7 +54,12 @@ struct _Case {
     DlsConvGeom conv;
     struct { int k, s, p; } pool;
     struct { int c0, c1; } slice;
-    struct { float eps; DlsBatchNormMode mode; bool affine, eval, pre_relu, post_relu, residual; } bn;
+    struct {
+      float eps;
+      DlsBatchNormMode mode;
+      bool affine, eval, pre_relu, post_relu;
+      bool residual; /* x + BatchNorm (x) */
+    } bn;
     struct { int ignore; bool weighted; double weights[8]; } ce;
     struct { double alpha, beta, gamma, smooth; bool l1, masked; } loss;
     double scale;

@@ -458,10 +458,15 @@ test_reflect_concat (void)
 static const int join_dil_narrow[] = { 2, 1, 1, 1 }, join_dil_wide[] = { 1, 1, 3, 1 };
 static const int *join_dil = join_dil_narrow;
 
+/* Their output channels: 6, 5, 6 and 2, 19 in all, more than one pass of the joined input
+ * gradient takes (16 channels of dY), so its sums also go through the gradient between passes */
+#define JOIN_OC_MAX 6
+#define JOIN_CAT 19
+
 static DlsConvGeom
 join_geom (int i, DlsShape s)
 {
-  static const int OC[] = { 3, 2, 4, 2 }, K[] = { 3, 1, 3, 1 };
+  static const int OC[] = { 6, 5, 6, 2 }, K[] = { 3, 1, 3, 1 };
   const int *D = join_dil;
 
   return (DlsConvGeom){ .N = s.n,
@@ -479,8 +484,8 @@ join_geom (int i, DlsShape s)
                         .mode = DLS_PAD_REFLECT };
 }
 
-/* The reference readers' outputs concatenated into cat (11 channels), each through a ReLU when
- * relu; their own outputs kept in pre[i] when pre is given. */
+/* The reference readers' outputs concatenated into cat (JOIN_CAT channels), each through a ReLU
+ * when relu; their own outputs kept in pre[i] when pre is given. */
 static void
 join_ref_parts (Case *c, double *cat, double **pre, bool relu)
 {
@@ -495,9 +500,9 @@ join_ref_parts (Case *c, double *cat, double **pre, bool relu)
       dls_ref_conv2d_forward (y, c->leaf[0].v, c->leaf[1 + i].v, NULL, &g);
       for (int n = 0; n < s.n; n++)
         if (relu)
-          dls_ref_relu_forward (cat + (n * 11 + c0) * p, y + n * g.OC * p, g.OC * p);
+          dls_ref_relu_forward (cat + (n * JOIN_CAT + c0) * p, y + n * g.OC * p, g.OC * p);
         else
-          memcpy (cat + (n * 11 + c0) * p, y + n * g.OC * p, sizeof (double) * g.OC * p);
+          memcpy (cat + (n * JOIN_CAT + c0) * p, y + n * g.OC * p, sizeof (double) * g.OC * p);
       if (!pre)
         g_free (y);
       c0 += g.OC;
@@ -522,7 +527,7 @@ join_bwd (Case *c, const double *dout, double **grads)
       DlsConvGeom g = join_geom (i, s);
       g_autofree double *dy = g_new (double, s.n *g.OC *p);
       for (int n = 0; n < s.n; n++)
-        memcpy (dy + n * g.OC * p, dout + (n * 11 + c0) * p, sizeof (double) * g.OC * p);
+        memcpy (dy + n * g.OC * p, dout + (n * JOIN_CAT + c0) * p, sizeof (double) * g.OC * p);
       dls_ref_conv2d_backward (grads[0], grads[1 + i], NULL, dy, c->leaf[0].v, c->leaf[1 + i].v,
                                &g);
       c0 += g.OC;
@@ -561,8 +566,8 @@ join_build (Case *c, DlsGraph *g, const DlsNode *l)
 static DlsConvGeom
 join_mix_geom (DlsShape s)
 {
-  return (DlsConvGeom){ .N = s.n, .C = 11, .H = s.h, .W = s.w, .OC = 2, .OH = s.h, .OW = s.w,
-                        .KH = 1, .KW = 1, .stride = 1, .pad = 0, .dil = 1 };
+  return (DlsConvGeom){ .N = s.n, .C = JOIN_CAT, .H = s.h, .W = s.w, .OC = 2, .OH = s.h,
+                        .OW = s.w, .KH = 1, .KW = 1, .stride = 1, .pad = 0, .dil = 1 };
 }
 
 static void
@@ -571,11 +576,11 @@ join_relu_fwd (Case *c, double *out)
   DlsShape s = c->leaf[0].shape;
   int64_t p = (int64_t) s.h * s.w;
   DlsConvGeom gm = join_mix_geom (s);
-  g_autofree double *cat = g_new (double, s.n * 11 * p);
+  g_autofree double *cat = g_new (double, s.n * JOIN_CAT * p);
   double *pre[4];
 
   for (int i = 0; i < 4; i++)
-    pre[i] = g_new (double, s.n * 4 * p);
+    pre[i] = g_new (double, s.n * JOIN_OC_MAX * p);
   join_ref_parts (c, cat, pre, true);
   dls_ref_conv2d_forward (out, cat, c->leaf[5].v, NULL, &gm);
   for (int i = 0; i < 4; i++)
@@ -588,12 +593,13 @@ join_relu_bwd (Case *c, const double *dout, double **grads)
   DlsShape s = c->leaf[0].shape;
   int64_t p = (int64_t) s.h * s.w;
   DlsConvGeom gm = join_mix_geom (s);
-  g_autofree double *cat = g_new (double, s.n * 11 * p), *dcat = g_new0 (double, s.n * 11 * p);
+  g_autofree double *cat = g_new (double, s.n * JOIN_CAT * p);
+  g_autofree double *dcat = g_new0 (double, s.n * JOIN_CAT * p);
   double *pre[4];
   int c0 = 0;
 
   for (int i = 0; i < 4; i++)
-    pre[i] = g_new (double, s.n * 4 * p);
+    pre[i] = g_new (double, s.n * JOIN_OC_MAX * p);
   join_ref_parts (c, cat, pre, true);
   dls_ref_conv2d_backward (dcat, grads[5], NULL, dout, cat, c->leaf[5].v, &gm);
   for (int i = 0; i < 4; i++)
@@ -601,7 +607,7 @@ join_relu_bwd (Case *c, const double *dout, double **grads)
       DlsConvGeom g = join_geom (i, s);
       g_autofree double *dy = g_new0 (double, s.n * g.OC * p);
       for (int n = 0; n < s.n; n++)
-        dls_ref_relu_backward (dy + n * g.OC * p, dcat + (n * 11 + c0) * p,
+        dls_ref_relu_backward (dy + n * g.OC * p, dcat + (n * JOIN_CAT + c0) * p,
                                pre[i] + n * g.OC * p, g.OC * p);
       dls_ref_conv2d_backward (grads[0], grads[1 + i], NULL, dy, c->leaf[0].v, c->leaf[1 + i].v,
                                &g);
@@ -643,7 +649,7 @@ test_pointwise_join (void)
       case_init (&c, "input gradients joined %d×%d, dilations %d %d", sizes[i / 2][0],
                  sizes[i / 2][1], join_dil[0], join_dil[2]);
       join_leaves (&c, sizes[i / 2][0], sizes[i / 2][1]);
-      c.out = DLS_SHAPE (2, 11, sizes[i / 2][0], sizes[i / 2][1]);
+      c.out = DLS_SHAPE (2, JOIN_CAT, sizes[i / 2][0], sizes[i / 2][1]);
       c.ref_forward = join_fwd;
       c.ref_backward = join_bwd;
       c.build = join_build;
@@ -654,7 +660,7 @@ test_pointwise_join (void)
       case_init (&c, "input gradients joined, ReLUs and a mix %d×%d, dilations %d %d",
                  sizes[i / 2][0], sizes[i / 2][1], join_dil[0], join_dil[2]);
       join_leaves (&c, sizes[i / 2][0], sizes[i / 2][1]);
-      leaf_weight (&c, "mix", 4, (int64_t[]){ 2, 11, 1, 1 }, true, -0.5, 0.5, &rng);
+      leaf_weight (&c, "mix", 4, (int64_t[]){ 2, JOIN_CAT, 1, 1 }, true, -0.5, 0.5, &rng);
       c.out = DLS_SHAPE (2, 2, sizes[i / 2][0], sizes[i / 2][1]);
       c.ref_forward = join_relu_fwd;
       c.ref_backward = join_relu_bwd;
