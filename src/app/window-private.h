@@ -28,6 +28,8 @@ struct _DlsWindow
   DlsPaint paint;
   gboolean updating_widgets;
   gboolean told_labels_fallback; /* the toast saying where labels of a read-only volume go */
+  AdwToast *save_error_toast;    /* "Labels not saved", while it shows (one per failing run) */
+  gboolean save_failing;         /* the last autosave failed */
 
   GCancellable *load_cancel;
   gint load_progress;

@@ -223,6 +223,16 @@ tell_labels_fallback (DlsWindow *self, DlsDocument *doc)
 }
 
 static void
+on_save_error_dismissed (AdwToast *toast, DlsWindow *self)
+{
+  if (self->save_error_toast == toast)
+    self->save_error_toast = NULL;
+}
+
+/* A failing autosave is said once, in a toast that stays until dismissed (its text follows the
+ * latest error), not again at every save while the disk stays full; the first save that works
+ * after it says so. */
+static void
 on_autosaved (DlsDocument *doc, const GError *error, DlsWindow *self)
 {
   if (error != NULL)
@@ -230,10 +240,28 @@ on_autosaved (DlsDocument *doc, const GError *error, DlsWindow *self)
       /* Translators: %s says why, e.g. "Cannot write “/x/y.labels.tif”: No space left" */
       g_autofree char *text = g_strdup_printf (_ ("Labels not saved: %s"), error->message);
 
-      _dls_window_toast (self, text);
+      if (self->save_error_toast != NULL)
+        adw_toast_set_title (self->save_error_toast, text);
+      else if (!self->save_failing)
+        {
+          self->save_error_toast = adw_toast_new (text);
+          adw_toast_set_timeout (self->save_error_toast, 0);
+          adw_toast_set_priority (self->save_error_toast, ADW_TOAST_PRIORITY_HIGH);
+          g_signal_connect (self->save_error_toast, "dismissed",
+                            G_CALLBACK (on_save_error_dismissed), self);
+          adw_toast_overlay_add_toast (self->toast_overlay, self->save_error_toast);
+        }
+      self->save_failing = TRUE;
+      return;
     }
-  else
-    tell_labels_fallback (self, doc);
+  if (self->save_failing)
+    {
+      self->save_failing = FALSE;
+      if (self->save_error_toast != NULL)
+        adw_toast_dismiss (self->save_error_toast);
+      _dls_window_toast (self, _ ("Labels saved again"));
+    }
+  tell_labels_fallback (self, doc);
 }
 
 static void
@@ -269,6 +297,7 @@ set_document (DlsWindow *self, DlsDocument *doc)
     }
   self->doc = g_object_ref (doc);
   self->told_labels_fallback = FALSE;
+  self->save_failing = FALSE; /* a failing save of the last volume's labels was said */
   g_signal_connect (doc, "autosaved", G_CALLBACK (on_autosaved), self);
   g_signal_connect (doc, "classes-changed", G_CALLBACK (on_classes_changed), self);
   g_signal_connect (doc, "labels-changed", G_CALLBACK (on_labels_changed), self);

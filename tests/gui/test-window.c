@@ -23,6 +23,7 @@
 #include "explorer.h"
 #include "labels-file.h"
 #include "preferences.h"
+#include "window-private.h"
 #include "safetensors.h"
 #include "screenshot.h"
 #include "synth.h"
@@ -512,6 +513,42 @@ test_window_open_sample (Fixture *f)
   g_assert_cmpint (dls_document_get_restored_labels (doc), >, 1000);
   g_assert_nonnull (strstr (gtk_label_get_text (template_child (f->window, "train_label")),
                             "labelled pixels in 2 classes: ready to train."));
+}
+
+/* A failing autosave is said once per failing run, in a toast that stays and follows the latest
+ * error; after a save that works, a new failure is said again. */
+static void
+test_window_autosave_error (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "full.tif", 8, 32, 32, NULL);
+  g_autoptr (GError) full = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NO_SPACE, "disk full");
+  g_autoptr (GError) still = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_NO_SPACE, "still full");
+  DlsWindow *w = f->window;
+  DlsDocument *doc;
+  AdwToast *toast;
+
+  g_assert_true (open_and_wait (f, path));
+  doc = dls_window_get_document (w);
+  g_signal_emit_by_name (doc, "autosaved", full);
+  toast = w->save_error_toast;
+  g_assert_nonnull (toast);
+  g_assert_cmpstr (adw_toast_get_title (toast), ==, "Labels not saved: disk full");
+  g_assert_cmpuint (adw_toast_get_timeout (toast), ==, 0);
+  /* the next failure changes the text of the same toast */
+  g_signal_emit_by_name (doc, "autosaved", still);
+  g_assert_true (w->save_error_toast == toast);
+  g_assert_cmpstr (adw_toast_get_title (toast), ==, "Labels not saved: still full");
+  /* dismissed, it does not come back while saves keep failing */
+  adw_toast_dismiss (toast);
+  g_assert_null (w->save_error_toast);
+  g_signal_emit_by_name (doc, "autosaved", full);
+  g_assert_null (w->save_error_toast);
+  /* a save that works ends the run; the next failure is said again */
+  g_signal_emit_by_name (doc, "autosaved", NULL);
+  g_assert_false (w->save_failing);
+  g_signal_emit_by_name (doc, "autosaved", full);
+  g_assert_nonnull (w->save_error_toast);
+  g_assert_true (w->save_failing);
 }
 
 /* The training fields whose 0 means "the default" or "no limit" say so, and take the words
@@ -1631,6 +1668,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/open-image", .body = test_window_open_image);
   ADD ("/gui/window/open-sample", .body = test_window_open_sample);
   ADD ("/gui/window/zero-spins", .body = test_window_zero_spins);
+  ADD ("/gui/window/autosave-error", .body = test_window_autosave_error);
   ADD ("/gui/window/over-budget", .body = test_window_over_budget);
   ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
   ADD ("/gui/window/load-model-channels", .body = test_window_load_model_channels);
