@@ -22,6 +22,8 @@
 #include "tiff.h"
 #include "uncertainty.h"
 
+#define AXIS_ALL 3 /* --axis all */
+
 typedef enum
 {
   M_MARGIN,
@@ -243,6 +245,22 @@ output_abort (Output *o)
   g_clear_pointer (&o->vol, g_free);
 }
 
+/* The outputs' files put in place, one after the other */
+static gboolean
+commit_outputs (Output *outs, int n, GError **error)
+{
+  for (int o = 0; o < n; o++)
+    if (outs[o].w)
+      {
+        DlsTiffWriter *w = outs[o].w;
+
+        outs[o].w = NULL;
+        if (!dls_tiff_writer_commit (w, error))
+          return FALSE;
+      }
+  return TRUE;
+}
+
 enum
 {
   O_PROB,
@@ -300,6 +318,107 @@ slice_outputs (Predict *P, const float *mean, const float *std, int64_t hw, floa
     }
 }
 
+/* Adds the float maps of one slice along the axis (planes of rows × cols) into a Z × Y × X
+ * volume of `planes` planes. */
+static void
+add_slice (float *dst, const float *src, int planes, const DlsTiffInfo *info, int axis, int64_t s)
+{
+  int64_t Z = info->depth, Y = info->height, X = info->width;
+
+  for (int p = 0; p < planes; p++)
+    if (axis == 0)
+      for (int64_t i = 0; i < Y * X; i++)
+        dst[(s * planes + p) * Y * X + i] += src[p * Y * X + i];
+    else if (axis == 1)
+      for (int64_t z = 0; z < Z; z++)
+        for (int64_t x = 0; x < X; x++)
+          dst[((z * planes + p) * Y + s) * X + x] += src[((int64_t) p * Z + z) * X + x];
+    else
+      for (int64_t z = 0; z < Z; z++)
+        for (int64_t y = 0; y < Y; y++)
+          dst[((z * planes + p) * Y + y) * X + s] += src[((int64_t) p * Z + z) * Y + y];
+}
+
+/* --axis all: every slice along Z, then Y, then X; per pixel, the mean of the three directions'
+ * ensemble means, and (want_std) the standard deviation over every member in every direction,
+ * from each direction's mean and std.  Then the outputs, page by page along Z.  The volume and
+ * the running sums stay in memory. */
+static gboolean
+predict_all_axes (Predict *P, const float *vol, const DlsTiffInfo *info, Output *outs,
+                  float **res, gboolean want_std, gboolean tty, GError **error)
+{
+  int64_t Z = info->depth, Y = info->height, X = info->width, C = info->channels, K = P->K;
+  int64_t page = Y * X, big = MAX (page, MAX (Z * X, Z * Y)), total = Z + Y + X, done = 0;
+  int M = P->ens->n;
+  g_autofree float *sum = g_try_new0 (float, Z * K * page);
+  g_autofree float *sq = want_std ? g_try_new0 (float, Z * K * page) : NULL;
+  g_autofree float *slice = g_try_new (float, big * C);
+  g_autofree float *mean = g_try_new (float, big * K), *std = g_try_new (float, big * K);
+  gint64 t0 = g_get_monotonic_time (), last = 0;
+
+  if (sum == NULL || (want_std && sq == NULL) || slice == NULL || mean == NULL || std == NULL)
+    {
+      g_set_error (error, DLS_ERROR, DLS_ERROR_MEMORY,
+                   "not enough memory to average the three directions; predict along one axis");
+      return FALSE;
+    }
+  for (int axis = 0; axis < 3; axis++)
+    {
+      int64_t n = axis == 0 ? Z : axis == 1 ? Y : X;
+      int64_t rows = axis == 0 ? Y : Z, cols = axis == 2 ? Y : X, hw = rows * cols;
+
+      for (int64_t s = 0; s < n; s++, done++)
+        {
+          gint64 now;
+
+          if (axis == 0)
+            memcpy (slice, vol + s * C * page, sizeof (float) * C * page);
+          else
+            cut_slice (vol, info, axis, s, slice);
+          if (!dls_ensemble_predictor_run (P->pred, slice, (int) rows, (int) cols, mean,
+                                           want_std && M > 1 ? std : NULL, NULL, error))
+            return FALSE;
+          add_slice (sum, mean, (int) K, info, axis, s);
+          if (want_std)
+            {
+              /* Σ p² over the members: (M − 1)·std² + M·mean² */
+              for (int64_t i = 0; i < K * hw; i++)
+                std[i] = (M > 1 ? (M - 1) * std[i] * std[i] : 0.0f) + M * mean[i] * mean[i];
+              add_slice (sq, std, (int) K, info, axis, s);
+            }
+          now = g_get_monotonic_time ();
+          if (tty && (now - last > 200000 || done + 1 == total))
+            {
+              double el = (now - t0) / 1e6, eta = el / (done + 1) * (total - done - 1);
+
+              g_printerr ("\r\033[Kdlsia predict: %c slice %" G_GINT64_FORMAT
+                          "/%" G_GINT64_FORMAT " (%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+                          " in all)  %.1f s, ETA %.0f s",
+                          "zyx"[axis], s + 1, n, done + 1, total, el, eta);
+              last = now;
+            }
+        }
+    }
+  for (int64_t z = 0; z < Z; z++)
+    {
+      const float *sz = sum + z * K * page, *qz = sq ? sq + z * K * page : NULL;
+
+      for (int64_t i = 0; i < K * page; i++)
+        {
+          float m = sz[i] / 3;
+
+          mean[i] = m;
+          /* sample standard deviation over the 3·M predictions */
+          std[i] = qz ? sqrtf (MAX (0.0f, (qz[i] - 3 * M * m * m) / (3 * M - 1))) : 0.0f;
+        }
+      slice_outputs (P, mean, std, page, res, outs);
+      for (int o = 0; o < N_OUT; o++)
+        if (outs[o].path && !output_page (&outs[o], res[o], page, error))
+          return FALSE;
+    }
+  return TRUE;
+}
+
 int
 cmd_predict (int argc, char **argv)
 {
@@ -335,9 +454,10 @@ cmd_predict (int argc, char **argv)
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &P.out_path,
       "The raw network output, float32 (regression, autoencoders)", "OUT.tif" },
     { "axis", 0, 0, G_OPTION_ARG_STRING, &P.axis_s,
-      "Predict XY slices (z, default; streams slice by slice), XZ slices (y) or YZ slices (x); "
-      "y and x hold the whole volume and its outputs in memory",
-      "z|y|x" },
+      "Predict XY slices (z, default; streams slice by slice), XZ slices (y) or YZ slices (x), "
+      "or all three and average them (all: three times the work, often better on thin "
+      "structures; no conformal outputs); y, x and all hold the whole volume in memory",
+      "z|y|x|all" },
     { "slices", 0, 0, G_OPTION_ARG_STRING, &P.slices_s,
       "Only slices A to B − 1 along the axis (for splitting a volume over jobs)", "A:B" },
     { "tile", 0, 0, G_OPTION_ARG_INT, &P.tile,
@@ -347,7 +467,7 @@ cmd_predict (int argc, char **argv)
     { "overlap", 0, 0, G_OPTION_ARG_INT, &P.overlap, "Tile overlap in pixels (32)", "N" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &P.threads, "Worker threads (default: all cores)", "N" },
     { "memory-budget", 0, 0, G_OPTION_ARG_STRING, &P.budget_s,
-      CLI_MEMORY_BUDGET_HELP " (--axis y and x only; z streams)", "SIZE" },
+      CLI_MEMORY_BUDGET_HELP " (--axis y, x and all; z streams)", "SIZE" },
     { NULL }
   };
   Output outs[N_OUT] = { 0 };
@@ -358,6 +478,11 @@ cmd_predict (int argc, char **argv)
   DlsTiffInfo vinfo = { 0 };
   int axis = 0, rc = 1;
   int64_t s0 = 0, s1 = -1, n_slices, rows, cols, hw;
+  const char *paths[N_OUT];
+  int planes[N_OUT];
+  const DlsSampleType types[N_OUT] = { DLS_SAMPLE_F32, DLS_SAMPLE_U8, DLS_SAMPLE_F32,
+                                       DLS_SAMPLE_F32, DLS_SAMPLE_U8, DLS_SAMPLE_U8,
+                                       DLS_SAMPLE_U8 };
   gboolean tty = isatty (2);
   gint64 t0 = g_get_monotonic_time (), last = 0;
 
@@ -409,15 +534,34 @@ cmd_predict (int argc, char **argv)
     }
   if (P.axis_s)
     {
-      if (strlen (P.axis_s) != 1 || !strchr ("zyxZYX", P.axis_s[0]))
+      if (g_ascii_strcasecmp (P.axis_s, "all") == 0)
+        axis = AXIS_ALL;
+      else if (strlen (P.axis_s) != 1 || !strchr ("zyxZYX", P.axis_s[0]))
         {
-          g_printerr ("dlsia predict: --axis is z, y or x, not “%s”\n", P.axis_s);
+          g_printerr ("dlsia predict: --axis is z, y, x or all, not “%s”\n", P.axis_s);
           rc = 2;
           goto out;
         }
-      axis = g_ascii_tolower (P.axis_s[0]) == 'z'   ? 0
-             : g_ascii_tolower (P.axis_s[0]) == 'y' ? 1
-                                                    : 2;
+      else
+        axis = g_ascii_tolower (P.axis_s[0]) == 'z'   ? 0
+               : g_ascii_tolower (P.axis_s[0]) == 'y' ? 1
+                                                      : 2;
+    }
+  if (axis == AXIS_ALL && P.slices_s)
+    {
+      g_printerr ("dlsia predict: --axis all predicts the whole volume; --slices splits one "
+                  "axis (give --axis z, y or x)\n");
+      rc = 2;
+      goto out;
+    }
+  if (axis == AXIS_ALL
+      && (P.set_path || P.certain_path || P.possible_path || P.calibrate_path
+          || (P.unc_path && P.measure == M_SET_SIZE)))
+    {
+      g_printerr ("dlsia predict: conformal sets are calibrated on predictions along one axis "
+                  "and do not hold for the average of three; predict them with --axis z\n");
+      rc = 2;
+      goto out;
     }
   if (P.slices_s)
     {
@@ -455,6 +599,11 @@ cmd_predict (int argc, char **argv)
   if (P.ens == NULL)
     goto fail;
   P.K = P.ens->models[0]->config.out_channels;
+  memcpy (paths,
+          (const char *[N_OUT]){ P.prob_path, P.class_path, P.out_path, P.unc_path, P.set_path,
+                                 P.certain_path, P.possible_path },
+          sizeof paths);
+  memcpy (planes, (int[N_OUT]){ P.K, 1, P.K, 1, 1, 1, 1 }, sizeof planes);
   P.classifier = dls_model_is_classifier (P.ens->models[0]);
   if (!P.classifier
       && (P.prob_path || P.class_path || P.unc_path || P.set_path || P.certain_path
@@ -474,7 +623,7 @@ cmd_predict (int argc, char **argv)
       g_printerr ("dlsia predict: --certain and --possible need --class 1..%d\n", P.K);
       goto out;
     }
-  if (P.measure == M_STD && P.unc_path && P.ens->n < 2)
+  if (P.measure == M_STD && P.unc_path && P.ens->n < 2 && axis != AXIS_ALL)
     g_printerr ("dlsia predict: warning: --measure std of a single model is 0 everywhere\n");
   /* conformal: stored in the manifest or the model unless --calibrate */
   if (P.ens->has_conformal)
@@ -521,6 +670,43 @@ cmd_predict (int argc, char **argv)
       goto out;
     }
 
+  if (axis == AXIS_ALL)
+    {
+      /* the volume as float32 and the running sums, before any of it is allocated */
+      gboolean want_std = P.unc_path && P.measure == M_STD;
+      guint64 need = (guint64) info->depth * info->height * info->width
+                     * (info->channels + (guint64) P.K * (want_std ? 2 : 1));
+      g_autofree char *name = g_filename_display_basename (argv[2]);
+      g_autofree char *what = g_strdup_printf (
+          "Predicting “%s” along all three axes (the volume and the sums as float32)", name);
+
+      if (!dls_memory_check (need * sizeof (float), what,
+                             "predict along z (the default), which streams slice by slice",
+                             &error))
+        goto fail;
+      for (int o = 0; o < N_OUT; o++)
+        {
+          if (!output_open (&outs[o], paths[o], types[o], planes[o], info->width, info->height,
+                            info->depth * planes[o], FALSE, 0, &error))
+            goto fail;
+          if (paths[o])
+            res[o] = g_new (float, planes[o] * info->width * info->height);
+        }
+      vol = dls_tiff_read_volume (argv[2], &vinfo, &error);
+      if (vol == NULL
+          || !predict_all_axes (&P, vol, info, outs, res, want_std, tty, &error))
+        goto fail;
+      if (tty)
+        g_printerr ("\r\033[K");
+      if (!commit_outputs (outs, N_OUT, &error))
+        goto fail;
+      g_printerr ("dlsia predict: %" G_GINT64_FORMAT " + %" G_GINT64_FORMAT " + %" G_GINT64_FORMAT
+                  " slices along z, y and x with %d model%s, averaged, in %.2f s\n",
+                  info->depth, info->height, info->width, P.ens->n, P.ens->n == 1 ? "" : "s",
+                  (g_get_monotonic_time () - t0) / 1e6);
+      rc = 0;
+      goto out;
+    }
   n_slices = axis == 0 ? info->depth : axis == 1 ? info->height : info->width;
   rows = axis == 0 ? info->height : info->depth;
   cols = axis == 2 ? info->height : info->width;
@@ -535,11 +721,6 @@ cmd_predict (int argc, char **argv)
     }
   hw = rows * cols;
   {
-    int planes[N_OUT] = { P.K, 1, P.K, 1, 1, 1, 1 };
-    const char *paths[N_OUT] = { P.prob_path, P.class_path,   P.out_path,     P.unc_path,
-                                 P.set_path,  P.certain_path, P.possible_path };
-    DlsSampleType types[N_OUT] = { DLS_SAMPLE_F32, DLS_SAMPLE_U8, DLS_SAMPLE_F32, DLS_SAMPLE_F32,
-                                   DLS_SAMPLE_U8,  DLS_SAMPLE_U8, DLS_SAMPLE_U8 };
     /* output volume: Z × Y × X restricted to the slice range along the axis */
     int64_t oz = axis == 0 ? s1 - s0 : info->depth, oy = axis == 1 ? s1 - s0 : info->height;
     int64_t ox = axis == 2 ? s1 - s0 : info->width;
@@ -637,15 +818,8 @@ cmd_predict (int argc, char **argv)
               if (!output_page (&outs[o], outs[o].vol + z * outs[o].planes * page, page, &error))
                 goto fail;
           }
-    for (int o = 0; o < N_OUT; o++)
-      if (outs[o].w)
-        {
-          DlsTiffWriter *w = outs[o].w;
-
-          outs[o].w = NULL;
-          if (!dls_tiff_writer_commit (w, &error))
-            goto fail;
-        }
+    if (!commit_outputs (outs, N_OUT, &error))
+      goto fail;
   }
   g_printerr ("dlsia predict: %" G_GINT64_FORMAT " slice%s of %" G_GINT64_FORMAT
               " × %" G_GINT64_FORMAT " with %d model%s in %.2f s\n",

@@ -504,6 +504,95 @@ test_train_predict_evaluate (void)
   dls_tiff_info_clear (&info);
   g_clear_pointer (&a, g_free);
 
+  /* --axis all: per pixel the mean of the three directions' probabilities, the class their
+   * argmax; conformal outputs and --slices are refused */
+  {
+    g_autofree char *p_all = tmp ("p all.tif"), *c_all = tmp ("c all.tif");
+    g_autofree char *u_all = tmp ("u all.tif"), *p_y = tmp ("p y.tif"), *p_x = tmp ("p x.tif");
+    g_autofree float *pz = NULL, *py = NULL, *px = NULL, *pa = NULL, *ca = NULL, *ua = NULL;
+    int64_t hw = 40 * 44;
+    double worst = 0;
+
+    r = run ("predict", man, vol, "--probabilities", p_y, "--axis", "y", "--threads", "1",
+             NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    run_clear (&r);
+    r = run ("predict", man, vol, "--probabilities", p_x, "--axis", "x", "--threads", "1",
+             NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    run_clear (&r);
+    r = run ("predict", man, vol, "--probabilities", p_all, "--classes", c_all, "--uncertainty",
+             u_all, "--measure", "std", "--axis", "all", "--threads", "1", NULL);
+    g_assert_cmpint (r.status, ==, 0);
+    g_assert_nonnull (strstr (r.err, "10 + 40 + 44 slices along z, y and x"));
+    run_clear (&r);
+    pz = dls_tiff_read_volume (prob, NULL, &error);
+    py = dls_tiff_read_volume (p_y, NULL, &error);
+    px = dls_tiff_read_volume (p_x, NULL, &error);
+    pa = dls_tiff_read_volume (p_all, &info, &error);
+    ca = dls_tiff_read_volume (c_all, NULL, &error);
+    ua = dls_tiff_read_volume (u_all, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (info.depth, ==, 10 * 2);
+    dls_tiff_info_clear (&info);
+    for (int64_t z = 0; z < 10; z++)
+      for (int64_t i = 0; i < hw; i++)
+        {
+          for (int k = 0; k < 2; k++)
+            {
+              int64_t j = (z * 2 + k) * hw + i;
+              worst = MAX (worst, fabs (pa[j] - (pz[j] + py[j] + px[j]) / 3));
+            }
+          g_assert_cmpfloat (ca[z * hw + i], ==,
+                             pa[(z * 2 + 1) * hw + i] > pa[z * 2 * hw + i] ? 2 : 1);
+          g_assert_true (ua[z * hw + i] >= 0 && ua[z * hw + i] <= 0.71);
+        }
+    g_assert_cmpfloat (worst, <, 1e-5);
+    /* --measure std: the sample standard deviation of the predicted class's probability over
+     * both members in all three directions */
+    {
+      g_autofree char *m1 = tmp ("ens.m1.safetensors");
+      const char *members[2] = { m0, m1 }, *axes[3] = { "z", "y", "x" };
+      float *p[6];
+
+      for (int m = 0; m < 2; m++)
+        for (int ax = 0; ax < 3; ax++)
+          {
+            g_autofree char *out = tmp ("p member.tif");
+
+            r = run ("predict", members[m], vol, "--probabilities", out, "--axis", axes[ax],
+                     "--threads", "1", NULL);
+            g_assert_cmpint (r.status, ==, 0);
+            run_clear (&r);
+            p[m * 3 + ax] = dls_tiff_read_volume (out, NULL, &error);
+            g_assert_no_error (error);
+          }
+      worst = 0;
+      for (int64_t z = 0; z < 10; z++)
+        for (int64_t i = 0; i < hw; i++)
+          {
+            int k = (int) ca[z * hw + i] - 1;
+            int64_t j = (z * 2 + k) * hw + i;
+            double mu = 0, var = 0;
+
+            for (int t = 0; t < 6; t++)
+              mu += p[t][j] / 6;
+            for (int t = 0; t < 6; t++)
+              var += (p[t][j] - mu) * (p[t][j] - mu) / 5;
+            worst = MAX (worst, fabs (ua[z * hw + i] - sqrt (var)));
+          }
+      for (int t = 0; t < 6; t++)
+        g_free (p[t]);
+      g_assert_cmpfloat (worst, <, 1e-4);
+    }
+    r = run ("predict", man, vol, "--classes", c_all, "--axis", "all", "--slices", "0:2", NULL);
+    assert_fails (&r, "--slices");
+    r = run ("predict", man, vol, "--set-size", c_all, "--axis", "all", NULL);
+    assert_fails (&r, "--axis z");
+    r = run ("predict", man, vol, "--classes", c_all, "--axis", "w", NULL);
+    assert_fails (&r, "z, y, x or all");
+  }
+
   /* --slices 1:3 gives slices 1 and 2, equal to the full run's; tiles of 32 stay close */
   r = run ("predict", man, vol, "--classes", part, "--slices", "1:3", "--threads", "1", NULL);
   g_assert_cmpint (r.status, ==, 0);

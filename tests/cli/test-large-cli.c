@@ -114,6 +114,17 @@ test_predict_axis_refuses (void)
   g_assert_nonnull (strstr (m, "predict along z (the default), which streams slice by slice"));
   g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
   run_clear (&p);
+  g_clear_pointer (&m, g_free);
+
+  /* all three axes: the volume and one sum per class (two), all float32: 3 × 20 GiB */
+  p = run ("4G", "predict", model, big, "--axis", "all", "--classes", out, NULL);
+  m = plain (p.err);
+  g_test_message ("%s", m);
+  g_assert_cmpint (p.status, ==, 1);
+  g_assert_true (g_str_has_prefix (m, "dlsia predict: Predicting “big.tif” along all three axes "
+                                      "(the volume and the sums as float32) needs 60.0 GiB"));
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+  run_clear (&p);
 }
 
 static void
