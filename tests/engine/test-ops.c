@@ -491,17 +491,20 @@ bn_build (Case *c, DlsGraph *g, const DlsNode *l)
   return c->a.bn.residual ? dls_graph_add (g, y, l[0]) : y;
 }
 
+/* residual: x + BatchNorm (x), so that BatchNorm's input gradient adds to another reader's */
 static void
-run_bn_relu (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu,
-             bool post_relu)
+run_bn_case (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu,
+             bool post_relu, bool residual)
 {
   Case c;
 
-  case_init (&c, "batchnorm %d×%d×%d×%d%s%s%s%s%s", s.n, s.c, s.h, s.w, affine ? " affine" : "",
-             eval ? " eval" : " train", mode == DLS_BN_BATCH_STATS ? " batch-stats" : "",
-             pre_relu ? " pre-relu" : "", post_relu ? " post-relu" : "");
+  case_init (&c, "%sbatchnorm %d×%d×%d×%d%s%s%s%s%s", residual ? "x + " : "", s.n, s.c, s.h, s.w,
+             affine ? " affine" : "", eval ? " eval" : " train",
+             mode == DLS_BN_BATCH_STATS ? " batch-stats" : "", pre_relu ? " pre-relu" : "",
+             post_relu ? " post-relu" : "");
   c.a.bn.pre_relu = pre_relu;
   c.a.bn.post_relu = post_relu;
+  c.a.bn.residual = residual;
   c.a.bn.eps = 1e-5f;
   c.a.bn.mode = mode;
   c.a.bn.affine = affine;
@@ -530,31 +533,11 @@ run_bn_relu (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre
   case_clear (&c);
 }
 
-/* BatchNorm whose input has another reader: its input gradient adds to what is there */
 static void
-run_bn_residual (DlsShape s, bool pre_relu, bool post_relu)
+run_bn_relu (DlsShape s, bool affine, bool eval, DlsBatchNormMode mode, bool pre_relu,
+             bool post_relu)
 {
-  Case c;
-
-  case_init (&c, "x + batchnorm %d×%d×%d×%d%s%s", s.n, s.c, s.h, s.w,
-             pre_relu ? " pre-relu" : "", post_relu ? " post-relu" : "");
-  c.a.bn.pre_relu = pre_relu;
-  c.a.bn.post_relu = post_relu;
-  c.a.bn.residual = true;
-  c.a.bn.eps = 1e-5f;
-  c.a.bn.mode = DLS_BN_BATCH_STATS;
-  c.a.bn.affine = true;
-  c.training = true;
-  c.fd_tol = 1e-5;
-  leaf_input (&c, "x", s, true, -2, 2, &rng);
-  leaf_weight (&c, "gamma", 1, (int64_t[]){ s.c }, true, 0.5, 1.5, &rng);
-  leaf_weight (&c, "beta", 1, (int64_t[]){ s.c }, true, -0.5, 0.5, &rng);
-  c.out = s;
-  c.ref_forward = bn_fwd;
-  c.ref_backward = bn_bwd;
-  c.build = bn_build;
-  check_case (&c, &rng);
-  case_clear (&c);
+  run_bn_case (s, affine, eval, mode, pre_relu, post_relu, false);
 }
 
 static void
@@ -597,10 +580,10 @@ test_batchnorm (void)
   run_bn_relu (DLS_SHAPE (2, 3, 45, 43), true, true, DLS_BN_RUNNING_STATS, false, true);
   run_bn_relu (DLS_SHAPE (2, 3, 9, 10), true, false, DLS_BN_BATCH_STATS, true, true);
   /* the input gradient added to another reader's, with each fold */
-  run_bn_residual (DLS_SHAPE (2, 3, 9, 37), false, false);
-  run_bn_residual (DLS_SHAPE (1, 4, 11, 35), true, false);
-  run_bn_residual (DLS_SHAPE (2, 3, 9, 37), false, true);
-  run_bn_residual (DLS_SHAPE (1, 2, 13, 41), true, true);
+  run_bn_case (DLS_SHAPE (2, 3, 9, 37), true, false, DLS_BN_BATCH_STATS, false, false, true);
+  run_bn_case (DLS_SHAPE (1, 4, 11, 35), true, false, DLS_BN_BATCH_STATS, true, false, true);
+  run_bn_case (DLS_SHAPE (2, 3, 9, 37), true, false, DLS_BN_BATCH_STATS, false, true, true);
+  run_bn_case (DLS_SHAPE (1, 2, 13, 41), true, false, DLS_BN_BATCH_STATS, true, true, true);
 }
 
 /* ---- activations ---- */
