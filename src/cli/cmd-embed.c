@@ -372,9 +372,10 @@ cmd_embed (int argc, char **argv)
         goto fail;
       if (pr.tty)
         g_printerr ("\r\033[K");
-      g_printerr ("dlsia embed: %s trained: %d epochs in %.1f s, best epoch %d (val loss %.5f, "
+      g_printerr ("dlsia embed: %s trained: %d epoch%s in %.1f s, best epoch %d (val loss %.5f, "
                   "CC %.4f)%s\n",
-                  dls_arch_name (m->config.arch), res.epochs_run, res.seconds, res.best_epoch + 1,
+                  dls_arch_name (m->config.arch), res.epochs_run,
+                  res.epochs_run == 1 ? "" : "s", res.seconds, res.best_epoch + 1,
                   res.best_val_loss, res.best_cc, res.cancelled ? ", interrupted" : "");
       if (save_path)
         {

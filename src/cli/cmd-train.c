@@ -227,10 +227,10 @@ on_member_done (DlsModel *m, int k, int n, const DlsTrainResult *res, void *user
   if (!dls_model_save (m, file, error))
     return FALSE;
   g_ptr_array_add (job->files, g_path_get_basename (file));
-  g_printerr ("dlsia train: member %d/%d: %d epochs in %.1f s, best epoch %d (val loss "
+  g_printerr ("dlsia train: member %d/%d: %d epoch%s in %.1f s, best epoch %d (val loss "
               "%.4f, F1 macro %.3f)%s → %s\n",
-              k + 1, n, res->epochs_run, res->seconds, res->best_epoch + 1, res->best_val_loss,
-              res->best_f1_macro,
+              k + 1, n, res->epochs_run, res->epochs_run == 1 ? "" : "s", res->seconds,
+              res->best_epoch + 1, res->best_val_loss, res->best_f1_macro,
               res->cancelled       ? ", interrupted"
               : res->stopped_early ? ", stopped early"
                                    : "",
@@ -445,10 +445,11 @@ train_regression (RegressionJob *j)
           goto fail;
         }
       g_ptr_array_add (files, g_path_get_basename (file));
-      g_printerr ("dlsia train: member %d/%d: %d epochs in %.1f s, best epoch %d (val loss %.5f, "
+      g_printerr ("dlsia train: member %d/%d: %d epoch%s in %.1f s, best epoch %d (val loss %.5f, "
                   "CC %.4f)%s → %s\n",
-                  k + 1, j->ensemble, res.epochs_run, res.seconds, res.best_epoch + 1,
-                  res.best_val_loss, res.best_cc, res.cancelled ? ", interrupted" : "", file);
+                  k + 1, j->ensemble, res.epochs_run, res.epochs_run == 1 ? "" : "s",
+                  res.seconds, res.best_epoch + 1, res.best_val_loss, res.best_cc,
+                  res.cancelled ? ", interrupted" : "", file);
       dls_model_free (m);
       if (j->ensemble > 1
           && !dls_ensemble_write_manifest (j->output, vtg.channels,

@@ -672,6 +672,7 @@ test_hostile_paths (void)
            "--epochs", "1", "--patch", "32", "--seed", "1", "--threads", "1", "-o", man, NULL);
   if (r.status != 0)
     g_error ("train: %s", r.err);
+  g_assert_nonnull (strstr (r.err, "member 1/1: 1 epoch in "));
   run_clear (&r);
   r = run ("predict", man, vol, "--classes", cls, "--threads", "1", NULL);
   if (r.status != 0)
