@@ -1490,6 +1490,27 @@ test_labels_count (void)
     g_assert_cmpint (sum, ==, (gint64) n);
     g_assert_cmpint (c10[3], ==, want3);
   }
+
+  /* sparse, as painted labels are: runs of zeros skipped eight at a time, from any alignment,
+   * labels in a skipped word's neighbours and in the tail */
+  {
+    guint8 sparse[1024 + 11] = { 0 };
+    const gsize at[] = { 0, 7, 8, 200, 201, 207, 640, 1029, 1034 };
+
+    for (gsize k = 0; k < G_N_ELEMENTS (at); k++)
+      sparse[at[k]] = (guint8) (1 + k % 3);
+    for (gsize off = 0; off < 8; off++)
+      {
+        gsize n = sizeof sparse - off;
+        gint64 want[4] = { 0 }, got[4];
+
+        for (gsize i = 0; i < n; i++)
+          want[sparse[off + i]]++;
+        dls_labels_count (sparse + off, n, got, 4);
+        for (int c = 0; c < 4; c++)
+          g_assert_cmpint (got[c], ==, want[c]);
+      }
+  }
 }
 
 int
