@@ -396,8 +396,14 @@ restore_labels (DlsDocument *self)
 guint64
 dls_document_estimate_bytes (gint64 depth, gint64 height, gint64 width)
 {
-  /* volume 4 + labels 1 + training's snapshot 1 + normalised copy 4 + prediction (2 + 1) × 4 */
-  const guint64 per_voxel = 4 + 1 + 1 + 4 + (2 + 1) * 4;
+  return dls_document_estimate_bytes_for (depth, height, width, 2);
+}
+
+guint64
+dls_document_estimate_bytes_for (gint64 depth, gint64 height, gint64 width, int K)
+{
+  /* volume 4 + labels 1 + training's snapshot 1 + normalised copy 4 + prediction (K + 1) × 4 */
+  const guint64 per_voxel = 4 + 1 + 1 + 4 + ((guint64) MAX (K, 1) + 1) * 4;
   guint64 n;
 
   if (depth < 0 || height < 0 || width < 0

@@ -62,6 +62,9 @@ DlsDocument   *dls_document_load        (const char *path, GCancellable *cancell
  * prediction of two classes (K + 1 floats a voxel).  dls_document_load() refuses, before
  * reading a slice, a volume whose estimate is over the memory budget (memory.h). */
 guint64        dls_document_estimate_bytes (gint64 depth, gint64 height, gint64 width);
+/* … with a prediction of K classes (dls_document_estimate_bytes assumes 2) */
+guint64        dls_document_estimate_bytes_for (gint64 depth, gint64 height, gint64 width,
+                                                int K);
 
 const char    *dls_document_get_path        (DlsDocument *self);
 const char    *dls_document_get_name        (DlsDocument *self); /* display name of the file */

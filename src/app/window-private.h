@@ -93,6 +93,8 @@ void     _dls_window_predict        (DlsWindow *self);
 void     _dls_window_add_train_actions (DlsWindow *self);
 gboolean _dls_window_job_running    (DlsWindow *self);
 void     _dls_window_live_poke      (DlsWindow *self); /* labels changed */
+/* FALSE (and a message) when a prediction of K classes would not fit the memory budget */
+gboolean _dls_window_training_fits  (DlsWindow *self, int K, GError **error);
 /* The line under Train, before a job: what the labels allow */
 void     _dls_window_update_train_hint (DlsWindow *self);
 void     _dls_window_draw_loss_plot (GtkDrawingArea *area, cairo_t *cr, int w, int h,

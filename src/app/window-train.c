@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "plot.h"
+#include "memory.h"
 #include "window-private.h"
 
 static const DlsArch arch_choices[] = { DLS_ARCH_SMSNET, DLS_ARCH_MSDNET, DLS_ARCH_TUNET };
@@ -285,9 +286,30 @@ train_activated (GSimpleAction *action, GVariant *param, gpointer data)
   start_training (DLS_WINDOW (data));
 }
 
+/* The volume was opened against the memory budget with a prediction of two classes; one of K
+ * classes takes K + 1 floats a voxel. */
+gboolean
+_dls_window_training_fits (DlsWindow *self, int K, GError **error)
+{
+  g_autofree char *what = NULL;
+  int Z, Y, X;
+
+  if (K <= 2)
+    return TRUE;
+  dls_document_get_size (self->doc, &Z, &Y, &X);
+  /* Translators: %d is a number of classes, %s the volume's name */
+  what = g_strdup_printf (_ ("Training and predicting %d classes on “%s”"), K,
+                          dls_document_get_name (self->doc));
+  return dls_memory_check (dls_document_estimate_bytes_for (Z, Y, X, K), what,
+                           _ ("use fewer classes, or “dlsia predict” on the command line, "
+                              "which streams slice by slice"),
+                           error);
+}
+
 static void
 start_training (DlsWindow *self)
 {
+  g_autoptr (GError) error = NULL;
   gint64 counts[DLS_MAX_CLASSES + 1] = { 0 };
   int n_present = 0, K;
   DlsTrainSettings s;
@@ -301,6 +323,11 @@ start_training (DlsWindow *self)
   if (n_present < 2)
     {
       _dls_window_toast (self, _ ("Paint labels of at least two classes first"));
+      return;
+    }
+  if (!_dls_window_training_fits (self, K, &error))
+    {
+      _dls_window_toast (self, error->message);
       return;
     }
   s = _dls_window_get_train_settings (self);

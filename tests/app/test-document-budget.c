@@ -31,6 +31,10 @@ test_estimate (void)
   g_assert_cmpuint (dls_document_estimate_bytes (10, 20, 30), ==, 6000 * 22);
   g_assert_cmpuint (dls_document_estimate_bytes (G_MAXINT64, G_MAXINT64, 2), ==, G_MAXUINT64);
   g_assert_cmpuint (dls_document_estimate_bytes (-1, 1, 1), ==, G_MAXUINT64);
+  /* a prediction of K classes: K + 1 floats a voxel */
+  g_assert_cmpuint (dls_document_estimate_bytes_for (10, 20, 30, 2), ==, 6000 * 22);
+  g_assert_cmpuint (dls_document_estimate_bytes_for (1, 1, 1, 10), ==, 4 + 1 + 1 + 4 + 44);
+  g_assert_cmpuint (dls_document_estimate_bytes_for (G_MAXINT64, 2, 2, 255), ==, G_MAXUINT64);
 }
 
 static void

@@ -515,6 +515,41 @@ test_window_open_sample (Fixture *f)
                             "labelled pixels in 2 classes: ready to train."));
 }
 
+/* A volume opened against the memory budget with two classes' prediction: training with more
+ * classes than the budget holds a prediction of is refused, with a message, before it starts. */
+static void
+test_window_classes_over_budget (Fixture *f)
+{
+  g_autofree char *path = make_volume (f, "classes.tif", 8, 32, 32, NULL);
+  g_autoptr (GError) error = NULL;
+  DlsWindow *w = f->window;
+  DlsDocument *doc;
+  guint8 *labels;
+  g_autofree char *m = NULL;
+
+  g_assert_true (open_and_wait (f, path));
+  doc = dls_window_get_document (w);
+  labels = dls_document_get_labels (doc);
+  memset (labels, 0, 8 * 32 * 32);
+  labels[0] = 1;
+  labels[1] = 2;
+  dls_document_labels_changed (doc, 0, 1);
+  while (dls_document_get_n_classes (doc) < 10)
+    dls_document_add_class (doc, "More", 0x808080);
+  /* 8192 voxels: 22 bytes each with two classes (176 KiB), 54 with ten (432 KiB) */
+  g_setenv ("DLSIA_MEMORY_BUDGET", "300K", TRUE);
+  g_assert_true (_dls_window_training_fits (w, 2, &error));
+  g_assert_false (_dls_window_training_fits (w, 10, &error));
+  m = g_strdup (error->message);
+  g_action_group_activate_action (G_ACTION_GROUP (w), "train", NULL);
+  g_unsetenv ("DLSIA_MEMORY_BUDGET");
+  g_assert_null (w->job);
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (w), "cancel-train"));
+  g_assert_true (g_str_has_prefix (m, "Training and predicting 10 classes on “classes.tif” needs "
+                                      "432.0"));
+  g_assert_nonnull (strstr (m, "use fewer classes"));
+}
+
 /* A failing autosave is said once per failing run, in a toast that stays and follows the latest
  * error; after a save that works, a new failure is said again. */
 static void
@@ -1669,6 +1704,7 @@ main (int argc, char *argv[])
   ADD ("/gui/window/open-sample", .body = test_window_open_sample);
   ADD ("/gui/window/zero-spins", .body = test_window_zero_spins);
   ADD ("/gui/window/autosave-error", .body = test_window_autosave_error);
+  ADD ("/gui/window/classes-over-budget", .body = test_window_classes_over_budget);
   ADD ("/gui/window/over-budget", .body = test_window_over_budget);
   ADD ("/gui/window/labels-wrong-size", .body = test_window_labels_wrong_size);
   ADD ("/gui/window/load-model-channels", .body = test_window_load_model_channels);
