@@ -306,21 +306,35 @@ _dls_window_training_fits (DlsWindow *self, int K, GError **error)
                            error);
 }
 
+/* How many classes have labelled pixels, and (total, may be NULL) how many pixels in all */
+static int
+classes_labelled (DlsWindow *self, gint64 *total)
+{
+  gint64 counts[DLS_MAX_CLASSES + 1] = { 0 }, sum = 0;
+  int n_present = 0, K = dls_document_get_n_classes (self->doc);
+
+  dls_document_count_labelled (self->doc, counts, K + 1);
+  for (int k = 1; k <= K; k++)
+    {
+      n_present += counts[k] > 0;
+      sum += counts[k];
+    }
+  if (total)
+    *total = sum;
+  return n_present;
+}
+
 static void
 start_training (DlsWindow *self)
 {
   g_autoptr (GError) error = NULL;
-  gint64 counts[DLS_MAX_CLASSES + 1] = { 0 };
-  int n_present = 0, K;
+  int K;
   DlsTrainSettings s;
 
   if (self->doc == NULL || _dls_window_job_running (self))
     return;
   K = dls_document_get_n_classes (self->doc);
-  dls_document_count_labelled (self->doc, counts, K + 1);
-  for (int k = 1; k <= K; k++)
-    n_present += counts[k] > 0;
-  if (n_present < 2)
+  if (classes_labelled (self, NULL) < 2)
     {
       _dls_window_toast (self, _ ("Paint labels of at least two classes first"));
       return;
@@ -382,19 +396,13 @@ live_update_changed (GSimpleAction *action, GVariant *value, gpointer data)
 void
 _dls_window_update_train_hint (DlsWindow *self)
 {
-  gint64 counts[DLS_MAX_CLASSES + 1] = { 0 }, total = 0;
-  int n_present = 0, K;
+  gint64 total;
+  int n_present;
   g_autofree char *text = NULL, *count = NULL;
 
   if (self->doc == NULL || self->job != NULL)
     return; /* a job's line stays */
-  K = dls_document_get_n_classes (self->doc);
-  dls_document_count_labelled (self->doc, counts, K + 1);
-  for (int k = 1; k <= K; k++)
-    {
-      n_present += counts[k] > 0;
-      total += counts[k];
-    }
+  n_present = classes_labelled (self, &total);
   if (n_present < 2)
     {
       gtk_label_set_text (self->train_label,
