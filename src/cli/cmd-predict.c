@@ -72,23 +72,29 @@ cut_slice (const float *vol, const DlsTiffInfo *info, int axis, int64_t s, float
     }
 }
 
-/* The float maps of one slice (planes of rows × cols) put back into a Z × Y × X volume of
- * `planes` planes, for axis Y or X. */
+/* The float maps of one slice along the axis (planes of rows × cols) put back into (or, add, added
+ * to) a volume of `planes` planes whose extent along the axis is slices [s0, s0 + ns): Z × Y × X
+ * with that axis cut to ns. */
 static void
 put_slice (float *dst, const float *src, int planes, const DlsTiffInfo *info, int axis, int64_t s,
-           int64_t s0, int64_t ns)
+           int64_t s0, int64_t ns, gboolean add)
 {
   int64_t Z = info->depth, Y = info->height, X = info->width;
+#define PUT(d, v) ((d) = add ? (d) + (v) : (v))
 
   for (int p = 0; p < planes; p++)
-    if (axis == 1)
+    if (axis == 0)
+      for (int64_t i = 0; i < Y * X; i++)
+        PUT (dst[((s - s0) * planes + p) * Y * X + i], src[p * Y * X + i]);
+    else if (axis == 1)
       for (int64_t z = 0; z < Z; z++)
-        memcpy (dst + ((z * planes + p) * (ns) + (s - s0)) * X, src + ((int64_t) p * Z + z) * X,
-                sizeof (float) * X);
+        for (int64_t x = 0; x < X; x++)
+          PUT (dst[((z * planes + p) * ns + (s - s0)) * X + x], src[((int64_t) p * Z + z) * X + x]);
     else
       for (int64_t z = 0; z < Z; z++)
         for (int64_t y = 0; y < Y; y++)
-          dst[((z * planes + p) * Y + y) * ns + (s - s0)] = src[((int64_t) p * Z + z) * Y + y];
+          PUT (dst[((z * planes + p) * Y + y) * ns + (s - s0)], src[((int64_t) p * Z + z) * Y + y]);
+#undef PUT
 }
 
 /* uint8 maps join the float planes every output is assembled in (see output_page) */
@@ -318,27 +324,6 @@ slice_outputs (Predict *P, const float *mean, const float *std, int64_t hw, floa
     }
 }
 
-/* Adds the float maps of one slice along the axis (planes of rows × cols) into a Z × Y × X
- * volume of `planes` planes. */
-static void
-add_slice (float *dst, const float *src, int planes, const DlsTiffInfo *info, int axis, int64_t s)
-{
-  int64_t Z = info->depth, Y = info->height, X = info->width;
-
-  for (int p = 0; p < planes; p++)
-    if (axis == 0)
-      for (int64_t i = 0; i < Y * X; i++)
-        dst[(s * planes + p) * Y * X + i] += src[p * Y * X + i];
-    else if (axis == 1)
-      for (int64_t z = 0; z < Z; z++)
-        for (int64_t x = 0; x < X; x++)
-          dst[((z * planes + p) * Y + s) * X + x] += src[((int64_t) p * Z + z) * X + x];
-    else
-      for (int64_t z = 0; z < Z; z++)
-        for (int64_t y = 0; y < Y; y++)
-          dst[((z * planes + p) * Y + y) * X + s] += src[((int64_t) p * Z + z) * Y + y];
-}
-
 /* --axis all: every slice along Z, then Y, then X; per pixel, the mean of the three directions'
  * ensemble means, and (want_std) the standard deviation over every member in every direction,
  * from each direction's mean and std.  Then the outputs, page by page along Z.  The volume and
@@ -378,13 +363,13 @@ predict_all_axes (Predict *P, const float *vol, const DlsTiffInfo *info, Output 
           if (!dls_ensemble_predictor_run (P->pred, slice, (int) rows, (int) cols, mean,
                                            want_std && M > 1 ? std : NULL, NULL, error))
             return FALSE;
-          add_slice (sum, mean, (int) K, info, axis, s);
+          put_slice (sum, mean, (int) K, info, axis, s, 0, n, TRUE);
           if (want_std)
             {
               /* Σ p² over the members: (M − 1)·std² + M·mean² */
               for (int64_t i = 0; i < K * hw; i++)
                 std[i] = (M > 1 ? (M - 1) * std[i] * std[i] : 0.0f) + M * mean[i] * mean[i];
-              add_slice (sq, std, (int) K, info, axis, s);
+              put_slice (sq, std, (int) K, info, axis, s, 0, n, TRUE);
             }
           now = g_get_monotonic_time ();
           if (tty && (now - last > 200000 || done + 1 == total))
@@ -790,7 +775,8 @@ cmd_predict (int argc, char **argv)
                     goto fail;
                 }
               else
-                put_slice (outs[o].vol, res[o], outs[o].planes, info, axis, s, s0, s1 - s0);
+                put_slice (outs[o].vol, res[o], outs[o].planes, info, axis, s, s0, s1 - s0,
+                           FALSE);
             }
         {
           gint64 now = g_get_monotonic_time ();
