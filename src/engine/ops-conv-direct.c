@@ -498,6 +498,66 @@ block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t
     }                                                                                         \
     break;
 
+/* One output channel of 3×3 sources (the input gradient of a one-channel SMSNet node, read by
+ * several 6-channel edges): blocks of one output would hold six vectors of one row and load a
+ * vector per FMA (10–30 GFLOP/s), so each source goes in combs of rows d apart as the
+ * one-channel kernels above do, each input vector feeding up to three rows (1×1 sources go
+ * row by row).  y[n, 0, rows
+ * [y0, y1), columns [xb, xe)] (+)= Σ_s conv_s (x_s), source s only on its rows [r0, r1). */
+static void
+comb_gather (DlsView y, const DlsBlockSrc *src, int n_src, int xb, int xe, int y0, int y1, int n,
+             bool accumulate)
+{
+  if (!accumulate)
+    for (int row = y0; row < y1; row++)
+      memset (dls_view_at (y, n, 0, row, xb), 0, sizeof (float) * (xe - xb));
+  for (int s = 0; s < n_src; s++)
+    {
+      const DlsBlockSrc *e = &src[s];
+      int r0 = MAX (y0, e->r0), r1 = MIN (y1, e->r1), d = e->d;
+
+      if (e->KS == 1)
+        {
+          /* a 1×1 source (the edge to the output node): one FMA per vector loaded anyway */
+          for (int row = r0; row < r1; row++)
+            for (int x0 = xb; x0 < xe; x0 += CSW)
+              {
+                vf acc[CNV];
+                int nx = MIN (CSW, xe - x0);
+                const float *sp = dls_view_at (e->x, n, 0, row, x0);
+
+                load_cstrip (acc, dls_view_at (y, n, 0, row, x0), nx);
+                for (int c = 0; c < e->C; c++)
+                  for (int v = 0; v < CNV; v++)
+                    acc[v] += bcast (e->wp[c]) * load (sp + c * e->x.sc + v * V);
+                store_cstrip (dls_view_at (y, n, 0, row, x0), acc, nx);
+              }
+          continue;
+        }
+      FOR_EACH_COMB (r0, r1, d, row, k, {
+        int next = _r + 1 < d ? row + 1 : _b + KMAX * d;
+        for (int x0 = xb; x0 < xe; x0 += CSW)
+          {
+            vf acc[KMAX][CNV];
+            int nx = MIN (CSW, xe - x0);
+            const float *sp = dls_view_at (e->x, n, 0, row, x0);
+
+            for (int r = 0; r < k; r++)
+              load_cstrip (acc[r], dls_view_at (y, n, 0, row + r * d, x0), nx);
+            /* the next comb's rows, as dls_direct_forward fetches them */
+            for (int c = 0; c < e->C; c++)
+              for (int j = -1; j <= KMAX; j++)
+                __builtin_prefetch (sp + c * e->x.sc + (next - row + (int64_t) j * d) * e->x.sh,
+                                    0, 2);
+            /* the packed weights of one output: [c][tap], 9 apart */
+            COMB_DISPATCH (k, acc, sp, e->x.sc, e->x.sh, e->wp, 9, e->C, d, 1);
+            for (int r = 0; r < k; r++)
+              store_cstrip (dls_view_at (y, n, 0, row + r * d, x0), acc[r], nx);
+          }
+      })
+    }
+}
+
 /* y[n, o, rows [y0, y1), columns [xb, xe)] (+)= b[o] + Σ_c Σ_taps w · x[n, c, shifted], for
  * every o < OC, with a KS × KS (3 or 1) kernel of dilation d, "same" size; x needs a halo of
  * (KS / 2)·d past the region.  wp: the weights packed by block (see dls_block_pack: block i
@@ -517,6 +577,13 @@ NAME (dls_block_conv) (DlsView y, DlsView x, const float *wp, const float *b, in
   int nb = (OC + BLOCK_MAX - 1) / BLOCK_MAX, step = KS == 3 ? d : 1;
   int nc = (C + BLOCK_CC - 1) / BLOCK_CC;
 
+  /* one output: an input gradient (the forward of a one-channel layer takes the combs) */
+  if (OC == 1 && KS == 3 && !b)
+    {
+      DlsBlockSrc one = { .x = x, .wp = wp, .C = C, .KS = 3, .d = d, .r0 = y0, .r1 = y1 };
+      comb_gather (y, &one, 1, xb, xe, y0, y1, n, accumulate);
+      return;
+    }
   for (int b0 = y0; b0 < y1; b0 += 8 * step)
     for (int r = 0; r < step; r++)
       for (int k = 0; k < nc; k++)
@@ -643,7 +710,8 @@ multi_rows (DlsView y, const DlsBlockSrc *src, int n_src, int OC, int xb, int xe
  * of up to BLOCK_CC input channels, the sums passing through y between groups as they do
  * between dls_block_conv's channel chunks: with every source at once, the rows one strip reads
  * (three per channel of each source) did not stay in L1, and each output block read them again
- * from L2 (a node read by eight 6-channel convolutions: 20.0 → 17.5 ms). */
+ * from L2 (a node read by eight 6-channel convolutions: 20.0 → 17.5 ms).  One output channel
+ * goes through comb_gather, source by source. */
 void NAME (dls_block_conv_multi) (DlsView y, const DlsBlockSrc *src, int n_src, int OC, int xb,
                                   int xe, int y0, int y1, int n, bool accumulate);
 
@@ -653,6 +721,11 @@ NAME (dls_block_conv_multi) (DlsView y, const DlsBlockSrc *src, int n_src, int O
 {
   int step = 1;
 
+  if (OC == 1)
+    {
+      comb_gather (y, src, n_src, xb, xe, y0, y1, n, accumulate);
+      return;
+    }
   /* rows in combs d apart, d of the (last) 3×3 source, as dls_block_conv goes */
   for (int s = 0; s < n_src; s++)
     if (src[s].KS == 3)

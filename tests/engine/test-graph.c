@@ -457,6 +457,8 @@ test_reflect_concat (void)
  * or wider (so that the first one's pass must cover the second one's border) */
 static const int join_dil_narrow[] = { 2, 1, 1, 1 }, join_dil_wide[] = { 1, 1, 3, 1 };
 static const int *join_dil = join_dil_narrow;
+/* Their input's channels: 1 takes the one-output kernels of the joined gradient */
+static int join_in = 5;
 
 /* Their output channels: 6, 5, 6 and 2, 19 in all, more than one pass of the joined input
  * gradient takes (16 channels of dY), so its sums also go through the gradient between passes */
@@ -627,13 +629,14 @@ join_relu_build (Case *c, DlsGraph *g, const DlsNode *l)
 static void
 join_leaves (Case *c, int h, int w)
 {
-  leaf_input (c, "x", DLS_SHAPE (2, 5, h, w), true, -1, 1, &rng);
+  leaf_input (c, "x", DLS_SHAPE (2, join_in, h, w), true, -1, 1, &rng);
   for (int k = 0; k < 4; k++)
     {
       DlsConvGeom geo = join_geom (k, c->leaf[0].shape);
       char name[8];
       g_snprintf (name, sizeof name, "w%d", k);
-      leaf_weight (c, name, 4, (int64_t[]){ geo.OC, 5, geo.KH, geo.KW }, true, -0.5, 0.5, &rng);
+      leaf_weight (c, name, 4, (int64_t[]){ geo.OC, join_in, geo.KH, geo.KW }, true, -0.5, 0.5,
+                   &rng);
     }
 }
 
@@ -642,14 +645,15 @@ test_pointwise_join (void)
 {
   static const int sizes[][2] = { { 9, 13 }, { 20, 7 } };
 
-  for (size_t i = 0; i < 2 * G_N_ELEMENTS (sizes); i++)
+  for (size_t i = 0; i < 4 * G_N_ELEMENTS (sizes); i++)
     {
       Case c;
       join_dil = i % 2 ? join_dil_wide : join_dil_narrow;
-      case_init (&c, "input gradients joined %d×%d, dilations %d %d", sizes[i / 2][0],
-                 sizes[i / 2][1], join_dil[0], join_dil[2]);
-      join_leaves (&c, sizes[i / 2][0], sizes[i / 2][1]);
-      c.out = DLS_SHAPE (2, JOIN_CAT, sizes[i / 2][0], sizes[i / 2][1]);
+      join_in = i % 4 < 2 ? 5 : 1;
+      case_init (&c, "input gradients joined %d×%d×%d, dilations %d %d", join_in,
+                 sizes[i / 4][0], sizes[i / 4][1], join_dil[0], join_dil[2]);
+      join_leaves (&c, sizes[i / 4][0], sizes[i / 4][1]);
+      c.out = DLS_SHAPE (2, JOIN_CAT, sizes[i / 4][0], sizes[i / 4][1]);
       c.ref_forward = join_fwd;
       c.ref_backward = join_bwd;
       c.build = join_build;
@@ -657,11 +661,11 @@ test_pointwise_join (void)
       check_case (&c, &rng);
       case_clear (&c);
 
-      case_init (&c, "input gradients joined, ReLUs and a mix %d×%d, dilations %d %d",
-                 sizes[i / 2][0], sizes[i / 2][1], join_dil[0], join_dil[2]);
-      join_leaves (&c, sizes[i / 2][0], sizes[i / 2][1]);
+      case_init (&c, "input gradients joined, ReLUs and a mix %d×%d×%d, dilations %d %d",
+                 join_in, sizes[i / 4][0], sizes[i / 4][1], join_dil[0], join_dil[2]);
+      join_leaves (&c, sizes[i / 4][0], sizes[i / 4][1]);
       leaf_weight (&c, "mix", 4, (int64_t[]){ 2, JOIN_CAT, 1, 1 }, true, -0.5, 0.5, &rng);
-      c.out = DLS_SHAPE (2, 2, sizes[i / 2][0], sizes[i / 2][1]);
+      c.out = DLS_SHAPE (2, 2, sizes[i / 4][0], sizes[i / 4][1]);
       c.ref_forward = join_relu_fwd;
       c.ref_backward = join_relu_bwd;
       c.build = join_relu_build;
@@ -670,6 +674,7 @@ test_pointwise_join (void)
       case_clear (&c);
     }
   join_dil = join_dil_narrow;
+  join_in = 5;
 }
 
 static void
