@@ -492,9 +492,11 @@ block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t
       for (; x0 + sw <= xe; x0 += sw)                                                         \
         block_strip (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, cn, d, acc, KS, OB,     \
                      BLOCK_NV (OB));                                                          \
+      for (; x0 + V <= xe; x0 += V)                                                           \
+        block_strip (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, cn, d, acc, KS, OB, 1); \
       if (x0 < xe)                                                                            \
         block_strip_tail (dst + x0, y.sc, src + x0, x.sc, x.sh, wpb, bias, cn, d, xe - x0,    \
-                          acc, KS, OB, BLOCK_NV (OB));                                        \
+                          acc, KS, OB, 1);                                                    \
     }                                                                                         \
     break;
 
@@ -669,9 +671,11 @@ multi_strip_tail (float *dst, int64_t dsc, const DlsBlockSrc *src, int n_src, in
       int x0 = xb;                                                                               \
       for (; x0 + BLOCK_NV (OB) * V <= xe; x0 += BLOCK_NV (OB) * V)                              \
         multi_strip (dst + x0, y.sc, src, n_src, row, x0, n, o0, accumulate, OB, BLOCK_NV (OB)); \
+      for (; x0 + V <= xe; x0 += V)                                                              \
+        multi_strip (dst + x0, y.sc, src, n_src, row, x0, n, o0, accumulate, OB, 1);             \
       if (x0 < xe)                                                                               \
         multi_strip_tail (dst + x0, y.sc, src, n_src, row, x0, n, o0, xe - x0, accumulate, OB,   \
-                          BLOCK_NV (OB));                                                        \
+                          1);                                                                    \
     }                                                                                            \
     break;
 
