@@ -500,12 +500,12 @@ block_strip_tail (float *dst, int64_t dsc, const float *src, int64_t sc, int64_t
     }                                                                                         \
     break;
 
-/* One output channel of 3×3 sources (the input gradient of a one-channel SMSNet node, read by
- * several 6-channel edges): blocks of one output would hold six vectors of one row and load a
- * vector per FMA (10–30 GFLOP/s), so each source goes in combs of rows d apart as the
- * one-channel kernels above do, each input vector feeding up to three rows (1×1 sources go
- * row by row).  y[n, 0, rows
- * [y0, y1), columns [xb, xe)] (+)= Σ_s conv_s (x_s), source s only on its rows [r0, r1). */
+/* y[n, 0, rows [y0, y1), columns [xb, xe)] (+)= Σ_s conv_s (x_s), source s only on its rows
+ * [r0, r1): one output channel, such as the input gradient of a one-channel SMSNet node read by
+ * several 6-channel edges.  Blocks of one output would hold six vectors of one row and load a
+ * vector per FMA (10–30 GFLOP/s), so each 3×3 source goes in combs of rows d apart as the
+ * one-channel kernels above do, each input vector feeding up to three rows; 1×1 sources go row
+ * by row. */
 static void
 comb_gather (DlsView y, const DlsBlockSrc *src, int n_src, int xb, int xe, int y0, int y1, int n,
              bool accumulate)
