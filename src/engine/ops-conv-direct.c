@@ -145,6 +145,41 @@ store_cstrip (float *dst, const vf *acc, int nx)
 /* y[n, oc, y0:y1, :] = b[oc] + conv(x[n]), for every oc.  Input channels are taken CB at a
  * time over all the rows, the partial sums going through y, so the rows a block reads stay in
  * L2 (and their pages in the TLB) however many channels the layer has; rows go in combs. */
+/* y[n, oc, rows [r0, r1), columns [xb, xe)] = (from_y ? y : bias) + the 3×3 taps of input
+ * channels [c0, c0 + cb) (weights w[c][9]), in combs of rows d apart */
+static inline __attribute__ ((always_inline)) void
+comb_pass (DlsView y, int oc, DlsView x, int c0, int cb, const float *w, float bias, bool from_y,
+           int d, int xb, int xe, int r0, int r1, int n)
+{
+  FOR_EACH_COMB (r0, r1, d, row, k, {
+    /* the first row of the comb after this one */
+    int next = _r + 1 < d ? row + 1 : _b + KMAX * d;
+    for (int x0 = xb; x0 < xe; x0 += CSW)
+      {
+        vf acc[KMAX][CNV];
+        int nx = MIN (CSW, xe - x0);
+        const float *src = dls_view_at (x, n, c0, row, x0);
+
+        for (int r = 0; r < k; r++)
+          {
+            if (!from_y)
+              for (int j = 0; j < CNV; j++)
+                acc[r][j] = splat (bias);
+            else
+              load_cstrip (acc[r], dls_view_at (y, n, oc, row + r * d, x0), nx);
+          }
+        /* The next comb's rows, into L2 now: the hardware prefetchers lose track of this many
+         * interleaved streams. */
+        for (int c = 0; c < cb; c++)
+          for (int j = -1; j <= KMAX; j++)
+            __builtin_prefetch (src + c * x.sc + (next - row + (int64_t) j * d) * x.sh, 0, 2);
+        COMB_DISPATCH (k, acc, src, x.sc, x.sh, w, 9, cb, d, 1);
+        for (int r = 0; r < k; r++)
+          store_cstrip (dls_view_at (y, n, oc, row + r * d, x0), acc[r], nx);
+      }
+  })
+}
+
 void NAME (dls_direct_forward) (DlsView y, DlsView x, const float *w, const float *b, int C, int OC,
                                 int H, int W, int d, int y0, int y1, int n);
 
@@ -155,40 +190,10 @@ NAME (dls_direct_forward) (DlsView y, DlsView x, const float *w, const float *b,
   for (int oc = 0; oc < OC; oc++)
     {
       const float *woc = w + (int64_t) oc * C * 9;
-      float bias = b ? b[oc] : 0.0f;
 
       for (int c0 = 0; c0 < C; c0 += CB)
-        {
-          int cb = MIN (CB, C - c0);
-          FOR_EACH_COMB (y0, y1, d, row, k, {
-            /* the first row of the comb after this one */
-            int next = _r + 1 < d ? row + 1 : _b + KMAX * d;
-            for (int x0 = 0; x0 < W; x0 += CSW)
-              {
-                vf acc[KMAX][CNV];
-                int nx = MIN (CSW, W - x0);
-                const float *src = dls_view_at (x, n, c0, row, x0);
-
-                for (int r = 0; r < k; r++)
-                  {
-                    if (c0 == 0)
-                      for (int j = 0; j < CNV; j++)
-                        acc[r][j] = splat (bias);
-                    else
-                      load_cstrip (acc[r], dls_view_at (y, n, oc, row + r * d, x0), nx);
-                  }
-                /* The next comb's rows, into L2 now: the hardware prefetchers lose track of
-                 * this many interleaved streams. */
-                for (int c = 0; c < cb; c++)
-                  for (int j = -1; j <= KMAX; j++)
-                    __builtin_prefetch (src + c * x.sc + (next - row + (int64_t) j * d) * x.sh, 0,
-                                        2);
-                COMB_DISPATCH (k, acc, src, x.sc, x.sh, woc + c0 * 9, 9, cb, d, 1);
-                for (int r = 0; r < k; r++)
-                  store_cstrip (dls_view_at (y, n, oc, row + r * d, x0), acc[r], nx);
-              }
-          })
-        }
+        comb_pass (y, oc, x, c0, MIN (CB, C - c0), woc + c0 * 9, b ? b[oc] : 0.0f, c0 > 0, d, 0,
+                   W, y0, y1, n);
     }
 }
 
@@ -536,27 +541,8 @@ comb_gather (DlsView y, const DlsBlockSrc *src, int n_src, int xb, int xe, int y
               }
           continue;
         }
-      FOR_EACH_COMB (r0, r1, d, row, k, {
-        int next = _r + 1 < d ? row + 1 : _b + KMAX * d;
-        for (int x0 = xb; x0 < xe; x0 += CSW)
-          {
-            vf acc[KMAX][CNV];
-            int nx = MIN (CSW, xe - x0);
-            const float *sp = dls_view_at (e->x, n, 0, row, x0);
-
-            for (int r = 0; r < k; r++)
-              load_cstrip (acc[r], dls_view_at (y, n, 0, row + r * d, x0), nx);
-            /* the next comb's rows, as dls_direct_forward fetches them */
-            for (int c = 0; c < e->C; c++)
-              for (int j = -1; j <= KMAX; j++)
-                __builtin_prefetch (sp + c * e->x.sc + (next - row + (int64_t) j * d) * e->x.sh,
-                                    0, 2);
-            /* the packed weights of one output: [c][tap], 9 apart */
-            COMB_DISPATCH (k, acc, sp, e->x.sc, e->x.sh, e->wp, 9, e->C, d, 1);
-            for (int r = 0; r < k; r++)
-              store_cstrip (dls_view_at (y, n, 0, row + r * d, x0), acc[r], nx);
-          }
-      })
+      /* the packed weights of one output: [c][tap], 9 apart */
+      comb_pass (y, 0, e->x, 0, e->C, e->wp, 0.0f, true, d, xb, xe, r0, r1, n);
     }
 }
 
